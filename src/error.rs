@@ -1,0 +1,30 @@
+use crate::codes::CodesError;
+use crate::subject::SubjectError;
+use crate::time::TimeError;
+
+/// Any error of rblkit: one variant per module, each wrapping that module's error enum.
+///
+/// # Examples
+///
+/// ```
+/// fn parse(s: &str) -> rblkit::Result<rblkit::Subject> {
+///     Ok(s.parse()?)
+/// }
+/// assert!(matches!(parse("a..b"), Err(rblkit::Error::Subject(_))));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A subject did not parse.
+    #[error(transparent)]
+    Subject(#[from] SubjectError),
+    /// A timestamp did not parse.
+    #[error(transparent)]
+    Time(#[from] TimeError),
+    /// A return code, reason or code scheme was wrong.
+    #[error(transparent)]
+    Codes(#[from] CodesError),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

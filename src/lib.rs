@@ -1,0 +1,52 @@
+//! rblkit: run and use DNS-based reputation lists (DNSBL, RBL, URIBL).
+//!
+//! The core of the crate is pure: it parses and normalises the subjects lists are about
+//! ([`subject`]), encodes and decodes the `127.0.0.x` return codes ([`codes`]), builds and
+//! reads RFC 5782 query names ([`qname`]), and answers lookups from an immutable compiled
+//! [`List`] in tens of nanoseconds ([`list`]). Nothing in it reads the clock: time is passed in
+//! as a [`Timestamp`].
+//!
+//! # Example
+//!
+//! ```
+//! use rblkit::{List, Listing, Subject};
+//! use rblkit::codes::ReturnCode;
+//!
+//! let mut b = List::builder();
+//! b.insert(&"192.0.2.0/24".parse()?, Listing::new(ReturnCode::LISTED).with_txt("see https://bl.example/$"));
+//! b.exclude(&"192.0.2.10".parse()?);
+//! b.insert(&"*.spam.example".parse::<rblkit::list::DomainPattern>()?.into(), Listing::new(ReturnCode::new_assert(127, 0, 1, 2)));
+//! let list = b.build();
+//!
+//! let hit = list.lookup_ipv4("192.0.2.77".parse().unwrap()).expect("listed");
+//! assert_eq!(hit.codes(), &[ReturnCode::LISTED]);
+//! assert_eq!(hit.render_txt(0, "192.0.2.77").as_deref(), Some("see https://bl.example/192.0.2.77"));
+//! assert!(list.lookup_ipv4("192.0.2.10".parse().unwrap()).is_none());
+//! assert!(list.lookup_domain("www.spam.example").is_some());
+//! assert!(list.lookup_domain("spam.example").is_none());
+//! # Ok::<(), rblkit::Error>(())
+//! ```
+//!
+//! # Crate features
+//!
+//! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text.
+//!
+//! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub, clippy::exhaustive_enums)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod codes;
+mod error;
+pub mod list;
+pub mod subject;
+pub mod time;
+
+#[cfg(feature = "serde")]
+mod serde_impls;
+
+pub use error::{Error, Result};
+pub use list::{List, ListBuilder, Listing};
+pub use subject::Subject;
+pub use time::Timestamp;

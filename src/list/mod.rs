@@ -1,0 +1,1041 @@
+//! The compiled list: an immutable snapshot answering "is this listed, and how".
+//!
+//! A [`List`] is built once by a [`ListBuilder`] and then only read: it is `Send + Sync`,
+//! shared behind an `Arc`, and swapped whole (for instance with `arc-swap`) while readers run.
+//! Lookups take borrowed input, allocate nothing and return `Option<&Listing>`.
+//!
+//! - IPv4: exact addresses sit in a packed table indexed by their top bits (about 5 bytes an
+//!   address at ten million addresses); networks and ranges are flattened into disjoint
+//!   ranges searched through an index. [`List::lookup_ipv4_batch`] looks up many addresses
+//!   in stages, so that their memory loads overlap.
+//! - IPv6: networks flattened into disjoint ranges, as for IPv4.
+//! - Domains: exact names, wildcard entries (`*.example.com`: names below only) and entries
+//!   covering a name and its subdomains (`.example.com`), as in rbldnsd's `dnset`; one hash
+//!   pass over the query gives every suffix.
+//! - Email addresses: exact, case-insensitive.
+//!
+//! Exclusions win over listings ([`Precedence::ExclusionsWin`], the default), or only over
+//! less specific ones ([`Precedence::MostSpecific`], as rbldnsd answers). Several listings of
+//! the same entry merge: their codes and TXT templates add up.
+//!
+//! # Examples
+//!
+//! ```
+//! use rblkit::{List, Listing};
+//! use rblkit::codes::ReturnCode;
+//! use rblkit::list::DomainPattern;
+//!
+//! let spam = Listing::new(ReturnCode::LISTED).with_txt("spam source $");
+//! let mut b = List::builder();
+//! b.insert(&"198.51.100.0/24".parse()?, spam.clone());
+//! b.insert(&"2001:db8:1::/48".parse()?, spam.clone());
+//! b.exclude(&"198.51.100.1".parse()?);
+//! b.insert_domain(&".bad.example".parse::<DomainPattern>()?, Listing::new(ReturnCode::new_assert(127, 0, 1, 2)));
+//! b.insert(&"sender1@relay.example".parse()?, Listing::new(ReturnCode::new_assert(127, 0, 0, 9)));
+//! let list = b.build();
+//!
+//! assert!(list.lookup_ipv4("198.51.100.200".parse().unwrap()).is_some());
+//! assert!(list.lookup_ipv4("198.51.100.1".parse().unwrap()).is_none());
+//! assert!(list.lookup_ipv6("2001:db8:1::25".parse().unwrap()).is_some());
+//! assert!(list.lookup_domain("WWW.Bad.Example").is_some());
+//! assert!(list.lookup_email("Sender1@relay.example").is_some());
+//! assert!(list.lookup(&"198.51.100.7".parse()?).is_some());
+//! # Ok::<(), rblkit::Error>(())
+//! ```
+
+mod listing;
+mod names;
+mod pattern;
+mod tables;
+
+pub use listing::Listing;
+pub use pattern::{DomainPattern, DomainScope};
+pub use tables::Precedence;
+
+use crate::subject::{EmailAddr, Subject};
+use ipnet::IpNet;
+use names::{Names, MAX_LABELS};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use tables::{Exact32, Ranges, EXCL, NONE};
+
+/// What a list says of one of its entries.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::list::Entry;
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+/// let mut b = List::builder();
+/// b.exclude(&"192.0.2.1".parse()?);
+/// let list = b.build();
+/// let (addr, entry) = list.ipv4_addresses().next().unwrap();
+/// assert_eq!(addr.to_string(), "192.0.2.1");
+/// assert_eq!(entry, Entry::Excluded);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entry<'a> {
+    /// Listed, with this listing.
+    Listed(&'a Listing),
+    /// Excluded: not listed, whatever less specific entries say.
+    Excluded,
+}
+
+/// A domain lookup's answer: the listing and the entry that matched, whose name is what
+/// rbldnsd puts in place of `$` in a domain list's TXT.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+/// use rblkit::list::{DomainPattern, DomainScope};
+/// let mut b = List::builder();
+/// b.insert_domain(&"*.bad.example".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+/// let list = b.build();
+/// let hit = list.lookup_domain_match("a.b.bad.example").unwrap();
+/// assert_eq!(hit.name, "bad.example");
+/// assert_eq!(hit.scope, DomainScope::Subdomains);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DomainMatch<'a> {
+    /// The listing.
+    pub listing: &'a Listing,
+    /// The listed name that matched (lowercase, no trailing dot).
+    pub name: &'a str,
+    /// [`DomainScope::Exact`] when the query is the listed name, else
+    /// [`DomainScope::Subdomains`].
+    pub scope: DomainScope,
+}
+
+/// Counts and memory of a compiled [`List`].
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+/// let mut b = List::builder();
+/// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::LISTED));
+/// let s = b.build().stats();
+/// assert_eq!(s.ipv4_addresses, 1);
+/// assert!(s.memory_bytes > 0);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ListStats {
+    /// Exact IPv4 entries (listed or excluded).
+    pub ipv4_addresses: usize,
+    /// IPv4 ranges with an entry, after flattening networks.
+    pub ipv4_ranges: usize,
+    /// IPv6 ranges with an entry, after flattening networks.
+    pub ipv6_ranges: usize,
+    /// Domain names with an entry.
+    pub domains: usize,
+    /// Email addresses with an entry.
+    pub emails: usize,
+    /// Distinct listings.
+    pub listings: usize,
+    /// Bytes held by the lookup structures and listings (not counting the `List` itself).
+    pub memory_bytes: usize,
+}
+
+/// An immutable compiled list. See the [module documentation](self).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List {
+    listings: Box<[Listing]>,
+    v4_exact: Exact32,
+    v4_ranges: Ranges<u32>,
+    v6_ranges: Ranges<u128>,
+    domains: Names,
+    emails: Names,
+    precedence: Precedence,
+    domain_exclusions: bool,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<List>();
+};
+
+impl List {
+    /// A builder for a new list.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let list = rblkit::List::builder().build();
+    /// assert!(list.is_empty());
+    /// ```
+    pub fn builder() -> ListBuilder {
+        ListBuilder::default()
+    }
+
+    /// Whether the list has no entry at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(rblkit::List::builder().build().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.v4_exact.len() == 0
+            && self.v4_ranges.is_empty()
+            && self.v6_ranges.is_empty()
+            && self.domains.len() == 0
+            && self.emails.len() == 0
+    }
+
+    /// How exclusions combine with listings in this list.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::list::Precedence;
+    /// assert_eq!(rblkit::List::builder().build().precedence(), Precedence::ExclusionsWin);
+    /// ```
+    pub fn precedence(&self) -> Precedence {
+        self.precedence
+    }
+
+    #[inline(always)]
+    fn value(&self, v: u32) -> Option<&Listing> {
+        if v >= EXCL {
+            None
+        } else {
+            Some(&self.listings[v as usize])
+        }
+    }
+
+    /// Looks up an IPv4 address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"10.0.0.0/8".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert!(list.lookup_ipv4("10.1.2.3".parse().unwrap()).is_some());
+    /// assert!(list.lookup_ipv4("11.0.0.0".parse().unwrap()).is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn lookup_ipv4(&self, ip: Ipv4Addr) -> Option<&Listing> {
+        let key = u32::from(ip);
+        match self.v4_exact.get(key) {
+            NONE => self.value(self.v4_ranges.get(key)),
+            v => self.value(v),
+        }
+    }
+
+    /// Looks up many IPv4 addresses at once, writing one answer per address into `out`
+    /// (which must be at least as long as `ips`).
+    ///
+    /// The addresses are taken in groups whose table loads are issued together, so that
+    /// their cache misses overlap; the answers are those of [`List::lookup_ipv4`].
+    ///
+    /// # Panics
+    ///
+    /// When `out` is shorter than `ips`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// let ips = ["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()];
+    /// let mut out = [None; 2];
+    /// list.lookup_ipv4_batch(&ips, &mut out);
+    /// assert!(out[0].is_some() && out[1].is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn lookup_ipv4_batch<'a>(&'a self, ips: &[Ipv4Addr], out: &mut [Option<&'a Listing>]) {
+        assert!(out.len() >= ips.len(), "output shorter than input");
+        const GROUP: usize = 16;
+        let ranges_empty = self.v4_ranges.is_empty();
+        for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+            let mut keys = [0u32; GROUP];
+            let mut bounds = [(0usize, 0usize); GROUP];
+            for (i, ip) in ips.iter().enumerate() {
+                keys[i] = u32::from(*ip);
+            }
+            for i in 0..ips.len() {
+                bounds[i] = self.v4_exact.bucket(keys[i]);
+            }
+            let mut vals = [NONE; GROUP];
+            for i in 0..ips.len() {
+                vals[i] = self.v4_exact.find_in(keys[i], bounds[i].0, bounds[i].1);
+            }
+            if !ranges_empty {
+                for i in 0..ips.len() {
+                    if vals[i] == NONE {
+                        vals[i] = self.v4_ranges.get(keys[i]);
+                    }
+                }
+            }
+            for i in 0..ips.len() {
+                out[i] = self.value(vals[i]);
+            }
+        }
+    }
+
+    /// Looks up an IPv6 address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"2001:db8::/32".parse()?, Listing::new(ReturnCode::LISTED));
+    /// assert!(b.build().lookup_ipv6("2001:db8::1".parse().unwrap()).is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn lookup_ipv6(&self, ip: Ipv6Addr) -> Option<&Listing> {
+        self.value(self.v6_ranges.get(u128::from(ip)))
+    }
+
+    /// Looks up an IPv4 or IPv6 address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::LISTED));
+    /// assert!(b.build().lookup_ip("192.0.2.1".parse().unwrap()).is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn lookup_ip(&self, ip: IpAddr) -> Option<&Listing> {
+        match ip {
+            IpAddr::V4(a) => self.lookup_ipv4(a),
+            IpAddr::V6(a) => self.lookup_ipv6(a),
+        }
+    }
+
+    /// Looks up a domain name (ASCII, any case, with or without the trailing dot; give
+    /// internationalised names as A-labels, for instance through
+    /// [`Domain::normalize`](crate::subject::Domain::normalize)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"spam.example".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert!(list.lookup_domain("SPAM.example.").is_some());
+    /// assert!(list.lookup_domain("www.spam.example").is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    #[inline]
+    pub fn lookup_domain(&self, name: &str) -> Option<&Listing> {
+        self.lookup_domain_match(name).map(|m| m.listing)
+    }
+
+    /// Looks up a domain name as [`List::lookup_domain`] does, and says which entry matched.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// use rblkit::list::{DomainPattern, DomainScope};
+    /// let mut b = List::builder();
+    /// b.insert_domain(&".example.net".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert_eq!(list.lookup_domain_match("example.net").unwrap().scope, DomainScope::Exact);
+    /// assert_eq!(list.lookup_domain_match("a.example.net").unwrap().name, "example.net");
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn lookup_domain_match(&self, name: &str) -> Option<DomainMatch<'_>> {
+        let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+        if self.domains.len() == 0 {
+            return None;
+        }
+        let mut hashes = [(0u16, 0u64); MAX_LABELS];
+        let labels = Names::suffix_hashes(name, &mut hashes)?;
+        let (min, max) = self.domains.label_range();
+        let mut best: Option<(u32, &names::Node, DomainScope)> = None;
+        // the name itself
+        if labels >= min && labels <= max {
+            let (off, h) = hashes[labels - 1];
+            if let Some(n) = self.domains.find(&name[off as usize..], h) {
+                if n.exact != NONE {
+                    best = Some((n.exact, n, DomainScope::Exact));
+                }
+            }
+        }
+        let all_exclusions = self.precedence == Precedence::ExclusionsWin && self.domain_exclusions;
+        if best.is_some_and(|b| b.0 == EXCL) || (best.is_some() && !all_exclusions) {
+            return best.and_then(|(v, n, scope)| self.domain_hit(v, n, scope));
+        }
+        // parents, nearest first
+        let top = labels.saturating_sub(1).min(max);
+        for k in (min.max(1)..=top).rev() {
+            let (off, h) = hashes[k - 1];
+            if let Some(n) = self.domains.find(&name[off as usize..], h) {
+                if n.sub == EXCL {
+                    return None;
+                }
+                if n.sub != NONE && best.is_none() {
+                    best = Some((n.sub, n, DomainScope::Subdomains));
+                    if !all_exclusions {
+                        break;
+                    }
+                }
+            }
+        }
+        best.and_then(|(v, n, scope)| self.domain_hit(v, n, scope))
+    }
+
+    fn domain_hit<'a>(
+        &'a self,
+        v: u32,
+        n: &'a names::Node,
+        scope: DomainScope,
+    ) -> Option<DomainMatch<'a>> {
+        Some(DomainMatch {
+            listing: self.value(v)?,
+            name: self.domains.name(n),
+            scope,
+        })
+    }
+
+    /// Looks up an email address (`local@domain`, ASCII case-insensitive; the domain as
+    /// A-labels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"root@localhost.example".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert!(list.lookup_email("ROOT@LocalHost.example").is_some());
+    /// assert!(list.lookup_email("admin@localhost.example").is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn lookup_email(&self, addr: &str) -> Option<&Listing> {
+        let addr = addr.strip_suffix('.').unwrap_or(addr);
+        self.emails
+            .get(addr.as_bytes())
+            .and_then(|n| self.value(n.exact))
+    }
+
+    /// Looks up any subject: an address, a network (listed when one listing covers all of it,
+    /// that is when its first and last addresses get the same answer and no entry lies inside
+    /// it with another answer), a domain or an email address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"10.0.0.0/8".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert!(list.lookup(&"10.1.0.0/16".parse()?).is_some());
+    /// assert!(list.lookup(&"10.0.0.0/7".parse()?).is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn lookup(&self, subject: &Subject) -> Option<&Listing> {
+        match subject {
+            Subject::Ip(ip) => self.lookup_ip(*ip),
+            Subject::Net(net) => self.lookup_net(*net),
+            Subject::Domain(d) => self.lookup_domain(d.as_str()),
+            Subject::Email(e) => self.lookup_email_addr(e),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    fn lookup_email_addr(&self, e: &EmailAddr) -> Option<&Listing> {
+        let mut buf = [0u8; 64 + 1 + 253];
+        let (l, d) = (e.local_part().as_bytes(), e.domain().as_str().as_bytes());
+        let n = l.len() + 1 + d.len();
+        if n > buf.len() {
+            return None;
+        }
+        buf[..l.len()].copy_from_slice(l);
+        buf[l.len()] = b'@';
+        buf[l.len() + 1..n].copy_from_slice(d);
+        self.emails.get(&buf[..n]).and_then(|n| self.value(n.exact))
+    }
+
+    fn lookup_net(&self, net: IpNet) -> Option<&Listing> {
+        match net {
+            IpNet::V4(n) => {
+                let (first, last) = (u32::from(n.network()), u32::from(n.broadcast()));
+                let v = self.v4_ranges.get(first);
+                let uniform = self.v4_ranges.get(last) == v
+                    && self
+                        .v4_ranges
+                        .iter()
+                        .all(|(s, e, _)| e < first || s > last || (s <= first && e >= last))
+                    && self.v4_exact.iter().all(|(k, _)| k < first || k > last);
+                if uniform {
+                    self.value(v)
+                } else {
+                    None
+                }
+            }
+            IpNet::V6(n) => {
+                let (first, last) = (u128::from(n.network()), u128::from(n.broadcast()));
+                let v = self.v6_ranges.get(first);
+                let uniform = self
+                    .v6_ranges
+                    .iter()
+                    .all(|(s, e, _)| e < first || s > last || (s <= first && e >= last));
+                if uniform {
+                    self.value(v)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Exact IPv4 entries (single addresses), in address order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"192.0.2.9".parse()?, Listing::new(ReturnCode::LISTED));
+    /// assert_eq!(b.build().ipv4_addresses().count(), 1);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn ipv4_addresses(&self) -> impl Iterator<Item = (Ipv4Addr, Entry<'_>)> + '_ {
+        self.v4_exact
+            .iter()
+            .map(move |(k, v)| (Ipv4Addr::from(k), self.entry(v)))
+    }
+
+    /// IPv4 ranges from networks, flattened: disjoint, in address order, `(first, last,
+    /// entry)`, adjacent ranges with different entries. Exact addresses are not included;
+    /// they take precedence over these ranges.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"192.0.2.0/25".parse()?, Listing::new(ReturnCode::LISTED));
+    /// b.insert(&"192.0.2.128/25".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// let r: Vec<_> = list.ipv4_ranges().collect();
+    /// assert_eq!(r.len(), 1);
+    /// assert_eq!(r[0].1.to_string(), "192.0.2.255");
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn ipv4_ranges(&self) -> impl Iterator<Item = (Ipv4Addr, Ipv4Addr, Entry<'_>)> + '_ {
+        self.v4_ranges
+            .iter()
+            .map(move |(a, b, v)| (Ipv4Addr::from(a), Ipv4Addr::from(b), self.entry(v)))
+    }
+
+    /// IPv6 ranges, flattened as for [`List::ipv4_ranges`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"2001:db8::/64".parse()?, Listing::new(ReturnCode::LISTED));
+    /// assert_eq!(b.build().ipv6_ranges().count(), 1);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn ipv6_ranges(&self) -> impl Iterator<Item = (Ipv6Addr, Ipv6Addr, Entry<'_>)> + '_ {
+        self.v6_ranges
+            .iter()
+            .map(move |(a, b, v)| (Ipv6Addr::from(a), Ipv6Addr::from(b), self.entry(v)))
+    }
+
+    /// Domain entries in name order: `(pattern, entry)`, a name listed both itself and with
+    /// its subdomains the same way appearing once as `.name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// use rblkit::list::DomainPattern;
+    /// let mut b = List::builder();
+    /// b.insert_domain(&"*.b.example".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+    /// b.insert_domain(&"b.example".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// let v: Vec<_> = list.domains().map(|(p, _)| p.to_string()).collect();
+    /// assert_eq!(v, [".b.example"]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn domains(&self) -> impl Iterator<Item = (DomainPattern, Entry<'_>)> + '_ {
+        self.domains.nodes().iter().flat_map(move |n| {
+            let name = self.domains.name(n);
+            let d = crate::subject::Domain::new(name).expect("stored names are valid");
+            let mut out: [Option<(DomainPattern, Entry<'_>)>; 2] = [None, None];
+            if n.exact != NONE && n.exact == n.sub {
+                out[0] = Some((
+                    DomainPattern::new(d, DomainScope::NameAndSubdomains),
+                    self.entry(n.exact),
+                ));
+            } else {
+                if n.exact != NONE {
+                    out[0] = Some((
+                        DomainPattern::new(d.clone(), DomainScope::Exact),
+                        self.entry(n.exact),
+                    ));
+                }
+                if n.sub != NONE {
+                    out[1] = Some((
+                        DomainPattern::new(d, DomainScope::Subdomains),
+                        self.entry(n.sub),
+                    ));
+                }
+            }
+            out.into_iter().flatten()
+        })
+    }
+
+    /// Email entries in address order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"a@b.example".parse()?, Listing::new(ReturnCode::LISTED));
+    /// let list = b.build();
+    /// assert_eq!(list.emails().next().unwrap().0.to_string(), "a@b.example");
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn emails(&self) -> impl Iterator<Item = (EmailAddr, Entry<'_>)> + '_ {
+        self.emails.nodes().iter().map(move |n| {
+            let a = EmailAddr::new(self.emails.name(n)).expect("stored addresses are valid");
+            (a, self.entry(n.exact))
+        })
+    }
+
+    fn entry(&self, v: u32) -> Entry<'_> {
+        match self.value(v) {
+            Some(l) => Entry::Listed(l),
+            None => Entry::Excluded,
+        }
+    }
+
+    /// Counts and memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = rblkit::List::builder().build().stats();
+    /// assert_eq!(s.domains, 0);
+    /// ```
+    pub fn stats(&self) -> ListStats {
+        let listing_bytes: usize = self
+            .listings
+            .iter()
+            .map(|l| {
+                std::mem::size_of::<Listing>()
+                    + l.codes().len() * 4
+                    + l.txt().iter().map(|t| t.len() + 16).sum::<usize>()
+            })
+            .sum();
+        ListStats {
+            ipv4_addresses: self.v4_exact.len(),
+            ipv4_ranges: self.v4_ranges.len(),
+            ipv6_ranges: self.v6_ranges.len(),
+            domains: self.domains.len(),
+            emails: self.emails.len(),
+            listings: self.listings.len(),
+            memory_bytes: listing_bytes
+                + self.v4_exact.memory_bytes()
+                + self.v4_ranges.memory_bytes()
+                + self.v6_ranges.memory_bytes()
+                + self.domains.memory_bytes()
+                + self.emails.memory_bytes(),
+        }
+    }
+}
+
+/// Collects entries and compiles them into a [`List`].
+///
+/// Inserting the same entry twice merges the listings (codes and TXT templates add up);
+/// excluding an entry makes it excluded whatever was inserted for it.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+/// let mut b = List::builder();
+/// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::LISTED));
+/// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::new_assert(127, 0, 0, 4)));
+/// let list = b.build();
+/// assert_eq!(list.lookup_ipv4("192.0.2.1".parse().unwrap()).unwrap().codes().len(), 2);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ListBuilder {
+    precedence: Precedence,
+    interner: HashMap<Listing, u32>,
+    listings: Vec<Listing>,
+    v4: Vec<(u32, u8, u32)>,
+    v6: Vec<(u128, u8, u32)>,
+    /// (name, scope, value)
+    domains: Vec<(Box<str>, DomainScope, u32)>,
+    emails: Vec<(Box<str>, u32)>,
+}
+
+impl ListBuilder {
+    /// Sets how exclusions and listings combine (default [`Precedence::ExclusionsWin`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::list::Precedence;
+    /// let mut b = rblkit::List::builder();
+    /// b.precedence(Precedence::MostSpecific);
+    /// assert_eq!(b.build().precedence(), Precedence::MostSpecific);
+    /// ```
+    pub fn precedence(&mut self, p: Precedence) -> &mut ListBuilder {
+        self.precedence = p;
+        self
+    }
+
+    fn intern(&mut self, listing: Listing) -> u32 {
+        let mut i = Interner {
+            map: std::mem::take(&mut self.interner),
+            listings: std::mem::take(&mut self.listings),
+        };
+        let id = i.intern(listing);
+        self.interner = i.map;
+        self.listings = i.listings;
+        id
+    }
+
+    /// Lists a subject: an address, network, domain name (the name only; see
+    /// [`ListBuilder::insert_domain`] for wildcards) or email address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"2001:db8::1".parse()?, Listing::new(ReturnCode::LISTED));
+    /// assert!(b.build().lookup_ipv6("2001:db8::1".parse().unwrap()).is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn insert(&mut self, subject: &Subject, listing: Listing) -> &mut ListBuilder {
+        let id = self.intern(listing);
+        self.put(subject, id)
+    }
+
+    /// Excludes a subject: not listed, whatever covers it (see [`Precedence`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert(&"10.0.0.0/8".parse()?, Listing::new(ReturnCode::LISTED));
+    /// b.exclude(&"10.0.0.0/24".parse()?);
+    /// assert!(b.build().lookup_ipv4("10.0.0.5".parse().unwrap()).is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn exclude(&mut self, subject: &Subject) -> &mut ListBuilder {
+        self.put(subject, EXCL)
+    }
+
+    /// Lists a network (any prefix length; `/32` and `/128` are single addresses).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// b.insert_net("192.0.2.0/30".parse().unwrap(), Listing::new(ReturnCode::LISTED));
+    /// assert!(b.build().lookup_ipv4("192.0.2.3".parse().unwrap()).is_some());
+    /// ```
+    pub fn insert_net(&mut self, net: IpNet, listing: Listing) -> &mut ListBuilder {
+        let id = self.intern(listing);
+        self.put_net(net, id)
+    }
+
+    /// Excludes a network.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = rblkit::List::builder();
+    /// b.exclude_net("192.0.2.0/30".parse().unwrap());
+    /// assert_eq!(b.build().ipv4_ranges().count(), 1);
+    /// ```
+    pub fn exclude_net(&mut self, net: IpNet) -> &mut ListBuilder {
+        self.put_net(net, EXCL)
+    }
+
+    /// Lists a domain pattern (`name`, `*.name` or `.name`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// use rblkit::list::DomainPattern;
+    /// let mut b = List::builder();
+    /// b.insert_domain(&"*.example.org".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+    /// assert!(b.build().lookup_domain("x.example.org").is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn insert_domain(&mut self, pattern: &DomainPattern, listing: Listing) -> &mut ListBuilder {
+        let id = self.intern(listing);
+        self.domains
+            .push((pattern.domain().as_str().into(), pattern.scope(), id));
+        self
+    }
+
+    /// Excludes a domain pattern.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// use rblkit::list::DomainPattern;
+    /// let mut b = List::builder();
+    /// b.insert_domain(&".example.org".parse::<DomainPattern>()?, Listing::new(ReturnCode::LISTED));
+    /// b.exclude_domain(&"www.example.org".parse::<DomainPattern>()?);
+    /// let list = b.build();
+    /// assert!(list.lookup_domain("www.example.org").is_none());
+    /// assert!(list.lookup_domain("mail.example.org").is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn exclude_domain(&mut self, pattern: &DomainPattern) -> &mut ListBuilder {
+        self.domains
+            .push((pattern.domain().as_str().into(), pattern.scope(), EXCL));
+        self
+    }
+
+    fn put(&mut self, subject: &Subject, id: u32) -> &mut ListBuilder {
+        match subject {
+            Subject::Ip(ip) => self.put_net(IpNet::from(*ip), id),
+            Subject::Net(n) => self.put_net(*n, id),
+            Subject::Domain(d) => {
+                self.domains
+                    .push((d.as_str().into(), DomainScope::Exact, id));
+                self
+            }
+            Subject::Email(e) => {
+                self.emails.push((e.to_string().into_boxed_str(), id));
+                self
+            }
+            #[allow(unreachable_patterns)]
+            _ => self,
+        }
+    }
+
+    fn put_net(&mut self, net: IpNet, id: u32) -> &mut ListBuilder {
+        match net.trunc() {
+            IpNet::V4(n) => self.v4.push((u32::from(n.network()), n.prefix_len(), id)),
+            IpNet::V6(n) => self.v6.push((u128::from(n.network()), n.prefix_len(), id)),
+        }
+        self
+    }
+
+    /// Compiles the list.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let list = rblkit::List::builder().build();
+    /// assert_eq!(list.stats().listings, 0);
+    /// ```
+    pub fn build(self) -> List {
+        let ListBuilder {
+            precedence,
+            interner,
+            listings,
+            mut v4,
+            mut v6,
+            mut domains,
+            mut emails,
+        } = self;
+        let mut c = Interner {
+            map: interner,
+            listings,
+        };
+        let resolve = move |outer: u32, inner: u32| match precedence {
+            Precedence::ExclusionsWin if outer == EXCL => EXCL,
+            _ => inner,
+        };
+
+        // IPv4: single addresses apart, networks flattened into ranges
+        v4.sort_unstable_by_key(|&(s, l, _)| (s, l));
+        let v4 = c.merge_runs(v4, |a, b| (a.0, a.1) == (b.0, b.1), |e| &mut e.2);
+        let mut exact: Vec<(u32, u32)> = Vec::new();
+        let mut nets: Vec<(u32, u8, u32)> = Vec::new();
+        for (s, l, v) in v4 {
+            if l == 32 {
+                exact.push((s, v));
+            } else {
+                nets.push((s, l, v));
+            }
+        }
+        let v4_ranges = Ranges::from_prefixes(&nets, resolve);
+        drop(nets);
+        if precedence == Precedence::ExclusionsWin && !v4_ranges.is_empty() {
+            exact.retain(|&(k, v)| v == EXCL || v4_ranges.get(k) != EXCL);
+        }
+
+        // IPv6: everything flattened
+        v6.sort_unstable_by_key(|&(s, l, _)| (s, l));
+        let v6 = c.merge_runs(v6, |a, b| (a.0, a.1) == (b.0, b.1), |e| &mut e.2);
+        let v6_ranges = Ranges::from_prefixes(&v6, resolve);
+        drop(v6);
+
+        // names: one node per name with a value for itself and one for names below
+        let domain_exclusions = domains.iter().any(|d| d.2 == EXCL);
+        domains.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut dnodes: Vec<(Box<str>, u32, u32)> = Vec::new();
+        for (name, scope, v) in domains {
+            if dnodes.last().is_none_or(|n| n.0 != name) {
+                dnodes.push((name, NONE, NONE));
+            }
+            let n = dnodes.last_mut().expect("just pushed");
+            if scope.covers_name() {
+                n.1 = c.merge(n.1, v);
+            }
+            if scope.covers_subdomains() {
+                n.2 = c.merge(n.2, v);
+            }
+        }
+        emails.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let emails = c.merge_runs(emails, |a, b| a.0 == b.0, |e| &mut e.1);
+
+        // renumber the listings in use, in sorted order, so equal contents give equal lists
+        let mut used: Vec<u32> = exact
+            .iter()
+            .map(|e| e.1)
+            .chain(v4_ranges.values())
+            .chain(v6_ranges.values())
+            .chain(dnodes.iter().flat_map(|n| [n.1, n.2]))
+            .chain(emails.iter().map(|e| e.1))
+            .filter(|&v| v < EXCL)
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used.sort_by(|&a, &b| c.listings[a as usize].cmp(&c.listings[b as usize]));
+        let mut map = vec![NONE; c.listings.len()];
+        for (new, &old) in used.iter().enumerate() {
+            map[old as usize] = new as u32;
+        }
+        let remap = |v: u32| if v >= EXCL { v } else { map[v as usize] };
+        let mut listings_slots: Vec<Option<Listing>> = c.listings.into_iter().map(Some).collect();
+        let listings: Vec<Listing> = used
+            .iter()
+            .map(|&old| listings_slots[old as usize].take().expect("each used once"))
+            .collect();
+
+        for e in &mut exact {
+            e.1 = remap(e.1);
+        }
+        let mut v4_ranges = v4_ranges;
+        v4_ranges.remap(remap);
+        let mut v6_ranges = v6_ranges;
+        v6_ranges.remap(remap);
+        let dnodes = dnodes
+            .into_iter()
+            .map(|(n, a, b)| (n, remap(a), remap(b)))
+            .collect();
+        let enodes = emails
+            .into_iter()
+            .map(|(n, v)| (n, remap(v), NONE))
+            .collect();
+        List {
+            v4_exact: Exact32::new(&exact, listings.len() as u32),
+            v4_ranges,
+            v6_ranges,
+            domains: Names::new(dnodes),
+            emails: Names::new(enodes),
+            listings: listings.into_boxed_slice(),
+            precedence,
+            domain_exclusions,
+        }
+    }
+}
+
+struct Interner {
+    map: HashMap<Listing, u32>,
+    listings: Vec<Listing>,
+}
+
+impl Interner {
+    fn intern(&mut self, listing: Listing) -> u32 {
+        if let Some(&id) = self.map.get(&listing) {
+            return id;
+        }
+        let id = self.listings.len() as u32;
+        assert!(id < EXCL, "too many distinct listings");
+        self.listings.push(listing.clone());
+        self.map.insert(listing, id);
+        id
+    }
+
+    /// The value of an entry given twice: an exclusion wins, listings merge.
+    fn merge(&mut self, a: u32, b: u32) -> u32 {
+        match (a, b) {
+            (NONE, x) | (x, NONE) => x,
+            (EXCL, _) | (_, EXCL) => EXCL,
+            (a, b) if a == b => a,
+            (a, b) => {
+                let m = self.listings[a as usize].merged(&self.listings[b as usize]);
+                self.intern(m)
+            }
+        }
+    }
+
+    /// Merges runs of equal keys in a sorted vector.
+    fn merge_runs<T>(
+        &mut self,
+        v: Vec<T>,
+        same: impl Fn(&T, &T) -> bool,
+        val: impl Fn(&mut T) -> &mut u32,
+    ) -> Vec<T> {
+        let mut out: Vec<T> = Vec::with_capacity(v.len());
+        for mut e in v {
+            match out.last_mut() {
+                Some(last) if same(last, &e) => {
+                    let (a, b) = (*val(last), *val(&mut e));
+                    *val(last) = self.merge(a, b);
+                }
+                _ => out.push(e),
+            }
+        }
+        out
+    }
+}

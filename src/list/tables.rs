@@ -1,0 +1,424 @@
+//! The compiled lookup structures behind [`List`](super::List).
+//!
+//! Values are `u32` ids into the list's table of listings, with two sentinels.
+
+/// No entry covers the key.
+pub(crate) const NONE: u32 = u32::MAX;
+/// An exclusion decides the key: not listed.
+pub(crate) const EXCL: u32 = u32::MAX - 1;
+
+/// How exclusions and listings of different specificity combine.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::list::Precedence;
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+///
+/// let mut b = List::builder();
+/// b.precedence(Precedence::MostSpecific);
+/// b.exclude(&"192.0.2.0/24".parse()?);
+/// b.insert(&"192.0.2.9".parse()?, Listing::new(ReturnCode::LISTED));
+/// assert!(b.build().lookup_ipv4("192.0.2.9".parse().unwrap()).is_some());
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Precedence {
+    /// An exclusion that covers a subject wins over every listing, however specific
+    /// (the default: allowlists override).
+    #[default]
+    ExclusionsWin,
+    /// The most specific entry decides (longest prefix; for names the exact name, then the
+    /// nearest parent wildcard), an exclusion winning only over listings of the same entry.
+    /// This is how rbldnsd's datasets answer.
+    MostSpecific,
+}
+
+/// An unsigned key type (IPv4 as `u32`, IPv6 as `u128`).
+pub(crate) trait Key: Copy + Ord + Eq + std::fmt::Debug {
+    const BITS: u32;
+    const MAX: Self;
+    const ZERO: Self;
+    fn succ(self) -> Self;
+    fn pred(self) -> Self;
+    fn top_bits(self, b: u32) -> usize;
+    fn last_of(start: Self, len: u8) -> Self;
+}
+
+impl Key for u32 {
+    const BITS: u32 = 32;
+    const MAX: u32 = u32::MAX;
+    const ZERO: u32 = 0;
+    fn succ(self) -> u32 {
+        self + 1
+    }
+    fn pred(self) -> u32 {
+        self - 1
+    }
+    #[inline]
+    fn top_bits(self, b: u32) -> usize {
+        if b == 0 {
+            0
+        } else {
+            (self >> (32 - b)) as usize
+        }
+    }
+    fn last_of(start: u32, len: u8) -> u32 {
+        if len == 0 {
+            u32::MAX
+        } else {
+            start | (u32::MAX >> len)
+        }
+    }
+}
+
+impl Key for u128 {
+    const BITS: u32 = 128;
+    const MAX: u128 = u128::MAX;
+    const ZERO: u128 = 0;
+    fn succ(self) -> u128 {
+        self + 1
+    }
+    fn pred(self) -> u128 {
+        self - 1
+    }
+    #[inline]
+    fn top_bits(self, b: u32) -> usize {
+        if b == 0 {
+            0
+        } else {
+            (self >> (128 - b)) as usize
+        }
+    }
+    fn last_of(start: u128, len: u8) -> u128 {
+        if len == 0 {
+            u128::MAX
+        } else {
+            start | (u128::MAX >> len)
+        }
+    }
+}
+
+/// Disjoint ranges covering the whole key space: `starts[i]..starts[i+1]` has `vals[i]`.
+/// `starts[0]` is always zero; adjacent ranges have different values. An index on the top
+/// bits of the key narrows the search to a few ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ranges<K: Key> {
+    starts: Box<[K]>,
+    vals: Box<[u32]>,
+    index_bits: u32,
+    /// `index[h]` is the first range whose start has top bits `>= h`.
+    index: Box<[u32]>,
+}
+
+fn index_bits_for(n: usize, max: u32) -> u32 {
+    // about two ranges per index slot
+    let bits = usize::BITS - (n / 2).leading_zeros();
+    bits.clamp(1, max)
+}
+
+impl<K: Key> Ranges<K> {
+    /// Builds ranges from prefix entries sorted by `(start, len)`, no two equal.
+    /// `resolve(outer, inner)` gives the value of the inner entry's addresses where it is
+    /// nested in the outer entry's effective value.
+    pub(crate) fn from_prefixes(
+        entries: &[(K, u8, u32)],
+        resolve: impl Fn(u32, u32) -> u32,
+    ) -> Ranges<K> {
+        let mut starts: Vec<K> = vec![K::ZERO];
+        let mut vals: Vec<u32> = vec![NONE];
+        let mut emit = |pos: K, val: u32| {
+            let n = starts.len();
+            if starts[n - 1] == pos {
+                vals[n - 1] = val;
+                if n >= 2 && vals[n - 2] == val {
+                    starts.pop();
+                    vals.pop();
+                }
+            } else if vals[n - 1] != val {
+                starts.push(pos);
+                vals.push(val);
+            }
+        };
+        // stack of (last key, effective value)
+        let mut stack: Vec<(K, u32)> = Vec::with_capacity(K::BITS as usize + 1);
+        for &(start, len, val) in entries {
+            while let Some(&(last, _)) = stack.last() {
+                if last >= start {
+                    break;
+                }
+                stack.pop();
+                let outer = stack.last().map_or(NONE, |&(_, v)| v);
+                emit(last.succ(), outer);
+            }
+            let outer = stack.last().map_or(NONE, |&(_, v)| v);
+            let eff = if outer == NONE {
+                val
+            } else {
+                resolve(outer, val)
+            };
+            emit(start, eff);
+            stack.push((K::last_of(start, len), eff));
+        }
+        while let Some((last, _)) = stack.pop() {
+            if last == K::MAX {
+                break;
+            }
+            let outer = stack.last().map_or(NONE, |&(_, v)| v);
+            emit(last.succ(), outer);
+        }
+        Ranges::from_boundaries(starts, vals)
+    }
+
+    fn from_boundaries(starts: Vec<K>, vals: Vec<u32>) -> Ranges<K> {
+        let index_bits = index_bits_for(starts.len(), 16);
+        let slots = 1usize << index_bits;
+        let mut index = Vec::with_capacity(slots + 1);
+        let mut p = 0usize;
+        for h in 0..slots {
+            while p < starts.len() && starts[p].top_bits(index_bits) < h {
+                p += 1;
+            }
+            index.push(p as u32);
+        }
+        index.push(starts.len() as u32);
+        Ranges {
+            starts: starts.into_boxed_slice(),
+            vals: vals.into_boxed_slice(),
+            index_bits,
+            index: index.into_boxed_slice(),
+        }
+    }
+
+    /// Whether every key has no entry.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.vals.len() == 1 && self.vals[0] == NONE
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: K) -> u32 {
+        let h = key.top_bits(self.index_bits);
+        let lo = self.index[h] as usize;
+        let hi = self.index[h + 1] as usize;
+        // the last range starting at or before key: in [lo, hi) or just before lo
+        let slice = &self.starts[lo..hi];
+        let n = if slice.len() <= 8 {
+            slice.iter().take_while(|&&s| s <= key).count()
+        } else {
+            slice.partition_point(|&s| s <= key)
+        };
+        let pos = (lo + n).saturating_sub(1);
+        self.vals[pos]
+    }
+
+    /// The ranges that have an entry: `(first, last, value)`.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (K, K, u32)> + '_ {
+        (0..self.starts.len()).filter_map(move |i| {
+            let v = self.vals[i];
+            if v == NONE {
+                return None;
+            }
+            let last = match self.starts.get(i + 1) {
+                Some(&next) => next.pred(),
+                None => K::MAX,
+            };
+            Some((self.starts[i], last, v))
+        })
+    }
+
+    /// Every value in the ranges (with repeats).
+    pub(crate) fn values(&self) -> impl Iterator<Item = u32> + '_ {
+        self.vals.iter().copied()
+    }
+
+    /// Renumbers the values (an injective map, so adjacent ranges stay different).
+    pub(crate) fn remap(&mut self, f: impl Fn(u32) -> u32) {
+        for v in self.vals.iter_mut() {
+            *v = f(*v);
+        }
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.starts.len() * std::mem::size_of::<K>() + self.vals.len() * 4 + self.index.len() * 4
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.vals.iter().filter(|&&v| v != NONE).count()
+    }
+}
+
+/// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries
+/// `(low bits << vbits) | value`, sorted, one array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Exact32 {
+    bits: u32,
+    vbits: u32,
+    index: Box<[u32]>,
+    packed: Packed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Packed {
+    /// low key bits and value in one `u32`
+    Narrow(Box<[u32]>),
+    /// full key in the high half, value in the low half
+    Wide(Box<[u64]>),
+}
+
+impl Exact32 {
+    /// From `(address, value)` pairs sorted by address, no duplicates; `distinct` is one more
+    /// than the largest value id used (sentinels aside).
+    pub(crate) fn new(entries: &[(u32, u32)], distinct: u32) -> Exact32 {
+        let n = entries.len();
+        // about two entries per index slot, at least 2^4 and at most 2^24 slots
+        let bits = (usize::BITS - (n / 2).leading_zeros()).clamp(4, 24);
+        let slots = 1usize << bits;
+        let mut index = Vec::with_capacity(slots + 1);
+        let mut p = 0usize;
+        for h in 0..slots {
+            while p < n && ((entries[p].0 >> (32 - bits)) as usize) < h {
+                p += 1;
+            }
+            index.push(p as u32);
+        }
+        index.push(n as u32);
+        let key_bits = 32 - bits;
+        // value ids plus the two sentinels must fit in vbits
+        let need = 32 - (distinct.saturating_add(2)).leading_zeros();
+        let (vbits, packed) = if key_bits + need <= 32 {
+            let vbits = 32 - key_bits;
+            let vmask = if vbits == 32 {
+                u32::MAX
+            } else {
+                (1u32 << vbits) - 1
+            };
+            let low_mask = if key_bits == 0 { 0 } else { u32::MAX >> bits };
+            let v: Vec<u32> = entries
+                .iter()
+                .map(|&(k, val)| {
+                    let val = if val == EXCL { vmask } else { val };
+                    if vbits == 32 {
+                        val
+                    } else {
+                        ((k & low_mask) << vbits) | val
+                    }
+                })
+                .collect();
+            (vbits, Packed::Narrow(v.into_boxed_slice()))
+        } else {
+            let v: Vec<u64> = entries
+                .iter()
+                .map(|&(k, v)| (u64::from(k) << 32) | u64::from(v))
+                .collect();
+            (32, Packed::Wide(v.into_boxed_slice()))
+        };
+        Exact32 {
+            bits,
+            vbits,
+            index: index.into_boxed_slice(),
+            packed,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.packed {
+            Packed::Narrow(v) => v.len(),
+            Packed::Wide(v) => v.len(),
+        }
+    }
+
+    /// The bucket of `key`: `(lo, hi)` bounds in the packed array.
+    #[inline(always)]
+    pub(crate) fn bucket(&self, key: u32) -> (usize, usize) {
+        let h = (key >> (32 - self.bits)) as usize;
+        (self.index[h] as usize, self.index[h + 1] as usize)
+    }
+
+    /// The value for `key` within its bucket, [`NONE`] when absent.
+    #[inline(always)]
+    pub(crate) fn find_in(&self, key: u32, lo: usize, hi: usize) -> u32 {
+        match &self.packed {
+            Packed::Narrow(v) => {
+                let vbits = self.vbits;
+                let vmask = if vbits == 32 {
+                    u32::MAX
+                } else {
+                    (1u32 << vbits) - 1
+                };
+                let low = if self.bits == 32 {
+                    0
+                } else {
+                    key & (u32::MAX >> self.bits)
+                };
+                let want = if vbits == 32 { 0 } else { low << vbits };
+                let bucket = &v[lo..hi];
+                let found = if bucket.len() <= 16 {
+                    bucket.iter().find(|&&e| e & !vmask >= want).copied()
+                } else {
+                    let i = bucket.partition_point(|&e| e & !vmask < want);
+                    bucket.get(i).copied()
+                };
+                match found {
+                    Some(e) if e & !vmask == want => {
+                        let val = e & vmask;
+                        if val == vmask {
+                            EXCL
+                        } else {
+                            val
+                        }
+                    }
+                    _ => NONE,
+                }
+            }
+            Packed::Wide(v) => {
+                let bucket = &v[lo..hi];
+                match bucket.binary_search_by_key(&key, |&e| (e >> 32) as u32) {
+                    Ok(i) => bucket[i] as u32,
+                    Err(_) => NONE,
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: u32) -> u32 {
+        let (lo, hi) = self.bucket(key);
+        self.find_in(key, lo, hi)
+    }
+
+    /// Every `(address, value)`, in address order.
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (u32, u32)> + '_> {
+        let bits = self.bits;
+        let slots = 1usize << bits;
+        match &self.packed {
+            Packed::Narrow(v) => {
+                let vbits = self.vbits;
+                let vmask = if vbits == 32 {
+                    u32::MAX
+                } else {
+                    (1u32 << vbits) - 1
+                };
+                Box::new((0..slots).flat_map(move |h| {
+                    let (lo, hi) = (self.index[h] as usize, self.index[h + 1] as usize);
+                    v[lo..hi].iter().map(move |&e| {
+                        let low = if vbits == 32 { 0 } else { e >> vbits };
+                        let key = ((h as u32) << (32 - bits)) | low;
+                        let val = e & vmask;
+                        (key, if val == vmask { EXCL } else { val })
+                    })
+                }))
+            }
+            Packed::Wide(v) => Box::new(v.iter().map(|&e| ((e >> 32) as u32, e as u32))),
+        }
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.index.len() * 4
+            + match &self.packed {
+                Packed::Narrow(v) => v.len() * 4,
+                Packed::Wide(v) => v.len() * 8,
+            }
+    }
+}
