@@ -41,14 +41,14 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 /// Checks an ASCII name already lowercased: label lengths, total length, characters, last
-/// label. Offsets are those of `original` when `name` has its length (with or without the
-/// trailing dot), else 0 (the name was mapped by UTS #46).
-fn check_ascii(name: &str, original: &str) -> Result<(), SubjectError> {
+/// label. Offsets are those of `original` unless the name was `mapped` by UTS #46, when they
+/// are 0.
+fn check_ascii(name: &str, original: &str, mapped: bool) -> Result<(), SubjectError> {
     if name.is_empty() {
         return Err(SubjectError::Empty);
     }
     let bytes = name.as_bytes();
-    let same = name.len() == original.len() || name.len() + 1 == original.len();
+    let same = !mapped;
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'.' {
@@ -149,10 +149,10 @@ impl Domain {
         if !needs_idna {
             if bytes.iter().any(u8::is_ascii_uppercase) {
                 let lower = trimmed.to_ascii_lowercase();
-                check_ascii(&lower, text)?;
+                check_ascii(&lower, text, false)?;
                 return Ok(Cow::Owned(lower));
             }
-            check_ascii(trimmed, text)?;
+            check_ascii(trimmed, text, false)?;
             return Ok(Cow::Borrowed(trimmed));
         }
         // Characters that are never part of a host name are refused before UTS #46 mapping,
@@ -177,7 +177,7 @@ impl Domain {
         if out.ends_with('.') && out.len() > 1 {
             out.pop();
         }
-        check_ascii(&out, text)?;
+        check_ascii(&out, text, true)?;
         Ok(Cow::Owned(out))
     }
 
@@ -389,6 +389,15 @@ mod tests {
         assert!(Domain::new("example.123").is_err());
         assert!(Domain::new("123.example").is_ok());
         assert!(Domain::new("test").is_ok());
+    }
+
+    #[test]
+    fn fuzz_regression_offsets_after_mapping() {
+        // UTS #46 mapping changed the text without changing its length; offsets used to be
+        // taken into the original text and split a character.
+        let text = "\u{2f4}\u{2c1}\u{1c1}66\u{2c1}6\u{2c1}6\u{1f4}\u{1f4}\u{1f4}\u{2c1}6\u{2c1}%@K6\u{1f4}\u{1c1}\u{2c1}6\u{2c1}6\u{1f4}\u{2c1}u\u{1c1}66\u{2c1}6\u{2c1}6\u{b4}\u{1f4}\u{2c1}6\u{2c1}6\u{1f4}\u{1c1}\u{1c1}6\u{1f4}\u{1f4}";
+        let _ = Domain::new(text);
+        let _ = text.parse::<crate::Subject>();
     }
 
     #[test]
