@@ -483,31 +483,14 @@ impl List {
         match net {
             IpNet::V4(n) => {
                 let (first, last) = (u32::from(n.network()), u32::from(n.broadcast()));
-                let v = self.v4_ranges.get(first);
-                let uniform = self.v4_ranges.get(last) == v
-                    && self
-                        .v4_ranges
-                        .iter()
-                        .all(|(s, e, _)| e < first || s > last || (s <= first && e >= last))
-                    && self.v4_exact.iter().all(|(k, _)| k < first || k > last);
-                if uniform {
-                    self.value(v)
-                } else {
-                    None
+                if self.v4_exact.any_in(first, last) {
+                    return None;
                 }
+                self.value(self.v4_ranges.uniform(first, last)?)
             }
             IpNet::V6(n) => {
                 let (first, last) = (u128::from(n.network()), u128::from(n.broadcast()));
-                let v = self.v6_ranges.get(first);
-                let uniform = self
-                    .v6_ranges
-                    .iter()
-                    .all(|(s, e, _)| e < first || s > last || (s <= first && e >= last));
-                if uniform {
-                    self.value(v)
-                } else {
-                    None
-                }
+                self.value(self.v6_ranges.uniform(first, last)?)
             }
         }
     }
@@ -895,7 +878,8 @@ impl ListBuilder {
         };
 
         // IPv4: single addresses apart, networks flattened into ranges
-        v4.sort_unstable_by_key(|&(s, l, _)| (s, l));
+        // stable: listings of the same entry merge in insertion order
+        v4.sort_by_key(|&(s, l, _)| (s, l));
         let v4 = c.merge_runs(v4, |a, b| (a.0, a.1) == (b.0, b.1), |e| &mut e.2);
         let mut exact: Vec<(u32, u32)> = Vec::new();
         let mut nets: Vec<(u32, u8, u32)> = Vec::new();
@@ -913,14 +897,14 @@ impl ListBuilder {
         }
 
         // IPv6: everything flattened
-        v6.sort_unstable_by_key(|&(s, l, _)| (s, l));
+        v6.sort_by_key(|&(s, l, _)| (s, l));
         let v6 = c.merge_runs(v6, |a, b| (a.0, a.1) == (b.0, b.1), |e| &mut e.2);
         let v6_ranges = Ranges::from_prefixes(&v6, resolve);
         drop(v6);
 
         // names: one node per name with a value for itself and one for names below
         let domain_exclusions = domains.iter().any(|d| d.2 == EXCL);
-        domains.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        domains.sort_by(|a, b| a.0.cmp(&b.0));
         let mut dnodes: Vec<(Box<str>, u32, u32)> = Vec::new();
         for (name, scope, v) in domains {
             if dnodes.last().is_none_or(|n| n.0 != name) {
@@ -934,7 +918,7 @@ impl ListBuilder {
                 n.2 = c.merge(n.2, v);
             }
         }
-        emails.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        emails.sort_by(|a, b| a.0.cmp(&b.0));
         let emails = c.merge_runs(emails, |a, b| a.0 == b.0, |e| &mut e.1);
 
         // renumber the listings in use, in sorted order, so equal contents give equal lists

@@ -68,6 +68,8 @@ impl Key for u32 {
     fn last_of(start: u32, len: u8) -> u32 {
         if len == 0 {
             u32::MAX
+        } else if len >= 32 {
+            start
         } else {
             start | (u32::MAX >> len)
         }
@@ -95,6 +97,8 @@ impl Key for u128 {
     fn last_of(start: u128, len: u8) -> u128 {
         if len == 0 {
             u128::MAX
+        } else if len >= 128 {
+            start
         } else {
             start | (u128::MAX >> len)
         }
@@ -226,6 +230,18 @@ impl<K: Key> Ranges<K> {
             };
             Some((self.starts[i], last, v))
         })
+    }
+
+    /// The value of the range holding `first`, when that range also holds `last`.
+    pub(crate) fn uniform(&self, first: K, last: K) -> Option<u32> {
+        let pos = self
+            .starts
+            .partition_point(|&s| s <= first)
+            .saturating_sub(1);
+        match self.starts.get(pos + 1) {
+            Some(&next) if next <= last => None,
+            _ => Some(self.vals[pos]),
+        }
     }
 
     /// Every value in the ranges (with repeats).
@@ -386,6 +402,27 @@ impl Exact32 {
     pub(crate) fn get(&self, key: u32) -> u32 {
         let (lo, hi) = self.bucket(key);
         self.find_in(key, lo, hi)
+    }
+
+    /// Whether some entry lies in `first..=last`.
+    pub(crate) fn any_in(&self, first: u32, last: u32) -> bool {
+        let (lo, hi) = self.bucket(first);
+        // first entry at or after `first`: inside its bucket, or the next non-empty bucket
+        let in_bucket = (lo..hi).find(|&p| self.key_at(p) >= first);
+        let p = in_bucket.unwrap_or(hi);
+        p < self.len() && self.key_at(p) <= last
+    }
+
+    /// The address of the entry at position `p`.
+    fn key_at(&self, p: usize) -> u32 {
+        match &self.packed {
+            Packed::Narrow(v) => {
+                let h = self.index.partition_point(|&x| x as usize <= p) - 1;
+                let low = v[p] >> self.vbits;
+                ((h as u32) << (32 - self.bits)) | low
+            }
+            Packed::Wide(v) => (v[p] >> 32) as u32,
+        }
     }
 
     /// Every `(address, value)`, in address order.

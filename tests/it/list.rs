@@ -1,0 +1,466 @@
+//! `List` against a naive linear-scan oracle, on random sets with exclusions and overlapping
+//! prefixes, for both precedence rules.
+
+use proptest::prelude::*;
+use rblkit::codes::ReturnCode;
+use rblkit::list::{DomainPattern, DomainScope, Entry, Precedence};
+use rblkit::{List, Listing, Subject};
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// What the oracle compares: codes and TXT templates as sets.
+type Answer = Option<(BTreeSet<ReturnCode>, BTreeSet<String>)>;
+
+fn answer(l: Option<&Listing>) -> Answer {
+    l.map(|l| {
+        (
+            l.codes().iter().copied().collect(),
+            l.txt().iter().map(|t| t.to_string()).collect(),
+        )
+    })
+}
+
+fn merge(ls: &[&Listing]) -> Answer {
+    if ls.is_empty() {
+        return None;
+    }
+    let mut codes = BTreeSet::new();
+    let mut txt = BTreeSet::new();
+    for l in ls {
+        codes.extend(l.codes().iter().copied());
+        txt.extend(l.txt().iter().map(|t| t.to_string()));
+    }
+    Some((codes, txt))
+}
+
+/// An entry of the oracle: a prefix (start, len) over `bits`-bit keys, or an exclusion.
+#[derive(Debug, Clone)]
+struct NetEntry {
+    start: u128,
+    len: u8,
+    listing: Option<Listing>,
+}
+
+fn covers(e: &NetEntry, bits: u32, key: u128) -> bool {
+    if e.len == 0 {
+        return true;
+    }
+    let shift = bits - u32::from(e.len);
+    (key >> shift) == (e.start >> shift)
+}
+
+fn oracle_net(entries: &[NetEntry], bits: u32, key: u128, p: Precedence) -> Answer {
+    let cov: Vec<&NetEntry> = entries.iter().filter(|e| covers(e, bits, key)).collect();
+    if cov.is_empty() {
+        return None;
+    }
+    if p == Precedence::ExclusionsWin && cov.iter().any(|e| e.listing.is_none()) {
+        return None;
+    }
+    let best = cov.iter().map(|e| e.len).max().expect("non-empty");
+    let top: Vec<&&NetEntry> = cov.iter().filter(|e| e.len == best).collect();
+    if top.iter().any(|e| e.listing.is_none()) {
+        return None;
+    }
+    merge(
+        &top.iter()
+            .filter_map(|e| e.listing.as_ref())
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn listing_strategy() -> impl Strategy<Value = Listing> {
+    (2u8..8, proptest::option::of(0u8..4)).prop_map(|(c, t)| {
+        let l = Listing::new(ReturnCode::new_assert(127, 0, 0, c));
+        match t {
+            Some(t) => l.with_txt(format!("reason {t}: $")),
+            None => l,
+        }
+    })
+}
+
+/// IPv4 entries packed into 10.0.0.0/20 so that they overlap often.
+fn v4_entries() -> impl Strategy<Value = Vec<NetEntry>> {
+    proptest::collection::vec(
+        (
+            0u32..4096,
+            20u8..=32,
+            proptest::option::weighted(0.75, listing_strategy()),
+        ),
+        0..60,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .map(|(off, len, listing)| {
+                let addr = (10u32 << 24) | off;
+                let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+                NetEntry {
+                    start: u128::from(addr & mask),
+                    len,
+                    listing,
+                }
+            })
+            .collect()
+    })
+}
+
+fn build_v4(entries: &[NetEntry], p: Precedence) -> List {
+    let mut b = List::builder();
+    b.precedence(p);
+    for e in entries {
+        let net = ipnet::Ipv4Net::new(Ipv4Addr::from(e.start as u32), e.len).expect("valid");
+        match &e.listing {
+            Some(l) => b.insert_net(net.into(), l.clone()),
+            None => b.exclude_net(net.into()),
+        };
+    }
+    b.build()
+}
+
+fn precedence() -> impl Strategy<Value = Precedence> {
+    prop_oneof![
+        Just(Precedence::ExclusionsWin),
+        Just(Precedence::MostSpecific)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn ipv4_matches_oracle(entries in v4_entries(), p in precedence(), probes in proptest::collection::vec(0u32..4200, 64)) {
+        let list = build_v4(&entries, p);
+        let mut keys: Vec<u32> = probes.iter().map(|o| (10u32 << 24) + o).collect();
+        // every boundary of every entry, and one past it
+        for e in &entries {
+            let s = e.start as u32;
+            let last = if e.len == 32 { s } else { s | (u32::MAX >> e.len) };
+            keys.extend([s, s.wrapping_sub(1), last, last.wrapping_add(1)]);
+        }
+        let ips: Vec<Ipv4Addr> = keys.iter().map(|&k| Ipv4Addr::from(k)).collect();
+        let mut batch = vec![None; ips.len()];
+        list.lookup_ipv4_batch(&ips, &mut batch);
+        for (i, &k) in keys.iter().enumerate() {
+            let want = oracle_net(&entries, 32, u128::from(k), p);
+            let got = answer(list.lookup_ipv4(Ipv4Addr::from(k)));
+            prop_assert_eq!(&got, &want, "address {}", Ipv4Addr::from(k));
+            prop_assert_eq!(answer(batch[i]), want, "batch, address {}", Ipv4Addr::from(k));
+        }
+    }
+
+    #[test]
+    fn ipv4_same_contents_same_list(entries in v4_entries(), p in precedence()) {
+        let a = build_v4(&entries, p);
+        let b = build_v4(&entries, p);
+        prop_assert_eq!(&a, &b);
+        // rebuilding from what the list says gives the same answers everywhere
+        let mut rb = List::builder();
+        rb.precedence(Precedence::MostSpecific);
+        for (first, last, e) in a.ipv4_ranges() {
+            for net in ipnet::Ipv4Subnets::new(first, last, 0) {
+                match e {
+                    Entry::Listed(l) => rb.insert_net(net.into(), l.clone()),
+                    Entry::Excluded => rb.exclude_net(net.into()),
+                    _ => unreachable!(),
+                };
+            }
+        }
+        for (addr, e) in a.ipv4_addresses() {
+            let s = Subject::Ip(addr.into());
+            match e {
+                Entry::Listed(l) => rb.insert(&s, l.clone()),
+                Entry::Excluded => rb.exclude(&s),
+                _ => unreachable!(),
+            };
+        }
+        let r = rb.build();
+        for off in 0u32..4200 {
+            let ip = Ipv4Addr::from((10u32 << 24) + off);
+            prop_assert_eq!(answer(r.lookup_ipv4(ip)), answer(a.lookup_ipv4(ip)), "{}", ip);
+        }
+    }
+
+    #[test]
+    fn ipv6_matches_oracle(
+        raw in proptest::collection::vec((0u16..256, 104u8..=128, proptest::option::weighted(0.75, listing_strategy())), 0..40),
+        p in precedence(),
+        probes in proptest::collection::vec(0u16..300, 64),
+    ) {
+        let base: u128 = u128::from(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0));
+        let entries: Vec<NetEntry> = raw
+            .into_iter()
+            .map(|(off, len, listing)| {
+                let addr = base | u128::from(off);
+                let mask = u128::MAX << (128 - u32::from(len)).min(127);
+                let mask = if len == 128 { u128::MAX } else { mask };
+                NetEntry { start: addr & mask, len, listing }
+            })
+            .collect();
+        let mut b = List::builder();
+        b.precedence(p);
+        for e in &entries {
+            let net = ipnet::Ipv6Net::new(Ipv6Addr::from(e.start), e.len).expect("valid");
+            match &e.listing {
+                Some(l) => b.insert_net(net.into(), l.clone()),
+                None => b.exclude_net(net.into()),
+            };
+        }
+        let list = b.build();
+        for off in probes {
+            let key = base | u128::from(off);
+            let want = oracle_net(&entries, 128, key, p);
+            prop_assert_eq!(answer(list.lookup_ipv6(Ipv6Addr::from(key))), want, "{}", Ipv6Addr::from(key));
+        }
+    }
+
+    #[test]
+    fn domains_match_oracle(
+        raw in proptest::collection::vec((0usize..12, 0u8..3, proptest::option::weighted(0.75, listing_strategy())), 0..30),
+        p in precedence(),
+    ) {
+        const NAMES: [&str; 12] = [
+            "example", "com", "example.com", "a.example.com", "b.a.example.com", "c.b.a.example.com",
+            "other.com", "x.other.com", "net", "bad.net", "www.bad.net", "a.b.c.d.e.net",
+        ];
+        let entries: Vec<(DomainPattern, Option<Listing>)> = raw
+            .into_iter()
+            .map(|(i, s, l)| {
+                let scope = [DomainScope::Exact, DomainScope::Subdomains, DomainScope::NameAndSubdomains][s as usize];
+                (DomainPattern::new(NAMES[i].parse().unwrap(), scope), l)
+            })
+            .collect();
+        let mut b = List::builder();
+        b.precedence(p);
+        for (pat, l) in &entries {
+            match l {
+                Some(l) => b.insert_domain(pat, l.clone()),
+                None => b.exclude_domain(pat),
+            };
+        }
+        let list = b.build();
+        let queries = NAMES.iter().copied().chain(["zz.c.b.a.example.com", "q.www.bad.net", "EXAMPLE.COM", "a.example.com.", "unlisted.org", "e.net"]);
+        for q in queries {
+            let qn = q.trim_end_matches('.').to_ascii_lowercase();
+            let want = oracle_domain(&entries, &qn, p);
+            prop_assert_eq!(answer(list.lookup_domain(q)), want, "{}", q);
+        }
+    }
+
+    #[test]
+    fn emails_match_oracle(raw in proptest::collection::vec((0usize..4, proptest::option::weighted(0.75, listing_strategy())), 0..10)) {
+        const ADDRS: [&str; 4] = ["a@x.example", "b@x.example", "a@y.example", "sender1@relay.example"];
+        let mut b = List::builder();
+        for (i, l) in &raw {
+            let s: Subject = ADDRS[*i].parse().unwrap();
+            match l {
+                Some(l) => b.insert(&s, l.clone()),
+                None => b.exclude(&s),
+            };
+        }
+        let list = b.build();
+        for (i, a) in ADDRS.iter().enumerate() {
+            let mine: Vec<&Option<Listing>> = raw.iter().filter(|r| r.0 == i).map(|r| &r.1).collect();
+            let want = if mine.iter().any(|l| l.is_none()) {
+                None
+            } else {
+                merge(&mine.iter().filter_map(|l| l.as_ref()).collect::<Vec<_>>())
+            };
+            prop_assert_eq!(answer(list.lookup_email(a)), want.clone(), "{}", a);
+            prop_assert_eq!(answer(list.lookup_email(&a.to_uppercase())), want, "{}", a);
+        }
+    }
+}
+
+fn oracle_domain(entries: &[(DomainPattern, Option<Listing>)], q: &str, p: Precedence) -> Answer {
+    let at_name: Vec<&(DomainPattern, Option<Listing>)> = entries
+        .iter()
+        .filter(|(pat, _)| pat.domain().as_str() == q && pat.scope().covers_name())
+        .collect();
+    // parents that carry subdomain entries, nearest first
+    let labels: Vec<&str> = q.split('.').collect();
+    let mut parents: Vec<Vec<&(DomainPattern, Option<Listing>)>> = Vec::new();
+    for k in 1..labels.len() {
+        let parent = labels[k..].join(".");
+        let v: Vec<_> = entries
+            .iter()
+            .filter(|(pat, _)| pat.domain().as_str() == parent && pat.scope().covers_subdomains())
+            .collect();
+        if !v.is_empty() {
+            parents.push(v);
+        }
+    }
+    if p == Precedence::ExclusionsWin
+        && at_name
+            .iter()
+            .chain(parents.iter().flatten())
+            .any(|(_, l)| l.is_none())
+    {
+        return None;
+    }
+    let decisive = if !at_name.is_empty() {
+        at_name
+    } else {
+        parents.into_iter().next()?
+    };
+    if decisive.iter().any(|(_, l)| l.is_none()) {
+        return None;
+    }
+    merge(
+        &decisive
+            .iter()
+            .filter_map(|(_, l)| l.as_ref())
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn rbldnsd_style_precedence() {
+    // list a /16, exclude a /24 inside it, list one address inside the exclusion again
+    let mut b = List::builder();
+    b.precedence(Precedence::MostSpecific);
+    let l = Listing::new(ReturnCode::LISTED);
+    b.insert(&"10.1.0.0/16".parse().unwrap(), l.clone());
+    b.exclude(&"10.1.2.0/24".parse().unwrap());
+    b.insert(&"10.1.2.3".parse().unwrap(), l.clone());
+    let most = b.build();
+    assert!(most.lookup_ipv4("10.1.2.3".parse().unwrap()).is_some());
+    assert!(most.lookup_ipv4("10.1.2.4".parse().unwrap()).is_none());
+    assert!(most.lookup_ipv4("10.1.3.4".parse().unwrap()).is_some());
+
+    let mut b = List::builder();
+    b.insert(&"10.1.0.0/16".parse().unwrap(), l.clone());
+    b.exclude(&"10.1.2.0/24".parse().unwrap());
+    b.insert(&"10.1.2.3".parse().unwrap(), l);
+    let excl = b.build();
+    assert!(excl.lookup_ipv4("10.1.2.3".parse().unwrap()).is_none());
+    assert!(excl.lookup_ipv4("10.1.3.4".parse().unwrap()).is_some());
+}
+
+#[test]
+fn whole_address_space() {
+    let mut b = List::builder();
+    b.insert(
+        &"0.0.0.0/0".parse().unwrap(),
+        Listing::new(ReturnCode::LISTED),
+    );
+    b.exclude(&"255.255.255.255".parse().unwrap());
+    b.exclude(&"0.0.0.0".parse().unwrap());
+    b.insert(&"::/0".parse().unwrap(), Listing::new(ReturnCode::LISTED));
+    b.exclude(
+        &"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124"
+            .parse()
+            .unwrap(),
+    );
+    let list = b.build();
+    assert!(list.lookup_ipv4("0.0.0.1".parse().unwrap()).is_some());
+    assert!(list
+        .lookup_ipv4("255.255.255.254".parse().unwrap())
+        .is_some());
+    assert!(list
+        .lookup_ipv4("255.255.255.255".parse().unwrap())
+        .is_none());
+    assert!(list.lookup_ipv4("0.0.0.0".parse().unwrap()).is_none());
+    assert!(list.lookup_ipv6("::".parse().unwrap()).is_some());
+    assert!(list
+        .lookup_ipv6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap())
+        .is_none());
+    assert!(list
+        .lookup_ipv6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffef".parse().unwrap())
+        .is_some());
+}
+
+#[test]
+fn many_listings_use_wide_entries() {
+    // more distinct listings than the packed entry format holds
+    let mut b = List::builder();
+    for i in 0..70_000u32 {
+        let code = ReturnCode::new_assert(127, (i >> 16) as u8, (i >> 8) as u8, i as u8);
+        b.insert(
+            &Subject::Ip(Ipv4Addr::from(0x0a00_0000 + i * 7).into()),
+            Listing::new(code),
+        );
+    }
+    let list = b.build();
+    for i in (0..70_000u32).step_by(997) {
+        let l = list
+            .lookup_ipv4(Ipv4Addr::from(0x0a00_0000 + i * 7))
+            .expect("listed");
+        assert_eq!(
+            l.codes(),
+            &[ReturnCode::new_assert(
+                127,
+                (i >> 16) as u8,
+                (i >> 8) as u8,
+                i as u8
+            )]
+        );
+        assert!(list
+            .lookup_ipv4(Ipv4Addr::from(0x0a00_0000 + i * 7 + 1))
+            .is_none());
+    }
+    assert_eq!(list.stats().listings, 70_000);
+}
+
+#[test]
+fn merged_listings_keep_since_and_expiry() {
+    let t1: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    let t2: rblkit::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+    let mut b = List::builder();
+    let s: Subject = "192.0.2.1".parse().unwrap();
+    b.insert(
+        &s,
+        Listing::new(ReturnCode::LISTED)
+            .with_since(t2)
+            .with_expires(t2),
+    );
+    b.insert(
+        &s,
+        Listing::new(ReturnCode::new_assert(127, 0, 0, 4))
+            .with_since(t1)
+            .with_expires(t1),
+    );
+    let list = b.build();
+    let l = list.lookup(&s).unwrap();
+    assert_eq!(l.since(), Some(t1));
+    assert_eq!(l.expires(), Some(t2));
+    assert_eq!(l.codes().len(), 2);
+}
+
+#[test]
+fn network_subject_lookup() {
+    let mut b = List::builder();
+    b.insert(
+        &"10.0.0.0/8".parse().unwrap(),
+        Listing::new(ReturnCode::LISTED),
+    );
+    b.exclude(&"10.9.9.9".parse().unwrap());
+    let list = b.build();
+    assert!(list.lookup(&"10.1.0.0/16".parse().unwrap()).is_some());
+    assert!(list.lookup(&"10.9.9.0/24".parse().unwrap()).is_none());
+    assert!(list.lookup(&"10.0.0.0/7".parse().unwrap()).is_none());
+}
+
+#[test]
+fn network_lookup_sees_exact_entries() {
+    let mut b = List::builder();
+    b.insert(
+        &"10.0.0.0/8".parse().unwrap(),
+        Listing::new(ReturnCode::LISTED),
+    );
+    for i in 0..1000u32 {
+        b.insert(
+            &Subject::Ip(Ipv4Addr::from(0x0b00_0000 + i * 65_536).into()),
+            Listing::new(ReturnCode::LISTED),
+        );
+    }
+    b.insert(
+        &"10.200.0.7".parse().unwrap(),
+        Listing::new(ReturnCode::new_assert(127, 0, 0, 4)),
+    );
+    let list = b.build();
+    assert!(list.lookup(&"10.200.0.0/24".parse().unwrap()).is_none());
+    assert!(list.lookup(&"10.201.0.0/24".parse().unwrap()).is_some());
+    assert!(list.lookup(&"11.3.0.0/16".parse().unwrap()).is_none());
+    assert!(list.lookup(&"11.3.0.1/32".parse().unwrap()).is_none());
+    assert!(list.lookup(&"11.3.0.0/32".parse().unwrap()).is_some());
+}
