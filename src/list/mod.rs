@@ -54,7 +54,7 @@ pub use tables::Precedence;
 
 use crate::subject::{EmailAddr, Subject};
 use ipnet::IpNet;
-use names::{Names, MAX_LABELS};
+use names::Names;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tables::{Exact32, Ranges, EXCL, NONE};
@@ -364,32 +364,45 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn lookup_domain_match(&self, name: &str) -> Option<DomainMatch<'_>> {
-        let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
         if self.domains.len() == 0 {
             return None;
         }
-        let mut hashes = [(0u16, 0u64); MAX_LABELS];
-        let labels = Names::suffix_hashes(name, &mut hashes)?;
+        let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+        if name.is_empty() || name.len() > 253 {
+            return None;
+        }
+        let labels = 1 + name.iter().map(|&b| usize::from(b == b'.')).sum::<usize>();
         let (min, max) = self.domains.label_range();
+        let all_exclusions = self.precedence == Precedence::ExclusionsWin && self.domain_exclusions;
         let mut best: Option<(u32, &names::Node, DomainScope)> = None;
         // the name itself
         if labels >= min && labels <= max {
-            let (off, h) = hashes[labels - 1];
-            if let Some(n) = self.domains.find(&name[off as usize..], h) {
+            if let Some(n) = self.domains.get(name) {
+                if n.exact == EXCL {
+                    return None;
+                }
                 if n.exact != NONE {
                     best = Some((n.exact, n, DomainScope::Exact));
+                    if !all_exclusions {
+                        return self.domain_hit(n.exact, n, DomainScope::Exact);
+                    }
                 }
             }
         }
-        let all_exclusions = self.precedence == Precedence::ExclusionsWin && self.domain_exclusions;
-        if best.is_some_and(|b| b.0 == EXCL) || (best.is_some() && !all_exclusions) {
-            return best.and_then(|(v, n, scope)| self.domain_hit(v, n, scope));
-        }
-        // parents, nearest first
-        let top = labels.saturating_sub(1).min(max);
-        for k in (min.max(1)..=top).rev() {
-            let (off, h) = hashes[k - 1];
-            if let Some(n) = self.domains.find(&name[off as usize..], h) {
+        // parents, nearest first, skipping those with more labels than any entry
+        let mut k = labels;
+        let mut rest = name;
+        while k > min {
+            let dot = rest.iter().position(|&b| b == b'.')?;
+            if dot == 0 {
+                return None;
+            }
+            rest = &rest[dot + 1..];
+            k -= 1;
+            if k > max {
+                continue;
+            }
+            if let Some(n) = self.domains.get(rest) {
                 if n.sub == EXCL {
                     return None;
                 }
@@ -573,7 +586,7 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn domains(&self) -> impl Iterator<Item = (DomainPattern, Entry<'_>)> + '_ {
-        self.domains.nodes().iter().flat_map(move |n| {
+        self.domains.nodes().flat_map(move |n| {
             let name = self.domains.name(n);
             let d = crate::subject::Domain::new(name).expect("stored names are valid");
             let mut out: [Option<(DomainPattern, Entry<'_>)>; 2] = [None, None];
@@ -614,7 +627,7 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn emails(&self) -> impl Iterator<Item = (EmailAddr, Entry<'_>)> + '_ {
-        self.emails.nodes().iter().map(move |n| {
+        self.emails.nodes().map(move |n| {
             let a = EmailAddr::new(self.emails.name(n)).expect("stored addresses are valid");
             (a, self.entry(n.exact))
         })
