@@ -464,3 +464,58 @@ fn network_lookup_sees_exact_entries() {
     assert!(list.lookup(&"11.3.0.1/32".parse().unwrap()).is_none());
     assert!(list.lookup(&"11.3.0.0/32".parse().unwrap()).is_some());
 }
+
+#[test]
+fn swapped_while_readers_run() {
+    use arc_swap::ArcSwap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    // generation g lists 10.0.0.0/24 with code 127.0.0.(g % 200 + 2) on every address;
+    // a reader must always see one whole generation, never a mix
+    fn generation(g: u8) -> List {
+        let mut b = List::builder();
+        let l = Listing::new(ReturnCode::new_assert(127, 0, 0, g % 200 + 2));
+        for i in 0..256u32 {
+            b.insert(
+                &Subject::Ip(Ipv4Addr::from(0x0a00_0000 + i).into()),
+                l.clone(),
+            );
+        }
+        b.build()
+    }
+    let current = Arc::new(ArcSwap::from_pointee(generation(0)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let current = Arc::clone(&current);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut checks = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let list = current.load();
+                    let first = list
+                        .lookup_ipv4(Ipv4Addr::new(10, 0, 0, 0))
+                        .expect("listed")
+                        .codes()[0];
+                    for i in 0..256u32 {
+                        let c = list
+                            .lookup_ipv4(Ipv4Addr::from(0x0a00_0000 + i))
+                            .expect("listed")
+                            .codes()[0];
+                        assert_eq!(c, first, "mixed generations");
+                    }
+                    checks += 1;
+                }
+                checks
+            })
+        })
+        .collect();
+    for g in 1..50u8 {
+        current.store(Arc::new(generation(g)));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().expect("reader") > 0);
+    }
+}
