@@ -11,19 +11,25 @@
 //! ```
 //! use rblkit::{List, Listing, Subject};
 //! use rblkit::codes::ReturnCode;
+//! use rblkit::list::DomainPattern;
 //!
+//! // compile a list: a network with a TXT template, an exclusion, a wildcard domain
 //! let mut b = List::builder();
-//! b.insert(&"192.0.2.0/24".parse()?, Listing::new(ReturnCode::LISTED).with_txt("see https://bl.example/$"));
+//! let spam = Listing::new(ReturnCode::LISTED).with_txt("see https://bl.example/$");
+//! b.insert(&"192.0.2.0/24".parse()?, spam);
 //! b.exclude(&"192.0.2.10".parse()?);
-//! b.insert(&"*.spam.example".parse::<rblkit::list::DomainPattern>()?.into(), Listing::new(ReturnCode::new_assert(127, 0, 1, 2)));
+//! b.insert_domain(&"*.spam.example".parse::<DomainPattern>()?, Listing::new(ReturnCode::new_assert(127, 0, 1, 2)));
 //! let list = b.build();
 //!
+//! // look things up
 //! let hit = list.lookup_ipv4("192.0.2.77".parse().unwrap()).expect("listed");
 //! assert_eq!(hit.codes(), &[ReturnCode::LISTED]);
 //! assert_eq!(hit.render_txt(0, "192.0.2.77").as_deref(), Some("see https://bl.example/192.0.2.77"));
 //! assert!(list.lookup_ipv4("192.0.2.10".parse().unwrap()).is_none());
 //! assert!(list.lookup_domain("www.spam.example").is_some());
 //! assert!(list.lookup_domain("spam.example").is_none());
+//! let who: Subject = "Mail.Spam.Example".parse()?;
+//! assert!(list.lookup(&who).is_some());
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 //!

@@ -84,8 +84,9 @@ pub enum Entry<'a> {
     Excluded,
 }
 
-/// A domain lookup's answer: the listing and the entry that matched, whose name is what
-/// rbldnsd puts in place of `$` in a domain list's TXT.
+/// A domain lookup's answer: the listing and the entry that matched. The entry's name is
+/// what rbldnsd puts in place of `$` in a domain list's TXT (rbldnsd writes it in
+/// lowercase; here it is borrowed from the query, so it keeps the query's case).
 ///
 /// # Examples
 ///
@@ -106,7 +107,8 @@ pub enum Entry<'a> {
 pub struct DomainMatch<'a> {
     /// The listing.
     pub listing: &'a Listing,
-    /// The listed name that matched (lowercase, no trailing dot).
+    /// The listed name that matched: the query itself, or the suffix of the query that is
+    /// the listed parent, without the trailing dot, spelt as in the query.
     pub name: &'a str,
     /// [`DomainScope::Exact`] when the query is the listed name, else
     /// [`DomainScope::Subdomains`].
@@ -345,7 +347,9 @@ impl List {
     /// ```
     #[inline]
     pub fn lookup_domain(&self, name: &str) -> Option<&Listing> {
-        self.lookup_domain_match(name).map(|m| m.listing)
+        let text = name.strip_suffix('.').unwrap_or(name);
+        self.domain_value(text.as_bytes())
+            .and_then(|(v, _, _)| self.value(v))
     }
 
     /// Looks up a domain name as [`List::lookup_domain`] does, and says which entry matched.
@@ -363,18 +367,27 @@ impl List {
     /// assert_eq!(list.lookup_domain_match("a.example.net").unwrap().name, "example.net");
     /// # Ok::<(), rblkit::Error>(())
     /// ```
-    pub fn lookup_domain_match(&self, name: &str) -> Option<DomainMatch<'_>> {
-        if self.domains.len() == 0 {
-            return None;
-        }
-        let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
-        if name.is_empty() || name.len() > 253 {
+    pub fn lookup_domain_match<'a>(&'a self, name: &'a str) -> Option<DomainMatch<'a>> {
+        let text = name.strip_suffix('.').unwrap_or(name);
+        let (v, start, scope) = self.domain_value(text.as_bytes())?;
+        Some(DomainMatch {
+            listing: self.value(v)?,
+            name: &text[start..],
+            scope,
+        })
+    }
+
+    /// The value deciding a name (without trailing dot), the offset in it where the matching
+    /// entry's name starts, and how it matched.
+    #[inline]
+    fn domain_value(&self, name: &[u8]) -> Option<(u32, usize, DomainScope)> {
+        if self.domains.len() == 0 || name.is_empty() || name.len() > 253 {
             return None;
         }
         let labels = 1 + name.iter().map(|&b| usize::from(b == b'.')).sum::<usize>();
         let (min, max) = self.domains.label_range();
         let all_exclusions = self.precedence == Precedence::ExclusionsWin && self.domain_exclusions;
-        let mut best: Option<(u32, &names::Node, DomainScope)> = None;
+        let mut best: Option<(u32, usize, DomainScope)> = None;
         // the name itself
         if labels >= min && labels <= max {
             if let Some(n) = self.domains.get(name) {
@@ -382,52 +395,39 @@ impl List {
                     return None;
                 }
                 if n.exact != NONE {
-                    best = Some((n.exact, n, DomainScope::Exact));
+                    best = Some((n.exact, 0, DomainScope::Exact));
                     if !all_exclusions {
-                        return self.domain_hit(n.exact, n, DomainScope::Exact);
+                        return best;
                     }
                 }
             }
         }
         // parents, nearest first, skipping those with more labels than any entry
         let mut k = labels;
-        let mut rest = name;
+        let mut start = 0usize;
         while k > min {
-            let dot = rest.iter().position(|&b| b == b'.')?;
+            let dot = name[start..].iter().position(|&b| b == b'.')?;
             if dot == 0 {
                 return None;
             }
-            rest = &rest[dot + 1..];
+            start += dot + 1;
             k -= 1;
             if k > max {
                 continue;
             }
-            if let Some(n) = self.domains.get(rest) {
+            if let Some(n) = self.domains.get(&name[start..]) {
                 if n.sub == EXCL {
                     return None;
                 }
                 if n.sub != NONE && best.is_none() {
-                    best = Some((n.sub, n, DomainScope::Subdomains));
+                    best = Some((n.sub, start, DomainScope::Subdomains));
                     if !all_exclusions {
                         break;
                     }
                 }
             }
         }
-        best.and_then(|(v, n, scope)| self.domain_hit(v, n, scope))
-    }
-
-    fn domain_hit<'a>(
-        &'a self,
-        v: u32,
-        n: &'a names::Node,
-        scope: DomainScope,
-    ) -> Option<DomainMatch<'a>> {
-        Some(DomainMatch {
-            listing: self.value(v)?,
-            name: self.domains.name(n),
-            scope,
-        })
+        best
     }
 
     /// Looks up an email address (`local@domain`, ASCII case-insensitive; the domain as
@@ -586,8 +586,7 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn domains(&self) -> impl Iterator<Item = (DomainPattern, Entry<'_>)> + '_ {
-        self.domains.nodes().flat_map(move |n| {
-            let name = self.domains.name(n);
+        self.domains.nodes().flat_map(move |(name, n)| {
             let d = crate::subject::Domain::new(name).expect("stored names are valid");
             let mut out: [Option<(DomainPattern, Entry<'_>)>; 2] = [None, None];
             if n.exact != NONE && n.exact == n.sub {
@@ -627,8 +626,8 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn emails(&self) -> impl Iterator<Item = (EmailAddr, Entry<'_>)> + '_ {
-        self.emails.nodes().map(move |n| {
-            let a = EmailAddr::new(self.emails.name(n)).expect("stored addresses are valid");
+        self.emails.nodes().map(move |(name, n)| {
+            let a = EmailAddr::new(name).expect("stored addresses are valid");
             (a, self.entry(n.exact))
         })
     }

@@ -1,33 +1,90 @@
 //! A hash table of names (domains, email addresses) with two values each: one for the name
 //! itself and one for names below it.
 
-use super::tables::NONE;
+/// Bytes of a name held in the node itself; longer names keep their first
+/// `INLINE - 4` bytes there and the rest in the arena.
+const INLINE: usize = 23;
 
+/// One name with its two values, 32 bytes: a lookup that hits reads the table's control
+/// bytes and then this one node (and, for names over 23 bytes, the arena).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Node {
-    off: u32,
-    /// 16-bit hash tag, 0 for an empty slot
-    tag: u16,
-    len: u8,
     /// value for the name itself
     pub(crate) exact: u32,
     /// value for names below it
     pub(crate) sub: u32,
+    len: u8,
+    /// the name when it fits; else the arena offset (4 bytes LE) and the name's first bytes
+    inline: [u8; INLINE],
 }
 
-/// Names stored once in an arena; an open-addressing table of 16-byte nodes, each with a
-/// 16-bit hash tag, so that a probe reads one node and touches the name only on a tag
-/// match: a hit costs two memory accesses, a miss one. Lookups hash the query's bytes ASCII-lowercased, so they take
-/// borrowed input in any case and allocate nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Node {
+    #[inline(always)]
+    fn matches(&self, arena: &[u8], query: &[u8]) -> bool {
+        let len = self.len as usize;
+        if len != query.len() {
+            return false;
+        }
+        if len <= INLINE {
+            return eq_lower(&self.inline[..len], query);
+        }
+        let head = INLINE - 4;
+        if !eq_lower(&self.inline[4..], &query[..head]) {
+            return false;
+        }
+        let off = u32::from_le_bytes(self.inline[..4].try_into().expect("four bytes")) as usize;
+        eq_lower(&arena[off..off + len - head], &query[head..])
+    }
+
+    fn name_bytes<'a>(&'a self, arena: &'a [u8], buf: &'a mut [u8; 253]) -> &'a [u8] {
+        let len = self.len as usize;
+        if len <= INLINE {
+            return &self.inline[..len];
+        }
+        let head = INLINE - 4;
+        let off = u32::from_le_bytes(self.inline[..4].try_into().expect("four bytes")) as usize;
+        buf[..head].copy_from_slice(&self.inline[4..]);
+        buf[head..len].copy_from_slice(&arena[off..off + len - head]);
+        &buf[..len]
+    }
+}
+
+/// Names in a SwissTable (hashbrown's `HashTable`) of 32-byte nodes keyed by a
+/// word-at-a-time, ASCII case-insensitive hash; names longer than fits a node keep their
+/// tail in an arena. Lookups take borrowed input in any case and allocate nothing.
+#[derive(Clone)]
 pub(crate) struct Names {
-    arena: Box<str>,
-    slots: Box<[Node]>,
-    /// slot indices in name order
-    order: Box<[u32]>,
-    mask: usize,
+    /// tails of long names
+    arena: Box<[u8]>,
+    /// every name, in name order (for iteration and equality; lookups do not touch it)
+    sorted: Box<str>,
+    /// offsets of the names in `sorted`, and their lengths
+    order: Box<[(u32, u8)]>,
+    table: hashbrown::HashTable<Node>,
     min_labels: u8,
     max_labels: u8,
+}
+
+impl PartialEq for Names {
+    fn eq(&self, other: &Names) -> bool {
+        self.sorted == other.sorted
+            && self.order == other.order
+            && self
+                .nodes()
+                .zip(other.nodes())
+                .all(|((_, a), (_, b))| (a.exact, a.sub) == (b.exact, b.sub))
+    }
+}
+
+impl Eq for Names {}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Names")
+            .field("names", &self.order.len())
+            .field("arena_bytes", &self.arena.len())
+            .finish()
+    }
 }
 
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -100,44 +157,44 @@ impl Names {
     /// From `(name, exact, sub)` with names lowercase, sorted and unique.
     pub(crate) fn new(entries: Vec<(Box<str>, u32, u32)>) -> Names {
         let n = entries.len();
-        let mut arena = String::with_capacity(entries.iter().map(|e| e.0.len()).sum());
-        // load factor at most 0.7: misses end after a few (cached) tags
-        let cap = (n * 10 / 7 + 1).next_power_of_two().max(8);
-        let mask = cap - 1;
-        let empty = Node {
-            off: 0,
-            tag: 0,
-            len: 0,
-            exact: NONE,
-            sub: NONE,
-        };
-        let mut slots = vec![empty; cap];
+        let mut arena = Vec::new();
+        let mut sorted = String::with_capacity(entries.iter().map(|e| e.0.len()).sum());
         let mut order = Vec::with_capacity(n);
+        let mut table: hashbrown::HashTable<Node> = hashbrown::HashTable::with_capacity(n);
         let (mut min_labels, mut max_labels) = (u8::MAX, 0u8);
         for (name, exact, sub) in entries {
-            let labels = (name.bytes().filter(|&b| b == b'.').count() + 1).min(255) as u8;
+            let bytes = name.as_bytes();
+            let labels = (bytes.iter().filter(|&&b| b == b'.').count() + 1).min(255) as u8;
             min_labels = min_labels.min(labels);
             max_labels = max_labels.max(labels);
-            let h = hash_name(name.as_bytes());
-            let mut s = (h as usize) & mask;
-            while slots[s].tag != 0 {
-                s = (s + 1) & mask;
+            order.push((sorted.len() as u32, bytes.len() as u8));
+            sorted.push_str(&name);
+            let mut inline = [0u8; INLINE];
+            if bytes.len() <= INLINE {
+                inline[..bytes.len()].copy_from_slice(bytes);
+            } else {
+                let head = INLINE - 4;
+                inline[..4].copy_from_slice(&(arena.len() as u32).to_le_bytes());
+                inline[4..].copy_from_slice(&bytes[..head]);
+                arena.extend_from_slice(&bytes[head..]);
             }
-            slots[s] = Node {
-                off: arena.len() as u32,
-                tag: tag_of(h),
-                len: name.len() as u8,
+            let node = Node {
                 exact,
                 sub,
+                len: bytes.len() as u8,
+                inline,
             };
-            order.push(s as u32);
-            arena.push_str(&name);
+            let arena_now: &[u8] = &arena;
+            table.insert_unique(hash_name(bytes), node, |nd| {
+                let mut buf = [0u8; 253];
+                hash_name(nd.name_bytes(arena_now, &mut buf))
+            });
         }
         Names {
-            arena: arena.into_boxed_str(),
-            slots: slots.into_boxed_slice(),
+            arena: arena.into_boxed_slice(),
+            sorted: sorted.into_boxed_str(),
             order: order.into_boxed_slice(),
-            mask,
+            table,
             min_labels,
             max_labels,
         }
@@ -147,56 +204,36 @@ impl Names {
         self.order.len()
     }
 
-    pub(crate) fn name(&self, n: &Node) -> &str {
-        &self.arena[n.off as usize..n.off as usize + n.len as usize]
-    }
-
-    /// The node whose name is `name` (ASCII case-insensitive), by its hash.
-    #[inline]
-    fn find(&self, name: &[u8], h: u64) -> Option<&Node> {
-        let tag = tag_of(h);
-        let mut s = (h as usize) & self.mask;
-        loop {
-            let n = &self.slots[s];
-            if n.tag == 0 {
-                return None;
-            }
-            if n.tag == tag {
-                let stored =
-                    &self.arena.as_bytes()[n.off as usize..n.off as usize + n.len as usize];
-                if eq_lower(stored, name) {
-                    return Some(n);
-                }
-            }
-            s = (s + 1) & self.mask;
-        }
-    }
-
-    /// Looks up a whole name.
+    /// Looks up a whole name (ASCII case-insensitive).
     #[inline]
     pub(crate) fn get(&self, name: &[u8]) -> Option<&Node> {
         if self.order.is_empty() {
             return None;
         }
-        self.find(name, hash_name(name))
+        let arena = &self.arena;
+        self.table.find(hash_name(name), |n| n.matches(arena, name))
     }
 
     pub(crate) fn label_range(&self) -> (usize, usize) {
         (self.min_labels as usize, self.max_labels as usize)
     }
 
-    /// The nodes in name order.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
-        self.order.iter().map(move |&s| &self.slots[s as usize])
+    /// `(name, node)` in name order.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = (&str, &Node)> + '_ {
+        self.order.iter().map(move |&(off, len)| {
+            let name = &self.sorted[off as usize..off as usize + len as usize];
+            (
+                name,
+                self.get(name.as_bytes())
+                    .expect("every sorted name is in the table"),
+            )
+        })
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.arena.len() + self.slots.len() * std::mem::size_of::<Node>() + self.order.len() * 4
+        self.arena.len()
+            + self.sorted.len()
+            + self.order.len() * 8
+            + self.table.capacity() * (std::mem::size_of::<Node>() + 1)
     }
-}
-
-/// A 16-bit tag from the hash's high bits, never 0 (0 marks an empty slot).
-#[inline(always)]
-fn tag_of(h: u64) -> u16 {
-    ((h >> 48) as u16) | 1
 }
