@@ -1,0 +1,211 @@
+//! Quickstart: compile a list from the bundled sample data, answer queries the way a DNS
+//! list would (codes and TXT), check the RFC 5782 test points, and time lookups.
+//!
+//! ```text
+//! cargo run --release --example quickstart [LIST_FILE [QUERY_FILE]]
+//! ```
+
+use rblkit::codes::ReturnCode;
+use rblkit::list::DomainPattern;
+use rblkit::{List, Listing, Subject};
+use std::net::Ipv4Addr;
+use std::time::Instant;
+
+/// A line's key: a subject, or a domain pattern with a wildcard.
+enum Key {
+    Subject(Subject),
+    Pattern(DomainPattern),
+}
+
+fn parse_key(text: &str) -> Result<Key, rblkit::Error> {
+    if text.starts_with('.') || text.starts_with("*.") {
+        Ok(Key::Pattern(text.parse()?))
+    } else {
+        Ok(Key::Subject(text.parse()?))
+    }
+}
+
+/// The first whitespace-separated token of `s`, and what follows it.
+fn token(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, ""),
+    }
+}
+
+fn load(path: &str) -> Result<List, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut b = List::builder();
+    let mut entries = 0;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (first, rest) = token(line);
+        let result = if let Some(excluded) = first.strip_prefix('!') {
+            parse_key(excluded).map(|k| match k {
+                Key::Subject(s) => {
+                    b.exclude(&s);
+                }
+                Key::Pattern(p) => {
+                    b.exclude_domain(&p);
+                }
+            })
+        } else {
+            let (code, txt) = token(rest);
+            let code: Result<ReturnCode, _> = if code.is_empty() {
+                Ok(ReturnCode::LISTED)
+            } else {
+                code.parse()
+            };
+            match code {
+                Err(e) => Err(e.into()),
+                Ok(code) => {
+                    let mut listing = Listing::new(code);
+                    if !txt.is_empty() {
+                        listing = listing.with_txt(txt);
+                    }
+                    parse_key(first).map(|k| match k {
+                        Key::Subject(s) => {
+                            b.insert(&s, listing);
+                        }
+                        Key::Pattern(p) => {
+                            b.insert_domain(&p, listing);
+                        }
+                    })
+                }
+            }
+        };
+        match result {
+            Ok(()) => entries += 1,
+            Err(e) => eprintln!("{path}:{}: skipped: {e}", i + 1),
+        }
+    }
+    // RFC 5782 test points: 127.0.0.2 and ::ffff:127.0.0.2 and TEST are listed
+    let test = Listing::new(ReturnCode::LISTED).with_txt("RFC 5782 test point");
+    b.insert(&"127.0.0.2".parse()?, test.clone());
+    b.insert(&"::ffff:7f00:2".parse()?, test.clone());
+    b.insert(&"test".parse()?, test);
+    let list = b.build();
+    println!("loaded {entries} entries from {path}: {:?}", list.stats());
+    Ok(list)
+}
+
+fn answer(list: &List, query: &str) -> Result<String, rblkit::Error> {
+    let subject: Subject = query.parse()?;
+    let found = match &subject {
+        Subject::Domain(d) => list
+            .lookup_domain_match(d.as_str())
+            .map(|m| (m.listing, m.name.to_string())),
+        other => list.lookup(other).map(|l| (l, other.to_string())),
+    };
+    Ok(match found {
+        None => format!("{query:<28} not listed"),
+        Some((l, dollar)) => {
+            let codes: Vec<String> = l.codes().iter().map(ToString::to_string).collect();
+            let txt: Vec<String> = (0..l.txt().len())
+                .filter_map(|i| l.render_txt(i, &dollar))
+                .collect();
+            format!(
+                "{query:<28} listed {} \"{}\"",
+                codes.join(","),
+                txt.join("\" \"")
+            )
+        }
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let list_file = args.next().unwrap_or_else(|| "data/sample/list.txt".into());
+    let query_file = args
+        .next()
+        .unwrap_or_else(|| "data/sample/queries.txt".into());
+    let list = load(&list_file)?;
+
+    println!("\nqueries from {query_file}:");
+    for q in std::fs::read_to_string(&query_file)?.lines() {
+        let q = q.trim();
+        if q.is_empty() || q.starts_with('#') {
+            continue;
+        }
+        match answer(&list, q) {
+            Ok(line) => println!("  {line}"),
+            Err(e) => println!("  {q:<28} bad query: {e}"),
+        }
+    }
+
+    println!("\nRFC 5782 test points:");
+    for (q, want) in [
+        ("127.0.0.2", true),
+        ("127.0.0.1", false),
+        ("::ffff:7f00:2", true),
+        ("::ffff:7f00:1", false),
+        ("test", true),
+        ("invalid", false),
+    ] {
+        let got = list.lookup(&q.parse()?).is_some();
+        println!(
+            "  {q:<16} {} ({})",
+            if got { "listed" } else { "not listed" },
+            if got == want {
+                "as RFC 5782 asks"
+            } else {
+                "WRONG"
+            }
+        );
+        if got != want {
+            return Err(format!("test point {q} answered wrongly").into());
+        }
+    }
+
+    // timing on a list of one million addresses
+    let mut b = List::builder();
+    let l = Listing::new(ReturnCode::LISTED);
+    let mut x: u32 = 0x9e37_79b9;
+    let mut addrs = Vec::with_capacity(1 << 20);
+    for _ in 0..1_000_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        addrs.push(Ipv4Addr::from(x));
+        b.insert_net(ipnet::Ipv4Net::from(Ipv4Addr::from(x)).into(), l.clone());
+    }
+    let t = Instant::now();
+    let big = b.build();
+    let build = t.elapsed();
+    let stats = big.stats();
+    let queries: Vec<Ipv4Addr> = addrs
+        .iter()
+        .step_by(2)
+        .copied()
+        .chain((0..500_000u32).map(|i| Ipv4Addr::from(i.wrapping_mul(2_654_435_761))))
+        .collect();
+    let t = Instant::now();
+    let hits = queries
+        .iter()
+        .filter(|q| big.lookup_ipv4(**q).is_some())
+        .count();
+    let single = t.elapsed();
+    let mut out = vec![None; 256];
+    let t = Instant::now();
+    let mut batch_hits = 0;
+    for chunk in queries.chunks(256) {
+        big.lookup_ipv4_batch(chunk, &mut out[..chunk.len()]);
+        batch_hits += out[..chunk.len()].iter().filter(|o| o.is_some()).count();
+    }
+    let batched = t.elapsed();
+    assert_eq!(hits, batch_hits);
+    println!(
+        "\n1M addresses: built in {:.0} ms, {:.1} bytes/address; {} lookups ({} hits): {:.1} ns each, {:.1} ns batched",
+        build.as_secs_f64() * 1e3,
+        stats.memory_bytes as f64 / 1e6,
+        queries.len(),
+        hits,
+        single.as_nanos() as f64 / queries.len() as f64,
+        batched.as_nanos() as f64 / queries.len() as f64
+    );
+    Ok(())
+}
