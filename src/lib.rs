@@ -56,3 +56,8 @@ pub use error::{Error, Result};
 pub use list::{List, ListBuilder, Listing};
 pub use subject::Subject;
 pub use time::Timestamp;
+
+/// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
