@@ -56,15 +56,46 @@ pub enum QnameError {
         /// Where the last label starts.
         offset: usize,
     },
-    /// Under an IP zone, a label that is neither a decimal octet of a reversed IPv4 address
-    /// nor a hex nibble of a reversed IPv6 address.
-    #[error("byte {offset}: label is neither an IPv4 octet nor an IPv6 nibble")]
-    BadIpLabel {
+    /// Under an IP zone, a name of at most four labels (read as IPv4 octets) with a label
+    /// that is not decimal.
+    #[error("byte {offset}: IPv4 octet label is not decimal")]
+    NotDecimal {
         /// Where the label starts.
         offset: usize,
     },
-    /// Under an IP zone, more labels than an address has (4 octets, 32 nibbles).
-    #[error("{labels} labels, more than an IP address has")]
+    /// An IPv4 octet label with a leading zero (`01`): octal to some resolvers, so refused.
+    #[error("byte {offset}: IPv4 octet label with a leading zero")]
+    LeadingZero {
+        /// Where the label starts.
+        offset: usize,
+    },
+    /// An IPv4 octet label over 255.
+    #[error("byte {offset}: IPv4 octet label over 255")]
+    OctetTooLarge {
+        /// Where the label starts.
+        offset: usize,
+    },
+    /// Decimal labels, more than the 4 octets of an IPv4 address, and not all IPv6 nibbles.
+    #[error("{labels} octet labels, an IPv4 address has 4")]
+    TooManyOctets {
+        /// How many labels the name has below the zone.
+        labels: usize,
+    },
+    /// A name of more than four labels (read as IPv6 nibbles) with a label of more than one
+    /// character.
+    #[error("byte {offset}: IPv6 nibble label longer than one hex digit")]
+    NibbleTooLong {
+        /// Where the label starts.
+        offset: usize,
+    },
+    /// An IPv6 nibble label that is not a hex digit.
+    #[error("byte {offset}: IPv6 nibble label is not a hex digit")]
+    NotHex {
+        /// Where the label starts.
+        offset: usize,
+    },
+    /// Under an IP zone, more labels than an IPv6 address has nibbles (32).
+    #[error("{labels} labels, more than the 32 nibbles of an IPv6 address")]
     TooManyLabels {
         /// How many labels the name has below the zone.
         labels: usize,

@@ -6,10 +6,13 @@
 //!   `2001:db8::1` → `1.0.0.0.….8.b.d.0.1.0.0.2.bl.example`.
 //! - A domain is itself under the zone: `spam.example` → `spam.example.dbl.example`.
 //!
-//! Decoding ([`QueryZone::decode`]) allocates nothing and accepts what resolvers send: any
-//! ASCII case, a trailing dot, and, as rbldnsd does, octets with leading zeros. A name with
-//! fewer labels than an address (`0.0.127.bl.example`) decodes to the network it stands for,
-//! so that a server can answer an empty non-terminal with NOERROR (RFC 8020). A name of one
+//! Decoding ([`QueryZone::decode`]) allocates nothing. It ignores ASCII case and a trailing
+//! dot, and is otherwise strict, with one error per fault and the offset of the label at
+//! fault: octets are decimal `0`–`255` without leading zeros (`01` is octal to some resolvers,
+//! and rbldnsd's acceptance of it gives an address several names), nibbles are single hex
+//! digits, and a name has at most 4 octets or 32 nibbles. A name with fewer labels than an
+//! address (`0.0.127.bl.example`) decodes to the network it stands for, so that a server can
+//! answer an empty non-terminal with NOERROR (RFC 8020) and junk with NXDOMAIN. A name of one
 //! to four single-digit labels reads both ways, as an IPv4 and as an IPv6 prefix.
 //!
 //! The RFC 5782 test points are here too: every IPv4 list lists [`TEST_IPV4_LISTED`] and
@@ -488,7 +491,7 @@ impl QueryZone {
     /// use rblkit::qname::{Query, QueryZone, ZoneKind, QnameError};
     /// let zone = QueryZone::new("bl.example", ZoneKind::Ip)?;
     /// assert!(matches!(zone.decode("2.0.0.127.other.example"), Err(QnameError::NotInZone)));
-    /// assert!(matches!(zone.decode("256.0.0.127.bl.example"), Err(QnameError::BadIpLabel { offset: 0 })));
+    /// assert!(matches!(zone.decode("256.0.0.127.bl.example"), Err(QnameError::OctetTooLarge { offset: 0 })));
     /// let dbl = QueryZone::new("dbl.example", ZoneKind::Domain)?;
     /// assert!(matches!(dbl.decode("2.0.0.127.dbl.example"), Err(QnameError::NumericLastLabel { offset: 6 })));
     /// # Ok::<(), rblkit::Error>(())
@@ -524,20 +527,32 @@ impl fmt::Display for QueryZone {
     }
 }
 
-fn octet(label: &[u8]) -> Option<u8> {
-    if label.is_empty() || label.len() > 3 || !label.iter().all(u8::is_ascii_digit) {
-        return None;
+/// A decimal octet label: `0` to `255`, without leading zeros (`01` is octal to some
+/// resolvers and would give one address two names).
+fn octet(label: &[u8], at: usize) -> Result<u8, QnameError> {
+    if !label.iter().all(u8::is_ascii_digit) {
+        return Err(QnameError::NotDecimal { offset: at });
+    }
+    if label.len() > 1 && label[0] == b'0' {
+        return Err(QnameError::LeadingZero { offset: at });
+    }
+    if label.len() > 3 {
+        return Err(QnameError::OctetTooLarge { offset: at });
     }
     let v = label
         .iter()
         .fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
-    u8::try_from(v).ok()
+    u8::try_from(v).map_err(|_| QnameError::OctetTooLarge { offset: at })
 }
 
-fn nibble(label: &[u8]) -> Option<u8> {
+/// A nibble label: one hex digit, either case.
+fn nibble(label: &[u8], at: usize) -> Result<u8, QnameError> {
     match label {
-        [d] => (*d as char).to_digit(16).map(|v| v as u8),
-        _ => None,
+        [d] => (*d as char)
+            .to_digit(16)
+            .map(|v| v as u8)
+            .ok_or(QnameError::NotHex { offset: at }),
+        _ => Err(QnameError::NibbleTooLong { offset: at }),
     }
 }
 
@@ -559,39 +574,43 @@ fn decode_ip(sub: &str) -> Result<IpQuery, QnameError> {
     }
     // Labels left to right are the address's least significant part first.
     let (mut v4, mut v6) = (0u32, 0u128);
-    let (mut not_octet, mut not_nibble) = (None, None);
+    let (mut v4_err, mut v6_err) = (None, None);
     for (i, (at, label)) in labels(sub).enumerate() {
         if label.is_empty() {
             return Err(QnameError::EmptyLabel { offset: at });
         }
         let k = count - 1 - i; // index from the most significant end
-        match octet(label) {
-            Some(o) if k < 4 => v4 |= u32::from(o) << (24 - 8 * k),
-            _ => {
-                not_octet.get_or_insert(at);
+        match octet(label, at) {
+            Ok(o) if k < 4 => v4 |= u32::from(o) << (24 - 8 * k),
+            Ok(_) => {}
+            Err(e) => {
+                v4_err.get_or_insert(e);
             }
         }
-        match nibble(label) {
-            Some(x) => v6 |= u128::from(x) << (124 - 4 * k),
-            None => {
-                not_nibble.get_or_insert(at);
+        match nibble(label, at) {
+            Ok(x) => v6 |= u128::from(x) << (124 - 4 * k),
+            Err(e) => {
+                v6_err.get_or_insert(e);
             }
         }
     }
-    let v4 = (count <= 4 && not_octet.is_none())
+    let v4 = (count <= 4 && v4_err.is_none())
         .then(|| Ipv4Net::new(Ipv4Addr::from(v4), (8 * count) as u8).ok())
         .flatten();
-    let v6 = not_nibble
+    let v6 = v6_err
         .is_none()
         .then(|| Ipv6Net::new(Ipv6Addr::from(v6), (4 * count) as u8).ok())
         .flatten();
-    if v4.is_none() && v6.is_none() {
-        let offset = if count <= 4 { not_octet } else { not_nibble };
-        return Err(QnameError::BadIpLabel {
-            offset: offset.unwrap_or(0),
-        });
+    if v4.is_some() || v6.is_some() {
+        return Ok(IpQuery { v4, v6 });
     }
-    Ok(IpQuery { v4, v6 })
+    // Neither reading: say what is wrong with the one the name looks like.
+    Err(match (count <= 4, v4_err, v6_err) {
+        (true, Some(e), _) => e,
+        (false, None, _) => QnameError::TooManyOctets { labels: count },
+        (_, _, Some(e)) => e,
+        (_, _, None) => unreachable!("a name with no error has a reading"),
+    })
 }
 
 fn check_domain(sub: &str) -> Result<(), QnameError> {
@@ -655,9 +674,9 @@ mod tests {
     }
 
     #[test]
-    fn rbldnsd_leniency() {
+    fn case_and_trailing_dot() {
         let z = ip_zone();
-        let q = ip(z.decode("002.000.0.127.BL.EXAMPLE."));
+        let q = ip(z.decode("2.0.0.127.BL.EXAMPLE."));
         assert_eq!(q.ipv4(), Some(TEST_IPV4_LISTED));
         let upper = z.ipv6(TEST_IPV6_LISTED).replace('f', "F");
         assert_eq!(ip(z.decode(&upper)).ipv6(), Some(TEST_IPV6_LISTED));
@@ -688,16 +707,35 @@ mod tests {
         let e = |s: &str| z.decode(s).unwrap_err();
         assert_eq!(e("1..2.bl.example"), QnameError::EmptyLabel { offset: 2 });
         assert_eq!(e(".bl.example"), QnameError::EmptyLabel { offset: 0 });
-        assert_eq!(e("a.10.bl.example"), QnameError::BadIpLabel { offset: 0 });
+        // four labels or fewer read as IPv4 octets
+        assert_eq!(e("a.10.bl.example"), QnameError::NotDecimal { offset: 0 });
+        assert_eq!(e("-1.bl.example"), QnameError::NotDecimal { offset: 0 });
+        assert_eq!(
+            e("2.0.0.01.bl.example"),
+            QnameError::LeadingZero { offset: 6 }
+        );
+        assert_eq!(
+            e("002.0.0.127.bl.example"),
+            QnameError::LeadingZero { offset: 0 }
+        );
+        assert_eq!(
+            e("256.0.0.127.bl.example"),
+            QnameError::OctetTooLarge { offset: 0 }
+        );
+        assert_eq!(
+            e("1.2000.0.127.bl.example"),
+            QnameError::OctetTooLarge { offset: 2 }
+        );
+        // more as IPv6 nibbles
         assert_eq!(
             e("10.0.0.0.1.bl.example"),
-            QnameError::BadIpLabel { offset: 0 }
+            QnameError::TooManyOctets { labels: 5 }
         );
+        assert_eq!(e("1.2.3.4.x.bl.example"), QnameError::NotHex { offset: 8 });
         assert_eq!(
-            e("1.2.3.4.x.bl.example"),
-            QnameError::BadIpLabel { offset: 8 }
+            e("1.2.3.4.ab.bl.example"),
+            QnameError::NibbleTooLong { offset: 8 }
         );
-        assert_eq!(e("-1.bl.example"), QnameError::BadIpLabel { offset: 0 });
         let many = "0.".repeat(33) + "bl.example";
         assert_eq!(e(&many), QnameError::TooManyLabels { labels: 33 });
         assert_eq!(e("xbl.example"), QnameError::NotInZone);
@@ -706,7 +744,7 @@ mod tests {
         let long = "a.".repeat(127) + "bl.example";
         assert_eq!(e(&long), QnameError::NameTooLong { len: long.len() });
         // non-ASCII before the origin
-        assert_eq!(e("é.bl.example"), QnameError::BadIpLabel { offset: 0 });
+        assert_eq!(e("é.bl.example"), QnameError::NotDecimal { offset: 0 });
     }
 
     #[test]

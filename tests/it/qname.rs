@@ -137,11 +137,19 @@ proptest! {
     fn decode_anything(z in zone(ZoneKind::Ip), d in zone(ZoneKind::Domain), sub in "[0-9a-fA-F.]{0,70}|\\PC{0,20}") {
         let name = format!("{sub}.{}", z.origin());
         if let Ok(Query::Ip(q)) = z.decode(&name) {
+            // strict decoding: what is accepted is canonical but for case
             if let Some(a) = q.ipv4() {
+                prop_assert!(z.ipv4(a).eq_ignore_ascii_case(&name));
                 prop_assert_eq!(ip(z.decode(&z.ipv4(a))), q);
             }
             if let Some(a) = q.ipv6() {
+                prop_assert!(z.ipv6(a).eq_ignore_ascii_case(&name));
                 prop_assert_eq!(ip(z.decode(&z.ipv6(a))), q);
+            }
+            for net in [q.ipv4_prefix().map(ipnet::IpNet::V4), q.ipv6_prefix().map(ipnet::IpNet::V6)].into_iter().flatten() {
+                let mut again = String::new();
+                z.write_net(net, &mut again).unwrap();
+                prop_assert!(again.eq_ignore_ascii_case(&name), "{} -> {}", name, again);
             }
         }
         let name = format!("{sub}.{}", d.origin());
