@@ -1,16 +1,43 @@
 //! The return codes of well-known public lists, for decoding their answers.
 //!
-//! Each scheme is what the list documents for its public zones; [`for_zone`] finds the scheme
-//! of a zone by name. A list not here is best decoded with [`GENERIC`]: any `127.0.0.0/8`
-//! code is a listing, and the common error codes are errors.
+//! Each scheme is what the list documents for its public zones, with the source named on
+//! each item; [`for_zone`] finds the list of a zone by name, with what it lists and whether
+//! it is a blocklist or an allowlist. A list not here is best decoded with [`GENERIC`]: any
+//! `127.0.0.0/8` code is a listing, and the common error codes are errors.
+//!
+//! Answers outside `127.0.0.0/8` are errors under every scheme: when SpamCop's domain lapsed
+//! in January 2021, a parking service answered every query, and mail servers that took any
+//! answer for a listing refused all mail.
+//!
+//! | zone | lists | kind | codes |
+//! | --- | --- | --- | --- |
+//! | `zen.spamhaus.org` (and `sbl`, `xbl`, `pbl`, `sbl-xbl`) | IPv4 | block | [`SPAMHAUS_ZEN`] |
+//! | `dbl.spamhaus.org` | domains | block | [`SPAMHAUS_DBL`] |
+//! | `<key>.zen.dq.spamhaus.net`, `<key>.dbl.dq.spamhaus.net`, … | as above | block | as above |
+//! | `bl.spamcop.net` | IPv4 | block | [`SPAMCOP`] |
+//! | `b.barracudacentral.org` | IPv4 | block | [`BARRACUDA`] |
+//! | `psbl.surriel.com` | IPv4 | block | [`PSBL`] |
+//! | `dnsbl-1.uceprotect.net` | IPv4 | block | [`UCEPROTECT_1`] |
+//! | `dnsbl-2.uceprotect.net`, `dnsbl-3.uceprotect.net` | IPv4 | block | [`UCEPROTECT_2_3`] |
+//! | `bl.mailspike.net` | IPv4 | block | [`MAILSPIKE_BL`] |
+//! | `all.s5h.net` | IPv4, IPv6 | block | [`S5H`] |
+//! | `multi.surbl.org` | domains | block | [`SURBL_MULTI`] |
+//! | `multi.uribl.com` | domains | block | [`URIBL_MULTI`] |
+//! | `list.dnswl.org` | IPv4 | allow | [`DNSWL`] |
+//!
+//! Not here yet: Mailspike's reputation zones (`rep.`, `wl.`), whose levels are scores more
+//! than reasons, and Spamhaus ZRD, whose codes count hours.
 //!
 //! # Examples
 //!
 //! ```
 //! use rblkit::codes::{known, Reason, ReturnCode, Verdict};
+//! use rblkit::codes::known::{ListedSubjects, Polarity};
 //!
 //! let list = known::for_zone("ZEN.Spamhaus.org.").expect("known");
 //! assert_eq!(list.name, "Spamhaus ZEN");
+//! assert_eq!(list.subjects, ListedSubjects::Ipv4);
+//! assert_eq!(list.polarity, Polarity::Blocklist);
 //! let v = list.scheme.decode_answer(&[ReturnCode::new_assert(127, 0, 0, 11)]);
 //! assert_eq!(v, Verdict::Listed { reasons: Reason::Dynamic.into(), unknown: false });
 //! assert!(known::for_zone("bl.example").is_none());
@@ -27,15 +54,25 @@ const fn r(reasons: &[Reason]) -> ReasonSet {
     ReasonSet::of(reasons)
 }
 
-/// Spamhaus' error codes, answered by all its public zones.
+/// Spamhaus' error codes, answered by all its public zones: `127.255.255.252` a typing error
+/// in the zone name, `.254` a query through a public or open resolver, `.255` an excessive
+/// number of queries.
 const SPAMHAUS_ERRORS: [(ReturnCode, ListError); 3] = [
     (c(127, 255, 255, 252), ListError::BadQuery),
     (c(127, 255, 255, 254), ListError::PublicResolver),
     (c(127, 255, 255, 255), ListError::RateLimited),
 ];
 
-/// Spamhaus ZEN (and its parts SBL, XBL, PBL): `127.0.0.2` SBL, `.3` SBL CSS, `.4`–`.7` XBL,
-/// `.9` DROP, `.10` and `.11` PBL.
+/// Spamhaus ZEN and its parts SBL, XBL, PBL: `127.0.0.2` SBL (spam operations), `.3` SBL
+/// CSS (snowshoe), `.4` XBL (exploited hosts; `.5`–`.7` are XBL's too, unused for now), `.9`
+/// DROP (hijacked space, always beside SBL), `.10` PBL maintained by the ISP, `.11` PBL
+/// maintained by Spamhaus, `.30` BCL (botnet controllers). Errors: `127.255.255.252` a
+/// typing error in the zone name, `.254` a query through a public or open resolver, `.255`
+/// an excessive number of queries.
+///
+/// Source: the zones table of the Spamhaus data-set documentation
+/// (docs.spamhaus.com, "Available Zones"), and Spamhaus' page on the error codes for users
+/// of its public mirrors.
 pub static SPAMHAUS_ZEN: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 0, 2),
@@ -49,13 +86,18 @@ pub static SPAMHAUS_ZEN: CodeScheme = CodeScheme::from_static(
         (c(127, 0, 0, 9), r(&[Hijacked])),
         (c(127, 0, 0, 10), r(&[Dynamic])),
         (c(127, 0, 0, 11), r(&[Dynamic])),
+        (c(127, 0, 0, 30), r(&[BotnetCc])),
     ],
     &SPAMHAUS_ERRORS,
 );
 
-/// Spamhaus DBL: `127.0.1.2` spam, `.4` phishing, `.5` malware, `.6` botnet C&C, and
-/// `.102`–`.106` the same on abused legitimate domains (`.103`: an abused redirector);
-/// `127.0.1.255` refuses a query for an IP address.
+/// Spamhaus DBL: `127.0.1.2` low-reputation (spam) domain, `.4` phishing, `.5` malware, `.6`
+/// botnet C&C, `.102` abused legitimate domain, `.103` abused redirector, `.104`–`.106`
+/// abused domains used for phishing, malware, C&C; `127.0.1.255` refuses a query for an IP
+/// address; and Spamhaus' errors, as for [`SPAMHAUS_ZEN`].
+///
+/// Source: the zones table of the Spamhaus data-set documentation (docs.spamhaus.com,
+/// "Available Zones").
 pub static SPAMHAUS_DBL: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 1, 2),
@@ -78,7 +120,9 @@ pub static SPAMHAUS_DBL: CodeScheme = CodeScheme::from_static(
     ],
 );
 
-/// SpamCop: `127.0.0.2`, listed on spam reports and spam trap hits.
+/// SpamCop: listed on spam reports and spam trap hits (the SpamCop FAQ for administrators).
+/// The code is RFC 5782's `127.0.0.2`; the pages found do not state another, so any other
+/// `127.0.0.0/8` code decodes as a listing of unknown meaning.
 pub static SPAMCOP: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 0, 2),
@@ -86,7 +130,8 @@ pub static SPAMCOP: CodeScheme = CodeScheme::from_static(
     &[],
 );
 
-/// Barracuda's reputation list: `127.0.0.2`, a poor reputation.
+/// Barracuda's reputation block list: a poor sending reputation. The code is RFC 5782's
+/// `127.0.0.2`, not confirmed from Barracuda's own pages.
 pub static BARRACUDA: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 0, 2),
@@ -94,7 +139,8 @@ pub static BARRACUDA: CodeScheme = CodeScheme::from_static(
     &[],
 );
 
-/// PSBL (the Passive Spam Block List): `127.0.0.2`, spam trap hits.
+/// PSBL, the Passive Spam Block List: addresses that sent to its spam traps. The code is RFC
+/// 5782's `127.0.0.2`, not confirmed from the list's own pages.
 pub static PSBL: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 0, 2),
@@ -102,7 +148,9 @@ pub static PSBL: CodeScheme = CodeScheme::from_static(
     &[],
 );
 
-/// UCEPROTECT level 1: `127.0.0.2`, single addresses that hit its spam traps.
+/// UCEPROTECT level 1: single addresses that hit its spam traps or tried to relay (its
+/// listing policy). The code is RFC 5782's `127.0.0.2`, not confirmed from UCEPROTECT's
+/// pages.
 pub static UCEPROTECT_1: CodeScheme = CodeScheme::from_static(
     CodeLayout::OnePerReason,
     c(127, 0, 0, 2),
@@ -110,24 +158,69 @@ pub static UCEPROTECT_1: CodeScheme = CodeScheme::from_static(
     &[],
 );
 
-/// SURBL multi: a bitmask over `127.0.0.0` with 8 phishing, 16 malware, 64 abuse (spam)
-/// and 128 cracked (compromised) sites; `127.0.0.1` refuses the query.
+/// UCEPROTECT levels 2 and 3: whole allocations (level 2) or autonomous systems (level 3)
+/// with too many level-1 listings, so an address is listed for its neighbours (its listing
+/// policy). The code is RFC 5782's `127.0.0.2`, not confirmed from UCEPROTECT's pages.
+pub static UCEPROTECT_2_3: CodeScheme = CodeScheme::from_static(
+    CodeLayout::OnePerReason,
+    c(127, 0, 0, 2),
+    &[(c(127, 0, 0, 2), r(&[NetworkReputation]))],
+    &[],
+);
+
+/// Mailspike `bl`: `127.0.0.2` an address seen in a distributed spam wave (the `z` zone), or
+/// the reputation levels L5, L4, L3 as `127.0.0.10`, `.11`, `.12` (worst, very bad, bad).
+///
+/// Source: Mailspike's usage page (zones `z`, `bl`, `rep`) and its table of reputation levels.
+pub static MAILSPIKE_BL: CodeScheme = CodeScheme::from_static(
+    CodeLayout::OnePerReason,
+    c(127, 0, 0, 2),
+    &[
+        (c(127, 0, 0, 2), r(&[SpamSource])),
+        (c(127, 0, 0, 10), r(&[PoorReputation])),
+        (c(127, 0, 0, 11), r(&[PoorReputation])),
+        (c(127, 0, 0, 12), r(&[PoorReputation])),
+    ],
+    &[],
+);
+
+/// System 5 Hosting's `all.s5h.net`: sources of spam in mail or HTTP requests, IPv4 and IPv6
+/// (its RBL page says the zone follows RFC 5782). The code is RFC 5782's `127.0.0.2`, not
+/// confirmed from the list's pages.
+pub static S5H: CodeScheme = CodeScheme::from_static(
+    CodeLayout::OnePerReason,
+    c(127, 0, 0, 2),
+    &[(c(127, 0, 0, 2), r(&[SpamSource]))],
+    &[],
+);
+
+/// SURBL multi: a bitmask over `127.0.0.0` with 4 DM (disposable mail domains), 8 PH
+/// (phishing), 16 MW (malware), 32 CT (click trackers), 64 ABUSE (spam and abuse) and 128 CR
+/// (cracked, that is compromised, sites); `127.0.0.1` refuses the query.
+///
+/// Source: SURBL's list description ("multi", bit positions 8, 16, 64, 128) and its
+/// announcement of the DM and CT codes.
 pub static SURBL_MULTI: CodeScheme = CodeScheme::from_static(
     CodeLayout::Bitmask {
         base: c(127, 0, 0, 0),
     },
     c(127, 0, 0, 64),
     &[
+        (c(127, 0, 0, 4), r(&[DisposableDomain])),
         (c(127, 0, 0, 8), r(&[Phishing])),
         (c(127, 0, 0, 16), r(&[Malware])),
+        (c(127, 0, 0, 32), r(&[ClickTracker])),
         (c(127, 0, 0, 64), r(&[SpamDomain])),
         (c(127, 0, 0, 128), r(&[Compromised])),
     ],
     &[(c(127, 0, 0, 1), ListError::Refused)],
 );
 
-/// URIBL multi: a bitmask over `127.0.0.0` with 2 black (spam), 4 grey (bulk) and 8 red
-/// (newly observed); `127.0.0.1` refuses the query.
+/// URIBL multi: a bitmask over `127.0.0.0` with 2 black (domains of spammers), 4 grey (bulk
+/// mail that may be legitimate) and 8 red (very young or hidden domains new in mail flow);
+/// `127.0.0.1` is a refused query, never a listing.
+///
+/// Source: URIBL's list information page and its "query refused" page.
 pub static URIBL_MULTI: CodeScheme = CodeScheme::from_static(
     CodeLayout::Bitmask {
         base: c(127, 0, 0, 0),
@@ -139,6 +232,36 @@ pub static URIBL_MULTI: CodeScheme = CodeScheme::from_static(
         (c(127, 0, 0, 8), r(&[NewlyObserved])),
     ],
     &[(c(127, 0, 0, 1), ListError::Refused)],
+);
+
+const TRUST: [Reason; 4] = [TrustNone, TrustLow, TrustMedium, TrustHigh];
+
+/// `127.0.X.Y` for DNSWL's categories X = 2 to 15 and trust levels Y = 0 to 3.
+const DNSWL_ENTRIES: [(ReturnCode, ReasonSet); 56] = {
+    let mut out = [(c(127, 0, 0, 0), ReasonSet::EMPTY); 56];
+    let mut i = 0;
+    while i < 56 {
+        let (category, trust) = (2 + i / 4, i % 4);
+        out[i] = (
+            c(127, 0, category as u8, trust as u8),
+            ReasonSet::EMPTY.with(TRUST[trust]),
+        );
+        i += 1;
+    }
+    out
+};
+
+/// DNSWL, an allowlist: `127.0.X.Y` with X the category of the sender (2 financial services
+/// to 15 email marketing providers) and Y its trust level, 0 none (only avoid outright
+/// blocking), 1 low, 2 medium, 3 high, decoded as [`Reason::TrustNone`] to
+/// [`Reason::TrustHigh`]; `127.0.0.255` refuses the query (over its free-use limits).
+///
+/// Source: DNSWL's return-code table as quoted on its users' list; DNSWL's policy page.
+pub static DNSWL: CodeScheme = CodeScheme::from_static(
+    CodeLayout::OnePerReason,
+    c(127, 0, 10, 0),
+    &DNSWL_ENTRIES,
+    &[(c(127, 0, 0, 255), ListError::Refused)],
 );
 
 /// For a list not otherwise known: `127.0.0.2` (and any other `127.0.0.0/8` code) is a
@@ -156,7 +279,43 @@ pub static GENERIC: CodeScheme = CodeScheme::from_static(
     ],
 );
 
-/// A well-known public list: its name, its public zone and its codes.
+/// What a list lists, that is how it is queried (see [`crate::qname`]).
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::codes::known::{self, ListedSubjects};
+/// assert_eq!(known::for_zone("all.s5h.net").unwrap().subjects, ListedSubjects::Ipv4AndIpv6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListedSubjects {
+    /// IPv4 addresses.
+    Ipv4,
+    /// IPv4 and IPv6 addresses.
+    Ipv4AndIpv6,
+    /// Domain names.
+    Domains,
+}
+
+/// Whether a listing counts against the subject or for it.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::codes::known::{self, Polarity};
+/// assert_eq!(known::for_zone("list.dnswl.org").unwrap().polarity, Polarity::Allowlist);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Polarity {
+    /// A listing counts against the subject.
+    Blocklist,
+    /// A listing vouches for the subject.
+    Allowlist,
+}
+
+/// A well-known public list: its name, its public zone, what it lists and its codes.
 ///
 /// # Examples
 ///
@@ -173,13 +332,30 @@ pub struct KnownList {
     /// The public zone, lowercase without the trailing dot. A zone starting with `.` is a
     /// suffix: the list is queried at `<key>.<zone>` (Spamhaus' Data Query Service).
     pub zone: &'static str,
+    /// What it lists.
+    pub subjects: ListedSubjects,
+    /// Blocklist or allowlist.
+    pub polarity: Polarity,
     /// Its return codes.
     pub scheme: &'static CodeScheme,
 }
 
-const fn l(name: &'static str, zone: &'static str, scheme: &'static CodeScheme) -> KnownList {
-    KnownList { name, zone, scheme }
+const fn block(
+    name: &'static str,
+    zone: &'static str,
+    subjects: ListedSubjects,
+    scheme: &'static CodeScheme,
+) -> KnownList {
+    KnownList {
+        name,
+        zone,
+        subjects,
+        polarity: Polarity::Blocklist,
+        scheme,
+    }
 }
+
+use ListedSubjects::{Domains, Ipv4, Ipv4AndIpv6};
 
 /// The lists [`for_zone`] knows.
 ///
@@ -190,27 +366,79 @@ const fn l(name: &'static str, zone: &'static str, scheme: &'static CodeScheme) 
 /// assert!(known::LISTS.iter().any(|l| l.zone == "multi.uribl.com"));
 /// ```
 pub static LISTS: &[KnownList] = &[
-    l("Spamhaus ZEN", "zen.spamhaus.org", &SPAMHAUS_ZEN),
-    l("Spamhaus SBL", "sbl.spamhaus.org", &SPAMHAUS_ZEN),
-    l("Spamhaus XBL", "xbl.spamhaus.org", &SPAMHAUS_ZEN),
-    l("Spamhaus PBL", "pbl.spamhaus.org", &SPAMHAUS_ZEN),
-    l("Spamhaus SBL-XBL", "sbl-xbl.spamhaus.org", &SPAMHAUS_ZEN),
-    l("Spamhaus DBL", "dbl.spamhaus.org", &SPAMHAUS_DBL),
-    l("Spamhaus ZEN (DQS)", ".zen.dq.spamhaus.net", &SPAMHAUS_ZEN),
-    l("Spamhaus SBL (DQS)", ".sbl.dq.spamhaus.net", &SPAMHAUS_ZEN),
-    l("Spamhaus XBL (DQS)", ".xbl.dq.spamhaus.net", &SPAMHAUS_ZEN),
-    l("Spamhaus PBL (DQS)", ".pbl.dq.spamhaus.net", &SPAMHAUS_ZEN),
-    l("Spamhaus DBL (DQS)", ".dbl.dq.spamhaus.net", &SPAMHAUS_DBL),
-    l("SpamCop", "bl.spamcop.net", &SPAMCOP),
-    l("Barracuda", "b.barracudacentral.org", &BARRACUDA),
-    l("PSBL", "psbl.surriel.com", &PSBL),
-    l(
+    block("Spamhaus ZEN", "zen.spamhaus.org", Ipv4, &SPAMHAUS_ZEN),
+    block("Spamhaus SBL", "sbl.spamhaus.org", Ipv4, &SPAMHAUS_ZEN),
+    block("Spamhaus XBL", "xbl.spamhaus.org", Ipv4, &SPAMHAUS_ZEN),
+    block("Spamhaus PBL", "pbl.spamhaus.org", Ipv4, &SPAMHAUS_ZEN),
+    block(
+        "Spamhaus SBL-XBL",
+        "sbl-xbl.spamhaus.org",
+        Ipv4,
+        &SPAMHAUS_ZEN,
+    ),
+    block("Spamhaus DBL", "dbl.spamhaus.org", Domains, &SPAMHAUS_DBL),
+    block(
+        "Spamhaus ZEN (DQS)",
+        ".zen.dq.spamhaus.net",
+        Ipv4,
+        &SPAMHAUS_ZEN,
+    ),
+    block(
+        "Spamhaus SBL (DQS)",
+        ".sbl.dq.spamhaus.net",
+        Ipv4,
+        &SPAMHAUS_ZEN,
+    ),
+    block(
+        "Spamhaus XBL (DQS)",
+        ".xbl.dq.spamhaus.net",
+        Ipv4,
+        &SPAMHAUS_ZEN,
+    ),
+    block(
+        "Spamhaus PBL (DQS)",
+        ".pbl.dq.spamhaus.net",
+        Ipv4,
+        &SPAMHAUS_ZEN,
+    ),
+    block(
+        "Spamhaus DBL (DQS)",
+        ".dbl.dq.spamhaus.net",
+        Domains,
+        &SPAMHAUS_DBL,
+    ),
+    block("SpamCop", "bl.spamcop.net", Ipv4, &SPAMCOP),
+    block("Barracuda", "b.barracudacentral.org", Ipv4, &BARRACUDA),
+    block("PSBL", "psbl.surriel.com", Ipv4, &PSBL),
+    block(
         "UCEPROTECT level 1",
         "dnsbl-1.uceprotect.net",
+        Ipv4,
         &UCEPROTECT_1,
     ),
-    l("SURBL multi", "multi.surbl.org", &SURBL_MULTI),
-    l("URIBL multi", "multi.uribl.com", &URIBL_MULTI),
+    block(
+        "UCEPROTECT level 2",
+        "dnsbl-2.uceprotect.net",
+        Ipv4,
+        &UCEPROTECT_2_3,
+    ),
+    block(
+        "UCEPROTECT level 3",
+        "dnsbl-3.uceprotect.net",
+        Ipv4,
+        &UCEPROTECT_2_3,
+    ),
+    block("Mailspike", "bl.mailspike.net", Ipv4, &MAILSPIKE_BL),
+    block("s5h", "all.s5h.net", Ipv4AndIpv6, &S5H),
+    block("SURBL multi", "multi.surbl.org", Domains, &SURBL_MULTI),
+    block("URIBL multi", "multi.uribl.com", Domains, &URIBL_MULTI),
+    KnownList {
+        name: "DNSWL",
+        zone: "list.dnswl.org",
+        subjects: Ipv4,
+        polarity: Polarity::Allowlist,
+        scheme: &DNSWL,
+    },
 ];
 
 /// The known list served at `zone` (ASCII case-insensitive, trailing dot allowed).

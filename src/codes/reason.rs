@@ -5,7 +5,8 @@ use std::str::FromStr;
 macro_rules! reasons {
     ($( $(#[$doc:meta])* $variant:ident = $id:literal, $name:literal, $text:literal; )*) => {
         /// Why a subject is listed: the taxonomy shared by the policy that lists, the return
-        /// codes that say it, and the decoders of other lists' codes.
+        /// codes that say it, and the decoders of other lists' codes. For allowlists, the
+        /// `trust_*` reasons say how far the listing is trusted.
         ///
         /// Each reason has a stable numeric id (never reused), a snake_case name that is its
         /// text form, and a short public description that discloses no evidence.
@@ -157,6 +158,20 @@ reasons! {
     Manual = 30, "manual", "listed by the operator";
     /// Listed because another list lists it.
     ThirdParty = 31, "third_party", "listed by another list";
+    /// A domain of a disposable (throw-away) mail service.
+    DisposableDomain = 32, "disposable_domain", "a disposable mail domain";
+    /// A domain that tracks clicks in unsolicited mail.
+    ClickTracker = 33, "click_tracker", "a click-tracking domain";
+    /// In a network or at a provider with many spam sources (listed for its neighbours).
+    NetworkReputation = 34, "network_reputation", "in a network with many spam sources";
+    /// Allowlisted, trusted only not to be blocked outright (an allowlist's lowest level).
+    TrustNone = 35, "trust_none", "allowlisted: not to be blocked outright";
+    /// Allowlisted with low trust: fewer false positives.
+    TrustLow = 36, "trust_low", "allowlisted with low trust";
+    /// Allowlisted with medium trust: avoid false positives, but clear cases may override.
+    TrustMedium = 37, "trust_medium", "allowlisted with medium trust";
+    /// Allowlisted with high trust: never override.
+    TrustHigh = 38, "trust_high", "allowlisted with high trust";
 }
 
 impl Reason {

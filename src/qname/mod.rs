@@ -15,8 +15,8 @@
 //! answer an empty non-terminal with NOERROR (RFC 8020) and junk with NXDOMAIN. A name of one
 //! to four single-digit labels reads both ways, as an IPv4 and as an IPv6 prefix.
 //!
-//! The RFC 5782 test points are here too: every IPv4 list lists [`TEST_IPV4_LISTED`] and
-//! never [`TEST_IPV4_UNLISTED`], and so on for IPv6 and domains.
+//! The RFC 5782 test points, and a check of a list's answers for them, are in
+//! [`codes::test_points`](crate::codes::test_points).
 //!
 //! # Examples
 //!
@@ -56,19 +56,6 @@ const MAX_NAME_LEN: usize = 253;
 /// The longest zone origin: room below it for an IPv6 name (32 labels and their dots, 64
 /// octets), so that every IP query name fits.
 pub const MAX_ORIGIN_LEN: usize = MAX_NAME_LEN - 64;
-
-/// The IPv4 address every IPv4 list lists, to be tested (RFC 5782, section 5).
-pub const TEST_IPV4_LISTED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
-/// The IPv4 address no IPv4 list lists (RFC 5782, section 5).
-pub const TEST_IPV4_UNLISTED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
-/// The IPv6 address every IPv6 list lists, `::ffff:7f00:2` (RFC 5782, section 5).
-pub const TEST_IPV6_LISTED: Ipv6Addr = Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x7f00, 2);
-/// The IPv6 address no IPv6 list lists, `::ffff:7f00:1` (RFC 5782, section 5).
-pub const TEST_IPV6_UNLISTED: Ipv6Addr = Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x7f00, 1);
-/// The name every domain list lists (RFC 5782, section 5).
-pub const TEST_DOMAIN_LISTED: &str = "test";
-/// The name no domain list lists (RFC 5782, section 5).
-pub const TEST_DOMAIN_UNLISTED: &str = "invalid";
 
 /// What a zone's names stand for.
 ///
@@ -169,7 +156,7 @@ impl IpQuery {
     /// use rblkit::qname::{Query, QueryZone, ZoneKind};
     /// let zone = QueryZone::new("bl.example", ZoneKind::Ip)?;
     /// let Query::Ip(q) = zone.decode("2.0.0.127.bl.example")? else { unreachable!() };
-    /// assert_eq!(q.ipv4(), Some(rblkit::qname::TEST_IPV4_LISTED));
+    /// assert_eq!(q.ipv4(), Some(rblkit::codes::test_points::IPV4_LISTED));
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn ipv4(&self) -> Option<Ipv4Addr> {
@@ -337,7 +324,7 @@ impl QueryZone {
     /// use rblkit::qname::{QueryZone, ZoneKind};
     /// let zone = QueryZone::new("bl.example", ZoneKind::Ip)?;
     /// let mut name = String::new();
-    /// zone.write_ipv6(rblkit::qname::TEST_IPV6_LISTED, &mut name);
+    /// zone.write_ipv6(rblkit::codes::test_points::IPV6_LISTED, &mut name);
     /// assert_eq!(name, "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.example");
     /// # Ok::<(), rblkit::Error>(())
     /// ```
@@ -351,9 +338,10 @@ impl QueryZone {
     /// # Examples
     ///
     /// ```
-    /// use rblkit::qname::{QueryZone, ZoneKind, TEST_IPV4_LISTED};
+    /// use rblkit::qname::{QueryZone, ZoneKind};
+    /// use rblkit::codes::test_points::IPV4_LISTED;
     /// let zone = QueryZone::new("bl.example", ZoneKind::Ip)?;
-    /// assert_eq!(zone.ipv4(TEST_IPV4_LISTED), "2.0.0.127.bl.example");
+    /// assert_eq!(zone.ipv4(IPV4_LISTED), "2.0.0.127.bl.example");
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn ipv4(&self, ip: Ipv4Addr) -> String {
@@ -645,6 +633,9 @@ fn check_domain(sub: &str) -> Result<(), QnameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::test_points::{
+        IPV4_LISTED as TEST_IPV4_LISTED, IPV6_LISTED as TEST_IPV6_LISTED,
+    };
 
     fn ip_zone() -> QueryZone {
         QueryZone::new("bl.example", ZoneKind::Ip).unwrap()

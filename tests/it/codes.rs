@@ -283,3 +283,111 @@ fn txt_expansion_is_unchanged() {
     rblkit::codes::expand_txt("$ listed; $$ is a dollar; $$$", "192.0.2.1", &mut out);
     assert_eq!(out, "192.0.2.1 listed; $ is a dollar; $192.0.2.1");
 }
+
+#[test]
+fn allowlist_and_reputation_lists() {
+    use rblkit::codes::known::{ListedSubjects, Polarity};
+    let dnswl = known::for_zone("list.dnswl.org").unwrap();
+    assert_eq!(dnswl.polarity, Polarity::Allowlist);
+    // category 10 ("special cases"), trust none: DNSWL's answer for its test point
+    assert_eq!(
+        dnswl.scheme.decode_answer(&[c(127, 0, 10, 0)]),
+        Verdict::Listed {
+            reasons: Reason::TrustNone.into(),
+            unknown: false
+        }
+    );
+    assert_eq!(
+        dnswl.scheme.decode(c(127, 0, 15, 3)),
+        CodeMeaning::Listed {
+            reasons: Reason::TrustHigh.into(),
+            unknown: false
+        }
+    );
+    assert_eq!(
+        dnswl.scheme.decode(c(127, 0, 0, 255)),
+        CodeMeaning::Error(ListError::Refused)
+    );
+    assert_eq!(
+        dnswl.scheme.decode(c(127, 0, 16, 0)),
+        CodeMeaning::Listed {
+            reasons: ReasonSet::EMPTY,
+            unknown: true
+        }
+    );
+    let mailspike = known::for_zone("bl.mailspike.net").unwrap().scheme;
+    assert_eq!(
+        mailspike.decode(c(127, 0, 0, 11)),
+        CodeMeaning::Listed {
+            reasons: Reason::PoorReputation.into(),
+            unknown: false
+        }
+    );
+    let s5h = known::for_zone("all.s5h.net").unwrap();
+    assert_eq!(s5h.subjects, ListedSubjects::Ipv4AndIpv6);
+    for level in 1..=3 {
+        let l = known::for_zone(&format!("dnsbl-{level}.uceprotect.net")).unwrap();
+        assert!(l.scheme.decode_answer(&[ReturnCode::LISTED]).is_listed());
+    }
+    // Spamhaus BCL
+    assert_eq!(
+        known::SPAMHAUS_ZEN.decode(c(127, 0, 0, 30)),
+        CodeMeaning::Listed {
+            reasons: Reason::BotnetCc.into(),
+            unknown: false
+        }
+    );
+}
+
+#[test]
+fn own_lists() {
+    use rblkit::codes::{OWN_DOMAIN, OWN_IP};
+    let reasons = ReasonSet::of(&[Reason::RateLimit, Reason::KeptSending, Reason::Manual]);
+    let codes = OWN_IP.encode(reasons);
+    assert_eq!(
+        codes,
+        [c(127, 0, 0, 20), c(127, 0, 0, 31), c(127, 0, 0, 100)]
+    );
+    assert_eq!(
+        OWN_IP.decode_answer(&codes),
+        Verdict::Listed {
+            reasons,
+            unknown: false
+        }
+    );
+    assert_eq!(
+        OWN_DOMAIN.decode(c(127, 0, 1, 255)),
+        CodeMeaning::Error(ListError::BadQuery)
+    );
+}
+
+proptest! {
+    #[test]
+    fn txt_strings_split_without_loss(text in "\\PC{0,400}") {
+        let parts: Vec<&str> = rblkit::codes::txt_strings(&text).collect();
+        prop_assert!(!parts.is_empty());
+        prop_assert!(parts.iter().all(|p| p.len() <= rblkit::codes::TXT_STRING_MAX));
+        prop_assert!(parts[..parts.len() - 1].iter().all(|p| p.len() > rblkit::codes::TXT_STRING_MAX - 4));
+        prop_assert_eq!(parts.concat(), text);
+    }
+
+    /// Our own schemes say every reason set back exactly, but for reasons a list kind has no
+    /// code for, which the fallback says.
+    #[test]
+    fn own_schemes_round_trip(reasons in reason_set()) {
+        for s in [&rblkit::codes::OWN_IP, &rblkit::codes::OWN_DOMAIN] {
+            let covered: ReasonSet = s.entries().iter().fold(ReasonSet::EMPTY, |a, e| a.union(e.1));
+            match s.decode_answer(&s.encode(reasons)) {
+                Verdict::NotListed => prop_assert!(reasons.is_empty()),
+                Verdict::Listed { reasons: got, unknown } => {
+                    prop_assert!(!unknown);
+                    prop_assert_eq!(got.intersection(reasons), reasons.intersection(covered));
+                    if !reasons.is_subset(covered) {
+                        prop_assert!(got.contains(Reason::Listed));
+                    }
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}

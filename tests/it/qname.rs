@@ -2,10 +2,11 @@
 //! without allocation.
 
 use proptest::prelude::*;
-use rblkit::qname::{
-    IpQuery, QnameError, Query, QueryZone, ZoneKind, TEST_IPV4_LISTED, TEST_IPV4_UNLISTED,
-    TEST_IPV6_LISTED,
+use rblkit::codes::test_points::{
+    TestPoint, DOMAIN_UNLISTED, IPV4_LISTED as TEST_IPV4_LISTED,
+    IPV4_UNLISTED as TEST_IPV4_UNLISTED, IPV6_LISTED as TEST_IPV6_LISTED,
 };
+use rblkit::qname::{IpQuery, QnameError, Query, QueryZone, ZoneKind};
 use rblkit::subject::{Domain, Subject};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -179,10 +180,26 @@ fn rfc5782_test_points() {
         Query::Domain("TEST")
     );
     assert_eq!(
-        d.name(&rblkit::qname::TEST_DOMAIN_UNLISTED.parse().unwrap())
-            .unwrap(),
+        d.name(&DOMAIN_UNLISTED.parse().unwrap()).unwrap(),
         "invalid.dbl.example"
     );
+}
+
+/// Every test point has a query name in a zone of its kind.
+#[test]
+fn test_point_names() {
+    let z = QueryZone::new("bl.example", ZoneKind::Ip).unwrap();
+    let d = QueryZone::new("dbl.example", ZoneKind::Domain).unwrap();
+    let names: Vec<String> = TestPoint::ALL
+        .iter()
+        .map(|p| {
+            let s = p.subject();
+            z.name(&s).or_else(|_| d.name(&s)).unwrap()
+        })
+        .collect();
+    assert_eq!(names[0], "2.0.0.127.bl.example");
+    assert_eq!(names[4], "test.dbl.example");
+    assert_eq!(names[5], "invalid.dbl.example");
 }
 
 #[test]
