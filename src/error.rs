@@ -1,4 +1,5 @@
 use crate::codes::CodesError;
+use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
 
@@ -24,6 +25,9 @@ pub enum Error {
     /// A return code, reason or code scheme was wrong.
     #[error(transparent)]
     Codes(#[from] CodesError),
+    /// A query name or zone origin was wrong.
+    #[error(transparent)]
+    Qname(#[from] QnameError),
 }
 
 /// `Result` with [`Error`].

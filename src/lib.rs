@@ -46,6 +46,7 @@
 pub mod codes;
 mod error;
 pub mod list;
+pub mod qname;
 pub mod subject;
 pub mod time;
 

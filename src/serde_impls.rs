@@ -1,6 +1,6 @@
 //! serde support: every value type (de)serializes as its canonical text.
 
-use crate::codes::ReturnCode;
+use crate::codes::{CodeScheme, ListError, Reason, ReasonSet, ReturnCode};
 use crate::list::DomainPattern;
 use crate::subject::{Domain, EmailAddr, Subject};
 use crate::time::Timestamp;
@@ -43,5 +43,9 @@ text_serde!(
     EmailAddr,
     Timestamp,
     ReturnCode,
-    DomainPattern
+    DomainPattern,
+    Reason,
+    ReasonSet,
+    ListError,
+    CodeScheme
 );

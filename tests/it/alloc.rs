@@ -1,4 +1,5 @@
-//! Lookups allocate nothing: a counting global allocator watches the calls.
+//! Lookups allocate nothing: a counting global allocator (the test binary's only one)
+//! watches the calls.
 
 use rblkit::codes::ReturnCode;
 use rblkit::list::DomainPattern;
@@ -35,10 +36,15 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_during(f: impl FnOnce()) -> usize {
+/// How many allocations `f` makes on this thread (tests run in parallel; each counts its own).
+pub(crate) fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
     let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
+    let r = f();
+    (ALLOCATIONS.with(Cell::get) - before, r)
+}
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    allocations(f).0
 }
 
 #[test]

@@ -1,4 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
 mod alloc;
+mod codes;
 mod list;
+mod qname;
