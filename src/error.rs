@@ -1,6 +1,7 @@
 use crate::codes::CodesError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
+use crate::zone::ZoneError;
 
 /// Any error of rblkit: one variant per module, each wrapping that module's error enum.
 ///
@@ -24,6 +25,9 @@ pub enum Error {
     /// A return code, reason or code scheme was wrong.
     #[error(transparent)]
     Codes(#[from] CodesError),
+    /// A dataset did not load, or could not be written.
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
 }
 
 /// `Result` with [`Error`].

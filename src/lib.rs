@@ -42,6 +42,7 @@ mod error;
 pub mod list;
 pub mod subject;
 pub mod time;
+pub mod zone;
 
 #[cfg(feature = "serde")]
 mod serde_impls;

@@ -68,6 +68,8 @@ impl Key for u32 {
     fn last_of(start: u32, len: u8) -> u32 {
         if len == 0 {
             u32::MAX
+        } else if len >= 32 {
+            start
         } else {
             start | (u32::MAX >> len)
         }
@@ -95,6 +97,8 @@ impl Key for u128 {
     fn last_of(start: u128, len: u8) -> u128 {
         if len == 0 {
             u128::MAX
+        } else if len >= 128 {
+            start
         } else {
             start | (u128::MAX >> len)
         }

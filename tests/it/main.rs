@@ -1,1 +1,4 @@
 //! Integration tests.
+
+mod tools;
+mod zone_interop;
