@@ -289,52 +289,49 @@ impl Dataset {
                 }
             }
             DatasetKind::Ip6TSet => {
+                // the list holds /64s with single excluded addresses punched out
                 let mut common: Option<&Listing> = None;
-                let mut excl = Vec::new();
+                let mut excl: BTreeSet<u128> = BTreeSet::new();
                 for (a, b, e) in list.ipv6_ranges() {
-                    let (a, b) = (u128::from(a), u128::from(b));
-                    match e {
-                        Entry::Listed(l) => {
-                            if a & !mask6(64) != 0 || !b & !mask6(64) != 0 {
-                                return Err(not_expressible(
-                                    format,
-                                    "a network that is not whole /64s",
-                                ));
-                            }
-                            match common {
-                                None => {
-                                    line(&format!("{}\n", single_value(l, format)?))?;
-                                    common = Some(l);
-                                }
-                                Some(c) if c == l => {}
-                                Some(_) => {
-                                    return Err(not_expressible(
-                                        format,
-                                        "entries with different values",
-                                    ))
-                                }
-                            }
-                            let mut n = a >> 64;
-                            while n <= b >> 64 {
-                                let w: [u16; 4] =
-                                    std::array::from_fn(|i| (n >> (48 - 16 * i)) as u16);
-                                line(&format!("{:x}:{:x}:{:x}:{:x}\n", w[0], w[1], w[2], w[3]))?;
-                                if n == u128::from(u64::MAX) {
-                                    break;
-                                }
-                                n += 1;
-                            }
+                    if !matches!(e, Entry::Listed(_)) {
+                        let (a, b) = (u128::from(a), u128::from(b));
+                        if b - a >= 65536 {
+                            return Err(not_expressible(format, "an exclusion of a whole network"));
                         }
-                        _ => {
-                            if a != b {
-                                return Err(not_expressible(
-                                    format,
-                                    "an exclusion wider than one address",
-                                ));
-                            }
-                            excl.push(a);
+                        excl.extend(a..=b);
+                    }
+                }
+                let mut nets: BTreeSet<u128> = BTreeSet::new();
+                for (a, b, e) in list.ipv6_ranges() {
+                    let Entry::Listed(l) = e else { continue };
+                    let (a, b) = (u128::from(a), u128::from(b));
+                    let starts_ok = a & !mask6(64) == 0 || excl.contains(&(a - 1));
+                    let ends_ok = !b & !mask6(64) == 0 || excl.contains(&(b + 1));
+                    if !starts_ok || !ends_ok {
+                        return Err(not_expressible(format, "a network that is not whole /64s"));
+                    }
+                    match common {
+                        None => {
+                            line(&format!("{}\n", single_value(l, format)?))?;
+                            common = Some(l);
+                        }
+                        Some(c) if c == l => {}
+                        Some(_) => {
+                            return Err(not_expressible(format, "entries with different values"))
                         }
                     }
+                    let mut n = a >> 64;
+                    while n <= b >> 64 {
+                        nets.insert(n);
+                        if n == u128::from(u64::MAX) {
+                            break;
+                        }
+                        n += 1;
+                    }
+                }
+                for n in nets {
+                    let w: [u16; 4] = std::array::from_fn(|i| (n >> (48 - 16 * i)) as u16);
+                    line(&format!("{:x}:{:x}:{:x}:{:x}\n", w[0], w[1], w[2], w[3]))?;
                 }
                 for a in excl {
                     let mut key = String::new();

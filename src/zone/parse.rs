@@ -818,37 +818,59 @@ impl DatasetParser {
             })
             .collect();
         let tset = matches!(kind, DatasetKind::Ip4TSet | DatasetKind::Ip6TSet);
-        let value = |v: u32| -> Option<&Listing> {
-            if v == EXCL {
-                None
-            } else if tset {
-                Some(&listings[tset_default.unwrap_or(0) as usize])
+        let id = |v: u32| -> u32 {
+            if tset && v != EXCL {
+                tset_default.unwrap_or(0)
             } else {
-                Some(&listings[v as usize])
+                v
             }
+        };
+        let mut merger = Merger {
+            listings: &listings,
+            cache: HashMap::new(),
         };
         let mut b = List::builder();
         b.precedence(Precedence::MostSpecific);
-        for (a, bits, v) in v4 {
+        let mut v4: Vec<((u32, u8), u32)> =
+            v4.into_iter().map(|(a, l, v)| ((a, l), id(v))).collect();
+        merger.runs(&mut v4, |(a, bits), l| {
             let net = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::from(a), bits));
-            match value(v) {
-                Some(l) => b.insert_net(net, l.clone()),
+            match l {
+                Some(l) => b.insert_net(net, l),
                 None => b.exclude_net(net),
             };
-        }
-        for (a, bits, v) in v6 {
+        });
+        let mut v6: Vec<((u128, u8), u32)> =
+            v6.into_iter().map(|(a, l, v)| ((a, l), id(v))).collect();
+        merger.runs(&mut v6, |(a, bits), l| {
             let net = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from(a), bits));
-            match value(v) {
-                Some(l) => b.insert_net(net, l.clone()),
+            match l {
+                Some(l) => b.insert_net(net, l),
                 None => b.exclude_net(net),
             };
-        }
+        });
+        // `.name` is `name` plus `*.name`: split, so that every (name, scope) merges here
+        let mut split: Vec<(DomainPattern, u32)> = Vec::with_capacity(names.len());
         for (p, v) in names {
-            match value(v) {
-                Some(l) => b.insert_domain(&p, l.clone()),
+            if p.scope() == DomainScope::NameAndSubdomains {
+                split.push((
+                    DomainPattern::new(p.domain().clone(), DomainScope::Exact),
+                    v,
+                ));
+                split.push((
+                    DomainPattern::new(p.domain().clone(), DomainScope::Subdomains),
+                    v,
+                ));
+            } else {
+                split.push((p, v));
+            }
+        }
+        merger.runs(&mut split, |p, l| {
+            match l {
+                Some(l) => b.insert_domain(&p, l),
                 None => b.exclude_domain(&p),
             };
-        }
+        });
         Dataset {
             kind,
             list: b.build(),
@@ -862,6 +884,60 @@ impl DatasetParser {
             lines,
             entries,
             mtime: None,
+        }
+    }
+}
+
+/// Merges the values of equal entries the way rbldnsd answers them (an exclusion of the
+/// entry wins; else every A and TXT), into one listing with its TXTs in sorted order, so
+/// that the compiled list does not depend on the order of the lines.
+struct Merger<'a> {
+    listings: &'a [Listing],
+    cache: HashMap<Vec<u32>, Listing>,
+}
+
+impl Merger<'_> {
+    fn runs<K: Ord + Clone>(
+        &mut self,
+        v: &mut [(K, u32)],
+        mut put: impl FnMut(K, Option<Listing>),
+    ) {
+        v.sort_unstable();
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i + 1;
+            while j < v.len() && v[j].0 == v[i].0 {
+                j += 1;
+            }
+            let key = v[i].0.clone();
+            if v[i..j].iter().any(|e| e.1 == EXCL) {
+                put(key, None);
+            } else if j - i == 1 || v[i..j].iter().all(|e| e.1 == v[i].1) {
+                put(key, Some(self.listings[v[i].1 as usize].clone()));
+            } else {
+                let mut ids: Vec<u32> = v[i..j].iter().map(|e| e.1).collect();
+                ids.dedup();
+                let listings = self.listings;
+                let l = self
+                    .cache
+                    .entry(ids)
+                    .or_insert_with_key(|ids| {
+                        let mut codes = Vec::new();
+                        let mut txt: Vec<&str> = Vec::new();
+                        for &id in ids {
+                            let l = &listings[id as usize];
+                            codes.extend_from_slice(l.codes());
+                            txt.extend(l.txt().iter().map(|t| &**t));
+                        }
+                        txt.sort_unstable();
+                        txt.dedup();
+                        txt.into_iter()
+                            .fold(Listing::with_codes(codes), |l, t| l.with_txt(t))
+                    })
+                    .clone();
+                put(key, Some(l));
+            }
+            i = j;
         }
     }
 }

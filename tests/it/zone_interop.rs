@@ -4,10 +4,11 @@
 //! both must warn about the same bad lines.
 
 use super::tools::{tool, DnsClient, Rbldnsd, TempDir};
-use rblkit::zone::{DatasetSpec, LoadOptions, Zone};
+use rblkit::zone::{Dataset, DatasetParser, DatasetSpec, LoadOptions, Strictness, Zone};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -383,12 +384,9 @@ fn mixed_case(s: &str, r: &mut Rng) -> String {
         .collect()
 }
 
-#[test]
-fn rbldnsd_and_rblkit_answer_alike() {
-    let Some(bin) = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd") else {
-        return;
-    };
-    let dir = TempDir::new("interop");
+/// The generated datasets written to `dir`: the zone specs and the query names to ask
+/// (with their zone).
+pub(crate) fn fixture(dir: &TempDir) -> (Vec<String>, Vec<(String, &'static str)>) {
     let mut r = Rng(0x5eed_1234_abcd_9876);
     let mut p4 = BTreeSet::new();
     let mut p4t = BTreeSet::new();
@@ -416,45 +414,7 @@ fn rbldnsd_and_rblkit_answer_alike() {
         format!("multi.test:ip4trie:{tr}"),
         format!("multi.test:dnset:{dn}"),
     ];
-    let server = Rbldnsd::start(&bin, &dir, &specs);
-    let parsed: Vec<DatasetSpec> = specs.iter().map(|s| s.parse().unwrap()).collect();
-    let zones = Zone::load_all(&parsed, LoadOptions::default()).unwrap();
-    let zone = |n: &str| zones.iter().find(|z| z.name().as_str() == n).unwrap();
-
-    // the same bad lines are reported, by file and line, in the same number (rbldnsd prints
-    // the first five of a dataset); none of these files has a CR
-    let theirs = server.warnings();
-    let mut distinct: Vec<&std::sync::Arc<rblkit::zone::Dataset>> = Vec::new();
-    for z in &zones {
-        for d in z.datasets() {
-            if !distinct.iter().any(|x| std::sync::Arc::ptr_eq(x, d)) {
-                distinct.push(d);
-            }
-        }
-    }
-    assert_eq!(distinct.len(), theirs.len(), "datasets loaded");
-    let mut warned = 0;
-    for (d, (shown, count)) in distinct.iter().zip(&theirs) {
-        let ours: Vec<(String, u32)> = d
-            .warnings()
-            .iter()
-            .take(5)
-            .map(|w| (w.file().to_owned(), w.line()))
-            .collect();
-        assert_eq!(&ours, shown, "first warnings of {:?}", d.files());
-        assert_eq!(
-            d.warnings().len(),
-            *count,
-            "warnings of {:?}: {:?}",
-            d.files(),
-            d.warnings()
-        );
-        warned += count;
-    }
-    assert!(warned > 20);
-
-    let client = DnsClient::new(server.port);
-    let mut names: Vec<(String, &str)> = Vec::new();
+    let mut names: Vec<(String, &'static str)> = Vec::new();
     for &a in &p4 {
         names.push((ip4_qname(a, "ip4set.test", &mut r), "ip4set.test"));
         names.push((ip4_qname(a, "multi.test", &mut r), "multi.test"));
@@ -479,25 +439,32 @@ fn rbldnsd_and_rblkit_answer_alike() {
         ));
         names.push((format!("{n}.multi.test"), "multi.test"));
     }
-    for junk in [
-        "1.2.3.ip4set.test",
-        "256.1.1.10.ip4set.test",
-        "a.1.1.10.ip4set.test",
-        "1.1.1.1.10.ip4set.test",
-        "ip4set.test.ip4set.test",
-        "com.dnset.test",
-        "1.ip6trie.test",
+    for (junk, z) in [
+        ("1.2.3.ip4set.test", "ip4set.test"),
+        ("256.1.1.10.ip4set.test", "ip4set.test"),
+        ("a.1.1.10.ip4set.test", "ip4set.test"),
+        ("1.1.1.1.10.ip4set.test", "ip4set.test"),
+        ("ip4set.test.ip4set.test", "ip4set.test"),
+        ("com.dnset.test", "dnset.test"),
+        ("1.ip6trie.test", "ip6trie.test"),
     ] {
-        let z = junk.split_once('.').map(|x| x.1).unwrap();
-        let z = ["ip4set.test", "dnset.test", "ip6trie.test"]
-            .into_iter()
-            .find(|k| z.ends_with(k))
-            .unwrap();
         names.push((junk.to_owned(), z));
     }
+    (specs, names)
+}
+
+/// Asks rbldnsd every name (A and TXT) and compares with what the zones answer; returns the
+/// counts (total, listed, NXDOMAIN) and the differences.
+pub(crate) fn compare(
+    port: u16,
+    zones: &[Zone],
+    names: &[(String, &str)],
+) -> (usize, usize, usize, Vec<String>) {
+    let zone = |n: &str| zones.iter().find(|z| z.name().as_str() == n).unwrap();
+    let client = DnsClient::new(port);
     let (mut listed, mut nx, mut total) = (0, 0, 0);
     let mut failures = Vec::new();
-    for (name, zname) in &names {
+    for (name, zname) in names {
         let ours = zone(zname).query(name);
         for qtype in [1u16, 16] {
             total += 1;
@@ -550,6 +517,58 @@ fn rbldnsd_and_rblkit_answer_alike() {
             }
         }
     }
+    (total, listed, nx, failures)
+}
+
+fn distinct(zones: &[Zone]) -> Vec<&Arc<Dataset>> {
+    let mut v: Vec<&Arc<Dataset>> = Vec::new();
+    for z in zones {
+        for d in z.datasets() {
+            if !v.iter().any(|x| Arc::ptr_eq(x, d)) {
+                v.push(d);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn rbldnsd_and_rblkit_answer_alike() {
+    let Some(bin) = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd") else {
+        return;
+    };
+    let dir = TempDir::new("interop");
+    let (specs, names) = fixture(&dir);
+    let server = Rbldnsd::start(&bin, &dir, &specs);
+    let parsed: Vec<DatasetSpec> = specs.iter().map(|s| s.parse().unwrap()).collect();
+    let zones = Zone::load_all(&parsed, LoadOptions::default()).unwrap();
+
+    // the same bad lines are reported, by file and line, in the same number (rbldnsd prints
+    // the first five of a dataset); none of these files has a CR
+    let theirs = server.warnings();
+    let distinct = distinct(&zones);
+    assert_eq!(distinct.len(), theirs.len(), "datasets loaded");
+    let mut warned = 0;
+    for (d, (shown, count)) in distinct.iter().zip(&theirs) {
+        let ours: Vec<(String, u32)> = d
+            .warnings()
+            .iter()
+            .take(5)
+            .map(|w| (w.file().to_owned(), w.line()))
+            .collect();
+        assert_eq!(&ours, shown, "first warnings of {:?}", d.files());
+        assert_eq!(
+            d.warnings().len(),
+            *count,
+            "warnings of {:?}: {:?}",
+            d.files(),
+            d.warnings()
+        );
+        warned += count;
+    }
+    assert!(warned > 20);
+
+    let (total, listed, nx, failures) = compare(server.port, &zones, &names);
     eprintln!(
         "{total} queries: {listed} listed, {nx} NXDOMAIN, {} differences",
         failures.len()
@@ -558,6 +577,88 @@ fn rbldnsd_and_rblkit_answer_alike() {
         listed > 2000 && nx > 1000,
         "the data should give both answers often"
     );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} answers differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Every dataset written back with `write_rbldnsd` reads back to an equal `List`, and real
+/// rbldnsd serving the written files answers as the original zones do.
+#[test]
+fn written_datasets_read_back_equal_and_rbldnsd_agrees() {
+    let dir = TempDir::new("export");
+    let (specs, names) = fixture(&dir);
+    let parsed: Vec<DatasetSpec> = specs.iter().map(|s| s.parse().unwrap()).collect();
+    let zones = Zone::load_all(&parsed, LoadOptions::default()).unwrap();
+    let mut out_specs = Vec::new();
+    let mut written: Vec<(*const Dataset, String)> = Vec::new();
+    for (i, d) in distinct(&zones).into_iter().enumerate() {
+        let mut buf = Vec::new();
+        d.write_rbldnsd(&mut buf).unwrap();
+        let mut p = DatasetParser::new(d.kind());
+        p.strictness(Strictness::Strict);
+        p.parse_file("written", &buf).unwrap();
+        let back = p.finish();
+        if back.list() != d.list() {
+            let a: Vec<String> = d
+                .list()
+                .ipv4_addresses()
+                .map(|x| format!("{x:?}"))
+                .chain(d.list().ipv4_ranges().map(|x| format!("{x:?}")))
+                .collect();
+            let b: Vec<String> = back
+                .list()
+                .ipv4_addresses()
+                .map(|x| format!("{x:?}"))
+                .chain(back.list().ipv4_ranges().map(|x| format!("{x:?}")))
+                .collect();
+            let k = a.iter().zip(&b).position(|(x, y)| x != y);
+            panic!(
+                "{:?} read back differs: {} vs {} entries, first difference {:?}",
+                d.files(),
+                a.len(),
+                b.len(),
+                k.map(|k| (&a[k], &b[k]))
+            );
+        }
+        assert_eq!(
+            (back.soa(), back.ns(), back.ttl()),
+            (d.soa(), d.ns(), d.ttl())
+        );
+        let path = dir.write(&format!("written-{i}.{}", d.kind()), &buf);
+        written.push((Arc::as_ptr(d), path));
+    }
+    for z in &zones {
+        for d in z.datasets() {
+            let path = &written
+                .iter()
+                .find(|(p, _)| *p == Arc::as_ptr(d))
+                .unwrap()
+                .1;
+            out_specs.push(format!("{}:{}:{path}", z.name(), d.kind()));
+        }
+    }
+    let Some(bin) = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd") else {
+        return;
+    };
+    let server = Rbldnsd::start(&bin, &dir, &out_specs);
+    assert!(
+        server
+            .warnings()
+            .iter()
+            .all(|(w, n)| w.is_empty() && *n == 0),
+        "{:?}",
+        server.warnings()
+    );
+    let (total, _, _, failures) = compare(server.port, &zones, &names);
     assert!(
         failures.is_empty(),
         "{} of {total} answers differ:\n{}",
