@@ -852,6 +852,13 @@ impl Zone {
         match self.ns() {
             Some(ns) if !ns.names.is_empty() => {
                 for n in &ns.names {
+                    if n.as_ref() == zone || n.ends_with(&format!(".{zone}")) {
+                        // its address would be glue, which only a `generic` dataset gives
+                        return Err(not_expressible(
+                            "bind",
+                            format!("name server {n} is inside the zone and has no address record"),
+                        ));
+                    }
                     writeln!(m.out, "@ {} IN NS {}", ns.ttl.unwrap_or(ttl), dn(n)).map_err(io)?;
                     m.report.records += 1;
                 }

@@ -2,3 +2,4 @@
 
 mod tools;
 mod zone_interop;
+mod zone_master;

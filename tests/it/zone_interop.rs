@@ -64,7 +64,7 @@ fn ip4set_files(r: &mut Rng, probes: &mut BTreeSet<u32>) -> (String, String) {
     f.push_str(
         "# ip4set generated\n$SOA 1h ns1.ip4set.test. hostmaster.ip4set.test. 0 2h 30m 1w 5m\n",
     );
-    f.push_str("$NS 1d ns1.ip4set.test. -ns2.ip4set.test. ns3.example.net.\n$TTL 10m\n");
+    f.push_str("$NS 1d ns1.example.net. -ns2.ip4set.test. ns3.example.net.\n$TTL 10m\n");
     f.push_str("$1 https://bl.example/lookup\n$2 see also\n$1 ignored second value\n");
     f.push_str(":127.0.0.2:Listed: $1?ip=$\n");
     let base = 0x0a00_0000u32; // 10.0.0.0/8
