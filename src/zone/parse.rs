@@ -479,7 +479,7 @@ impl DatasetParser {
                 self.v4.push((a, 32, 0));
                 Ok(())
             }
-            Ok((_, 32, _)) => self.warn(
+            Ok((_, 32, n)) if !matches!(line.as_bytes().get(n), Some(b'/' | b'-')) => self.warn(
                 col(line),
                 Problem::BadAddress {
                     text: field(line).into(),
@@ -617,6 +617,7 @@ impl DatasetParser {
         let (not, s) = Self::bang(line);
         let (a, bits) = match addr::ip6prefix(s.as_bytes()) {
             Ok((a, bits, n)) if ends_entry(&s.as_bytes()[n..]) => (a, bits),
+            Ok((_, _, n)) if s.as_bytes().get(n) == Some(&b'/') => (0, 0),
             Ok(_) => {
                 return self.warn(
                     col(s),
@@ -628,6 +629,7 @@ impl DatasetParser {
             Err(e) => return self.warn(col(s), addr_problem(e, field(s))),
         };
         let want = if not { 128 } else { 64 };
+        // (bits 0: a CIDR network, which ip6tset does not take)
         if bits != want {
             return self.warn(
                 col(s),
