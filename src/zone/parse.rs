@@ -55,9 +55,11 @@ pub struct DatasetParser {
     /// ip4tset/ip6tset: the first default line of the whole dataset.
     tset_default: Option<u32>,
     subst: [Option<Box<str>>; 11],
-    v4: Vec<(u32, u8, u32)>,
-    v6: Vec<(u128, u8, u32)>,
-    names: Vec<(DomainPattern, u32)>,
+    v4: Vec<((u32, u8), u32)>,
+    v6: Vec<((u128, u8), u32)>,
+    /// dnset names, normalised, one after the other; `names` index them.
+    arena: String,
+    names: Vec<NameEntry>,
     seen4: HashSet<(u32, u8)>,
     seen6: HashSet<(u128, u8)>,
     soa: Option<Soa>,
@@ -132,6 +134,7 @@ impl DatasetParser {
             subst: Default::default(),
             v4: Vec::new(),
             v6: Vec::new(),
+            arena: String::new(),
             names: Vec::new(),
             seen4: HashSet::new(),
             seen6: HashSet::new(),
@@ -460,7 +463,7 @@ impl DatasetParser {
             }
         };
         self.entries += 1;
-        expand_octets(a, b, |start, bits| self.v4.push((start, bits, v)));
+        expand_octets(a, b, |start, bits| self.v4.push(((start, bits), v)));
         Ok(())
     }
 
@@ -476,7 +479,7 @@ impl DatasetParser {
         match addr::ip4prefix(line.as_bytes()) {
             Ok((a, 32, n)) if ends_entry(&line.as_bytes()[n..]) => {
                 self.entries += 1;
-                self.v4.push((a, 32, 0));
+                self.v4.push(((a, 32), 0));
                 Ok(())
             }
             Ok((_, 32, n)) if !matches!(line.as_bytes().get(n), Some(b'/' | b'-')) => self.warn(
@@ -552,7 +555,7 @@ impl DatasetParser {
             return self.warn(col(s), Problem::Duplicate { net: net.into() });
         }
         self.entries += 1;
-        self.v4.push((a, bits, v));
+        self.v4.push(((a, bits), v));
         Ok(())
     }
 
@@ -601,7 +604,7 @@ impl DatasetParser {
             return self.warn(col(s), Problem::Duplicate { net: net.into() });
         }
         self.entries += 1;
-        self.v6.push((a, bits, v));
+        self.v6.push(((a, bits), v));
         Ok(())
     }
 
@@ -645,7 +648,7 @@ impl DatasetParser {
             );
         }
         self.entries += 1;
-        self.v6.push((a, bits, if not { EXCL } else { 0 }));
+        self.v6.push(((a, bits), if not { EXCL } else { 0 }));
         Ok(())
     }
 
@@ -666,7 +669,7 @@ impl DatasetParser {
         let domain = if name.is_empty() || name == "." {
             Err(crate::subject::SubjectError::Empty)
         } else {
-            Domain::new(name)
+            Domain::normalize(name)
         };
         let domain = match domain {
             Ok(d) => d,
@@ -689,7 +692,27 @@ impl DatasetParser {
             }
         };
         self.entries += 1;
-        self.names.push((DomainPattern::new(domain, scope), v));
+        let off = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
+        let len = domain.len() as u16;
+        self.arena.push_str(&domain);
+        // `.name` is `name` plus `*.name`: two entries, so that every (name, scope) merges
+        // in `finish`
+        if scope != DomainScope::Subdomains {
+            self.names.push(NameEntry {
+                off,
+                len,
+                sub: false,
+                v,
+            });
+        }
+        if scope != DomainScope::Exact {
+            self.names.push(NameEntry {
+                off,
+                len,
+                sub: true,
+                v,
+            });
+        }
         Ok(())
     }
 
@@ -796,6 +819,7 @@ impl DatasetParser {
             subst,
             v4,
             v6,
+            arena,
             names,
             soa,
             ns,
@@ -833,8 +857,8 @@ impl DatasetParser {
         };
         let mut b = List::builder();
         b.precedence(Precedence::MostSpecific);
-        let mut v4: Vec<((u32, u8), u32)> =
-            v4.into_iter().map(|(a, l, v)| ((a, l), id(v))).collect();
+        let mut v4 = v4;
+        v4.iter_mut().for_each(|e| e.1 = id(e.1));
         merger.runs(&mut v4, |(a, bits), l| {
             let net = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::from(a), bits));
             match l {
@@ -842,8 +866,9 @@ impl DatasetParser {
                 None => b.exclude_net(net),
             };
         });
-        let mut v6: Vec<((u128, u8), u32)> =
-            v6.into_iter().map(|(a, l, v)| ((a, l), id(v))).collect();
+        drop(v4);
+        let mut v6 = v6;
+        v6.iter_mut().for_each(|e| e.1 = id(e.1));
         merger.runs(&mut v6, |(a, bits), l| {
             let net = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from(a), bits));
             match l {
@@ -851,28 +876,33 @@ impl DatasetParser {
                 None => b.exclude_net(net),
             };
         });
-        // `.name` is `name` plus `*.name`: split, so that every (name, scope) merges here
-        let mut split: Vec<(DomainPattern, u32)> = Vec::with_capacity(names.len());
-        for (p, v) in names {
-            if p.scope() == DomainScope::NameAndSubdomains {
-                split.push((
-                    DomainPattern::new(p.domain().clone(), DomainScope::Exact),
-                    v,
-                ));
-                split.push((
-                    DomainPattern::new(p.domain().clone(), DomainScope::Subdomains),
-                    v,
-                ));
-            } else {
-                split.push((p, v));
+        let mut names = names;
+        let name = |e: &NameEntry| &arena[e.off as usize..e.off as usize + usize::from(e.len)];
+        names.sort_unstable_by(|x, y| (name(x), x.sub, x.v).cmp(&(name(y), y.sub, y.v)));
+        let mut i = 0;
+        while i < names.len() {
+            let key = (name(&names[i]), names[i].sub);
+            let mut j = i + 1;
+            while j < names.len() && (name(&names[j]), names[j].sub) == key {
+                j += 1;
             }
-        }
-        merger.runs(&mut split, |p, l| {
-            match l {
-                Some(l) => b.insert_domain(&p, l),
-                None => b.exclude_domain(&p),
+            let l = merger.merged(names[i..j].iter().map(|e| e.v));
+            let scope = if key.1 {
+                DomainScope::Subdomains
+            } else {
+                DomainScope::Exact
             };
-        });
+            if let Ok(d) = Domain::new(key.0) {
+                let p = DomainPattern::new(d, scope);
+                match l {
+                    Some(l) => b.insert_domain(&p, l),
+                    None => b.exclude_domain(&p),
+                };
+            }
+            i = j;
+        }
+        drop(names);
+        drop(arena);
         Dataset {
             kind,
             list: b.build(),
@@ -890,6 +920,16 @@ impl DatasetParser {
     }
 }
 
+/// One dnset entry: a name in the parser's arena, whether it is for the names below it,
+/// and its value.
+#[derive(Debug, Clone, Copy)]
+struct NameEntry {
+    off: u32,
+    len: u16,
+    sub: bool,
+    v: u32,
+}
+
 /// Merges the values of equal entries the way rbldnsd answers them (an exclusion of the
 /// entry wins; else every A and TXT), into one listing with its TXTs in sorted order, so
 /// that the compiled list does not depend on the order of the lines.
@@ -899,6 +939,38 @@ struct Merger<'a> {
 }
 
 impl Merger<'_> {
+    /// The value of an entry given with these values (an exclusion wins).
+    fn merged(&mut self, ids: impl Iterator<Item = u32>) -> Option<Listing> {
+        let mut ids: Vec<u32> = ids.collect();
+        if ids.contains(&EXCL) {
+            return None;
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() == 1 {
+            return Some(self.listings[ids[0] as usize].clone());
+        }
+        let listings = self.listings;
+        Some(
+            self.cache
+                .entry(ids)
+                .or_insert_with_key(|ids| {
+                    let mut codes = Vec::new();
+                    let mut txt: Vec<&str> = Vec::new();
+                    for &id in ids {
+                        let l = &listings[id as usize];
+                        codes.extend_from_slice(l.codes());
+                        txt.extend(l.txt().iter().map(|t| &**t));
+                    }
+                    txt.sort_unstable();
+                    txt.dedup();
+                    txt.into_iter()
+                        .fold(Listing::with_codes(codes), |l, t| l.with_txt(t))
+                })
+                .clone(),
+        )
+    }
+
     fn runs<K: Ord + Clone>(
         &mut self,
         v: &mut [(K, u32)],
@@ -912,33 +984,12 @@ impl Merger<'_> {
                 j += 1;
             }
             let key = v[i].0.clone();
-            if v[i..j].iter().any(|e| e.1 == EXCL) {
-                put(key, None);
-            } else if j - i == 1 || v[i..j].iter().all(|e| e.1 == v[i].1) {
-                put(key, Some(self.listings[v[i].1 as usize].clone()));
+            let l = if j - i == 1 {
+                (v[i].1 != EXCL).then(|| self.listings[v[i].1 as usize].clone())
             } else {
-                let mut ids: Vec<u32> = v[i..j].iter().map(|e| e.1).collect();
-                ids.dedup();
-                let listings = self.listings;
-                let l = self
-                    .cache
-                    .entry(ids)
-                    .or_insert_with_key(|ids| {
-                        let mut codes = Vec::new();
-                        let mut txt: Vec<&str> = Vec::new();
-                        for &id in ids {
-                            let l = &listings[id as usize];
-                            codes.extend_from_slice(l.codes());
-                            txt.extend(l.txt().iter().map(|t| &**t));
-                        }
-                        txt.sort_unstable();
-                        txt.dedup();
-                        txt.into_iter()
-                            .fold(Listing::with_codes(codes), |l, t| l.with_txt(t))
-                    })
-                    .clone();
-                put(key, Some(l));
-            }
+                self.merged(v[i..j].iter().map(|e| e.1))
+            };
+            put(key, l);
             i = j;
         }
     }

@@ -576,3 +576,15 @@ fn write_rbldnsd_refuses_what_the_type_cannot_say() {
     ds.write_rbldnsd(&mut out).unwrap();
     assert_eq!(load(DatasetKind::Ip4Set, &out).list(), ds.list());
 }
+
+/// Where rblkit knowingly reads a dnset differently from rbldnsd, which takes any bytes as
+/// a name: names that are not host names are warned about and skipped.
+#[test]
+fn dnset_names_rbldnsd_takes_and_rblkit_refuses() {
+    // a reversed address (dnset used as an IP list): the last label is all digits, which
+    // `Domain` refuses (see the report: the list's name table would need to take them)
+    let ds = load(DatasetKind::DnSet, b"4.3.2.1\n*.example.com\n");
+    assert_eq!(ds.warnings().len(), 1);
+    assert_eq!(ds.warnings()[0].line(), 1);
+    assert!(ds.list().lookup_domain("a.example.com").is_some());
+}
