@@ -2,6 +2,7 @@ use crate::codes::CodesError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
+use crate::zone::ZoneError;
 
 /// Any error of rblkit: one variant per module, each wrapping that module's error enum.
 ///
@@ -28,6 +29,9 @@ pub enum Error {
     /// A query name or zone origin was wrong.
     #[error(transparent)]
     Qname(#[from] QnameError),
+    /// A dataset did not load, or could not be written.
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
 }
 
 /// `Result` with [`Error`].

@@ -49,6 +49,7 @@ pub mod list;
 pub mod qname;
 pub mod subject;
 pub mod time;
+pub mod zone;
 
 #[cfg(feature = "serde")]
 mod serde_impls;
