@@ -83,11 +83,8 @@ fn load(path: &str) -> Result<List, Box<dyn std::error::Error>> {
             Err(e) => eprintln!("{path}:{}: skipped: {e}", i + 1),
         }
     }
-    // RFC 5782 test points: 127.0.0.2 and ::ffff:127.0.0.2 and TEST are listed
-    let test = Listing::new(ReturnCode::LISTED).with_txt("RFC 5782 test point");
-    b.insert(&"127.0.0.2".parse()?, test.clone());
-    b.insert(&"::ffff:7f00:2".parse()?, test.clone());
-    b.insert(&"test".parse()?, test);
+    // RFC 5782 test points: 127.0.0.2, ::ffff:127.0.0.2 and TEST listed; .1 and INVALID not
+    b.insert_test_points(Listing::new(ReturnCode::LISTED).with_txt("RFC 5782 test point"));
     let list = b.build();
     println!("loaded {entries} entries from {path}: {:?}", list.stats());
     Ok(list)

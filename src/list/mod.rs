@@ -836,6 +836,43 @@ impl ListBuilder {
         self
     }
 
+    /// Adds the RFC 5782 test points: `127.0.0.2`, `::ffff:127.0.0.2` and the name `test`
+    /// listed with `listing`; `127.0.0.1`, `::ffff:127.0.0.1` and `invalid` excluded, so that
+    /// no network or wildcard entry can list them (RFC 5782, 5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::{test_points, ReturnCode};
+    /// let mut b = List::builder();
+    /// b.insert(&"127.0.0.0/8".parse()?, Listing::new(ReturnCode::LISTED));
+    /// b.insert_test_points(Listing::new(ReturnCode::LISTED).with_txt("test point"));
+    /// let list = b.build();
+    /// assert!(list.lookup_ipv4(test_points::IPV4_LISTED).is_some());
+    /// assert!(list.lookup_ipv4(test_points::IPV4_UNLISTED).is_none());
+    /// assert!(list.lookup_ipv6(test_points::IPV6_LISTED).is_some());
+    /// assert!(list.lookup_domain(test_points::DOMAIN_LISTED).is_some());
+    /// assert!(list.lookup_domain(test_points::DOMAIN_UNLISTED).is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn insert_test_points(&mut self, listing: Listing) -> &mut ListBuilder {
+        use crate::codes::test_points as tp;
+        let id = self.intern(listing);
+        self.put_net(IpNet::from(IpAddr::V4(tp::IPV4_LISTED)), id);
+        self.put_net(IpNet::from(IpAddr::V6(tp::IPV6_LISTED)), id);
+        self.domains
+            .push((tp::DOMAIN_LISTED.into(), DomainScope::Exact, id));
+        self.put_net(IpNet::from(IpAddr::V4(tp::IPV4_UNLISTED)), EXCL);
+        self.put_net(IpNet::from(IpAddr::V6(tp::IPV6_UNLISTED)), EXCL);
+        self.domains.push((
+            tp::DOMAIN_UNLISTED.into(),
+            DomainScope::NameAndSubdomains,
+            EXCL,
+        ));
+        self
+    }
+
     fn put(&mut self, subject: &Subject, id: u32) -> &mut ListBuilder {
         match subject {
             Subject::Ip(ip) => self.put_net(IpNet::from(*ip), id),
