@@ -1,5 +1,10 @@
 use super::ReturnCode;
 
+/// The text of a field for an error message, cut to 64 characters.
+pub(super) fn cut(s: &str) -> Box<str> {
+    s.chars().take(64).collect::<String>().into()
+}
+
 /// Errors of the [`codes`](super) module.
 ///
 /// Offsets are byte offsets into the text given.

@@ -1,3 +1,4 @@
+use super::error::cut;
 use super::CodesError;
 use std::fmt;
 use std::str::FromStr;
@@ -192,10 +193,6 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-fn cut(s: &str) -> Box<str> {
-    s.chars().take(64).collect::<String>().into()
 }
 
 impl FromStr for Reason {
@@ -429,22 +426,8 @@ impl ReasonSet {
     /// assert_eq!(ReasonSet::from_bits(1 << 63), None);
     /// ```
     pub fn from_bits(bits: u64) -> Option<ReasonSet> {
-        let s = ReasonSet(bits);
-        s.iter_ids()
-            .all(|id| Reason::from_id(id).is_some())
-            .then_some(s)
-    }
-
-    fn iter_ids(self) -> impl Iterator<Item = u8> {
-        let mut m = self.0;
-        std::iter::from_fn(move || {
-            if m == 0 {
-                return None;
-            }
-            let id = m.trailing_zeros() as u8;
-            m &= m - 1;
-            Some(id)
-        })
+        const KNOWN: u64 = ReasonSet::of(Reason::ALL).0;
+        (bits & !KNOWN == 0).then_some(ReasonSet(bits))
     }
 }
 

@@ -108,7 +108,7 @@ impl FromStr for ReturnCode {
         s.parse::<Ipv4Addr>()
             .map(ReturnCode)
             .map_err(|_| super::CodesError::BadReturnCode {
-                text: s.chars().take(64).collect::<String>().into(),
+                text: super::error::cut(s),
             })
     }
 }

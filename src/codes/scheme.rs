@@ -1,3 +1,4 @@
+use super::error::cut;
 use super::{CodesError, Reason, ReasonSet, ReturnCode};
 use std::borrow::Cow;
 use std::fmt;
@@ -264,10 +265,6 @@ pub struct CodeSchemeBuilder {
     fallback: ReturnCode,
     entries: Vec<(ReturnCode, ReasonSet)>,
     errors: Vec<(ReturnCode, ListError)>,
-}
-
-fn cut(s: &str) -> Box<str> {
-    s.chars().take(64).collect::<String>().into()
 }
 
 const fn octets(c: ReturnCode) -> [u8; 4] {
