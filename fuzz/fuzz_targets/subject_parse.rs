@@ -19,9 +19,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(d) = Domain::new(text) {
         assert!(d.as_str().len() <= 253);
         assert_eq!(Domain::new(d.as_str()).expect("canonical"), d);
-        assert_eq!(Domain::normalize(d.as_str()).expect("canonical"), d.as_str());
+        assert_eq!(
+            Domain::normalize(d.as_str()).expect("canonical"),
+            d.as_str()
+        );
     }
     if let Ok(p) = text.parse::<DomainPattern>() {
-        assert_eq!(p.to_string().parse::<DomainPattern>().expect("canonical"), p);
+        assert_eq!(
+            p.to_string().parse::<DomainPattern>().expect("canonical"),
+            p
+        );
     }
 });
