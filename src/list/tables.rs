@@ -265,6 +265,40 @@ impl<K: Key> Ranges<K> {
     }
 }
 
+/// The entry of sorted `b` whose key is `want`, searched from `guess` outwards: a few steps
+/// each way, then a binary search of the rest, so a bad guess costs a logarithm.
+#[inline(always)]
+fn search<T: Copy>(b: &[T], want: u32, guess: usize, key: impl Fn(T) -> u32) -> Option<T> {
+    const STEPS: usize = 16;
+    let n = b.len();
+    if n <= 8 {
+        return b
+            .iter()
+            .copied()
+            .find(|&e| key(e) >= want)
+            .filter(|&e| key(e) == want);
+    }
+    let mut i = guess.min(n - 1);
+    if key(b[i]) < want {
+        let end = (i + STEPS).min(n);
+        while i < end && key(b[i]) < want {
+            i += 1;
+        }
+        if i == end && end < n {
+            i = end + b[end..].partition_point(|&e| key(e) < want);
+        }
+    } else {
+        let start = i.saturating_sub(STEPS);
+        while i > start && key(b[i - 1]) >= want {
+            i -= 1;
+        }
+        if i == start && start > 0 && key(b[start - 1]) >= want {
+            i = b[..start].partition_point(|&e| key(e) < want);
+        }
+    }
+    b.get(i).copied().filter(|&e| key(e) == want)
+}
+
 /// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries
 /// `(low bits << vbits) | value`, sorted, one array.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,8 +322,10 @@ impl Exact32 {
     /// than the largest value id used (sentinels aside).
     pub(crate) fn new(entries: &[(u32, u32)], distinct: u32) -> Exact32 {
         let n = entries.len();
-        // about two entries per index slot, at least 2^4 and at most 2^24 slots
-        let bits = (usize::BITS - (n / 2).leading_zeros()).clamp(4, 24);
+        // about two entries per index slot, at least 2^4 and at most 2^16 slots: the index
+        // (256 KiB at most) stays in cache, and a lookup reads the packed array about once,
+        // at the position interpolated from the address's low bits
+        let bits = (usize::BITS - (n / 2).leading_zeros()).clamp(4, 16);
         let slots = 1usize << bits;
         let mut index = Vec::with_capacity(slots + 1);
         let mut p = 0usize;
@@ -304,22 +340,15 @@ impl Exact32 {
         // value ids plus the two sentinels must fit in vbits
         let need = 32 - (distinct.saturating_add(2)).leading_zeros();
         let (vbits, packed) = if key_bits + need <= 32 {
+            // bits is 4..=16, so are vbits and the key bits kept (16..=28)
             let vbits = 32 - key_bits;
-            let vmask = if vbits == 32 {
-                u32::MAX
-            } else {
-                (1u32 << vbits) - 1
-            };
-            let low_mask = if key_bits == 0 { 0 } else { u32::MAX >> bits };
+            let vmask = (1u32 << vbits) - 1;
+            let low_mask = u32::MAX >> bits;
             let v: Vec<u32> = entries
                 .iter()
                 .map(|&(k, val)| {
                     let val = if val == EXCL { vmask } else { val };
-                    if vbits == 32 {
-                        val
-                    } else {
-                        ((k & low_mask) << vbits) | val
-                    }
+                    ((k & low_mask) << vbits) | val
                 })
                 .collect();
             (vbits, Packed::Narrow(v.into_boxed_slice()))
@@ -355,46 +384,24 @@ impl Exact32 {
     /// The value for `key` within its bucket, [`NONE`] when absent.
     #[inline(always)]
     pub(crate) fn find_in(&self, key: u32, lo: usize, hi: usize) -> u32 {
+        let key_bits = 32 - self.bits;
+        let low = key & (u32::MAX >> self.bits);
+        // keys inside a bucket spread over its range: guess the position from the low bits
+        let guess = ((u64::from(low) * (hi - lo) as u64) >> key_bits) as usize;
         match &self.packed {
             Packed::Narrow(v) => {
                 let vbits = self.vbits;
-                let vmask = if vbits == 32 {
-                    u32::MAX
-                } else {
-                    (1u32 << vbits) - 1
-                };
-                let low = if self.bits == 32 {
-                    0
-                } else {
-                    key & (u32::MAX >> self.bits)
-                };
-                let want = if vbits == 32 { 0 } else { low << vbits };
-                let bucket = &v[lo..hi];
-                let found = if bucket.len() <= 16 {
-                    bucket.iter().find(|&&e| e & !vmask >= want).copied()
-                } else {
-                    let i = bucket.partition_point(|&e| e & !vmask < want);
-                    bucket.get(i).copied()
-                };
-                match found {
-                    Some(e) if e & !vmask == want => {
-                        let val = e & vmask;
-                        if val == vmask {
-                            EXCL
-                        } else {
-                            val
-                        }
-                    }
-                    _ => NONE,
+                let vmask = (1u32 << vbits) - 1;
+                match search(&v[lo..hi], low, guess, |e| e >> vbits) {
+                    Some(e) if e & vmask == vmask => EXCL,
+                    Some(e) => e & vmask,
+                    None => NONE,
                 }
             }
-            Packed::Wide(v) => {
-                let bucket = &v[lo..hi];
-                match bucket.binary_search_by_key(&key, |&e| (e >> 32) as u32) {
-                    Ok(i) => bucket[i] as u32,
-                    Err(_) => NONE,
-                }
-            }
+            Packed::Wide(v) => match search(&v[lo..hi], key, guess, |e| (e >> 32) as u32) {
+                Some(e) => e as u32,
+                None => NONE,
+            },
         }
     }
 
@@ -432,15 +439,11 @@ impl Exact32 {
         match &self.packed {
             Packed::Narrow(v) => {
                 let vbits = self.vbits;
-                let vmask = if vbits == 32 {
-                    u32::MAX
-                } else {
-                    (1u32 << vbits) - 1
-                };
+                let vmask = (1u32 << vbits) - 1;
                 Box::new((0..slots).flat_map(move |h| {
                     let (lo, hi) = (self.index[h] as usize, self.index[h + 1] as usize);
                     v[lo..hi].iter().map(move |&e| {
-                        let low = if vbits == 32 { 0 } else { e >> vbits };
+                        let low = e >> vbits;
                         let key = ((h as u32) << (32 - bits)) | low;
                         let val = e & vmask;
                         (key, if val == vmask { EXCL } else { val })

@@ -519,3 +519,50 @@ fn swapped_while_readers_run() {
         assert!(r.join().expect("reader") > 0);
     }
 }
+
+#[test]
+fn large_buckets_found_by_interpolation() {
+    // 300k addresses: whole /24s (dense, skewed inside their /16), scattered addresses and
+    // a run of consecutive ones; every one is found, its unlisted neighbours are not
+    let mut set = BTreeSet::new();
+    for net in 0..200u32 {
+        let base = 0x0a0b_0000 + (net % 50) * 256 + (net / 50) * 0x0100_0000;
+        for host in 0..256u32 {
+            set.insert(base + host);
+        }
+    }
+    let mut x: u32 = 12345;
+    while set.len() < 300_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        set.insert(x);
+    }
+    for i in 0..5000u32 {
+        set.insert(0xc000_0000 + i);
+    }
+    for distinct in [1u32, 70_000] {
+        let mut b = List::builder();
+        for (i, &a) in set.iter().enumerate() {
+            let c = (i as u32) % distinct;
+            let code = ReturnCode::new_assert(127, (c >> 16) as u8, (c >> 8) as u8, (c as u8).wrapping_add(2));
+            b.insert(&Subject::Ip(Ipv4Addr::from(a).into()), Listing::new(code));
+        }
+        let list = b.build();
+        for (i, &a) in set.iter().enumerate() {
+            let c = (i as u32) % distinct;
+            let code = ReturnCode::new_assert(127, (c >> 16) as u8, (c >> 8) as u8, (c as u8).wrapping_add(2));
+            let got = list.lookup_ipv4(Ipv4Addr::from(a)).map(|l| l.codes()[0]);
+            assert_eq!(got, Some(code), "{}", Ipv4Addr::from(a));
+            for n in [a.wrapping_sub(1), a.wrapping_add(1)] {
+                assert_eq!(
+                    list.lookup_ipv4(Ipv4Addr::from(n)).is_some(),
+                    set.contains(&n),
+                    "{}",
+                    Ipv4Addr::from(n)
+                );
+            }
+        }
+        assert_eq!(list.ipv4_addresses().count(), set.len());
+    }
+}
