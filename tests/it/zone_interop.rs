@@ -3,7 +3,7 @@
 //! both: the A codes as a set, the TXT strings exactly, NXDOMAIN where rbldnsd says so; and
 //! both must warn about the same bad lines.
 
-use super::tools::{tool, DnsClient, Rbldnsd, TempDir};
+use super::zone_tools::{tool, DnsClient, Rbldnsd, TempDir};
 use rblkit::zone::{Dataset, DatasetParser, DatasetSpec, LoadOptions, Strictness, Zone};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

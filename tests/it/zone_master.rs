@@ -3,8 +3,8 @@
 //! as a set, listed vs not; TXT exactly where the TXT does not depend on the queried
 //! address).
 
-use super::tools::{tool, DnsClient, TempDir};
 use super::zone_interop::fixture;
+use super::zone_tools::{tool, DnsClient, TempDir};
 use rblkit::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
