@@ -87,6 +87,9 @@ pub enum DatasetKind {
     Ip6TSet,
     /// Domain names, `*.name` (subdomains) and `.name` (name and subdomains).
     DnSet,
+    /// Several datasets of the types above in one file, each for some subzones
+    /// (`$DATASET type[:name] subzone…`, `@` for the zone itself).
+    Combined,
 }
 
 impl DatasetKind {
@@ -95,15 +98,16 @@ impl DatasetKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(rblkit::zone::DatasetKind::ALL.len(), 6);
+    /// assert_eq!(rblkit::zone::DatasetKind::ALL.len(), 7);
     /// ```
-    pub const ALL: [DatasetKind; 6] = [
+    pub const ALL: [DatasetKind; 7] = [
         DatasetKind::Ip4Set,
         DatasetKind::Ip4Trie,
         DatasetKind::Ip4TSet,
         DatasetKind::Ip6Trie,
         DatasetKind::Ip6TSet,
         DatasetKind::DnSet,
+        DatasetKind::Combined,
     ];
 
     /// rbldnsd's name of the type.
@@ -121,6 +125,7 @@ impl DatasetKind {
             DatasetKind::Ip6Trie => "ip6trie",
             DatasetKind::Ip6TSet => "ip6tset",
             DatasetKind::DnSet => "dnset",
+            DatasetKind::Combined => "combined",
         }
     }
 
@@ -314,6 +319,8 @@ pub struct Dataset {
     lines: u64,
     entries: u64,
     mtime: Option<Timestamp>,
+    /// combined: the nested datasets and the subzones (relative, "" for `@`) of each.
+    subsets: Vec<(Vec<Box<str>>, Dataset)>,
 }
 
 impl Dataset {
@@ -346,6 +353,7 @@ impl Dataset {
             lines: 0,
             entries: 0,
             mtime: None,
+            subsets: Vec::new(),
         }
     }
 
@@ -523,9 +531,30 @@ impl Dataset {
         self.ttl = ttl;
     }
 
+    /// The nested datasets of a `combined` dataset, each with its subzones (relative to the
+    /// zone, `""` for `@`); empty for the other types.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::zone::{DatasetKind, DatasetParser};
+    /// let mut p = DatasetParser::new(DatasetKind::Combined);
+    /// p.parse_file("c", b"$DATASET ip4set proxies @\n192.0.2.1\n$DATASET dnset names\n")?;
+    /// let ds = p.finish();
+    /// let v: Vec<_> = ds.subsets().map(|(zones, d)| (zones.len(), d.kind())).collect();
+    /// assert_eq!(v, [(2, DatasetKind::Ip4Set), (0, DatasetKind::DnSet)]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn subsets(&self) -> impl Iterator<Item = (&[Box<str>], &Dataset)> + '_ {
+        self.subsets.iter().map(|(z, d)| (z.as_slice(), d))
+    }
+
     /// What this dataset answers for a query name relative to the zone (`"2.0.0.127"`,
     /// `"www.spam.example"`, 32 IPv6 nibbles), appending to `answer`; whether it matched.
     fn query_into(&self, rel: &str, answer: &mut Answer) -> bool {
+        if self.kind == DatasetKind::Combined {
+            return self.query_combined(rel, answer);
+        }
         let mut subject = String::new();
         let listing = if self.kind.is_ip4() {
             let Some(ip) = decode_ip4(rel) else {
@@ -576,6 +605,47 @@ impl Dataset {
             answer.ttl = self.ttl;
         }
         true
+    }
+}
+
+impl Dataset {
+    /// rbldnsd's combined query: the longest subzone holding the name, then every nested
+    /// dataset of that subzone with the name relative to it; the subzone's own name is
+    /// found with no records.
+    fn query_combined(&self, rel: &str, answer: &mut Answer) -> bool {
+        let mut best: Option<&str> = None;
+        for (zones, _) in &self.subsets {
+            for z in zones {
+                let under = z.is_empty()
+                    || rel == &**z
+                    || (rel.len() > z.len()
+                        && rel.ends_with(&**z)
+                        && rel.as_bytes()[rel.len() - z.len() - 1] == b'.');
+                if under && best.is_none_or(|b| z.len() > b.len()) {
+                    best = Some(z);
+                }
+            }
+        }
+        let Some(z) = best else {
+            return false;
+        };
+        let sub = if z.is_empty() {
+            rel
+        } else if rel == z {
+            ""
+        } else {
+            &rel[..rel.len() - z.len() - 1]
+        };
+        if sub.is_empty() {
+            return true;
+        }
+        let mut found = false;
+        for (zones, d) in &self.subsets {
+            if zones.iter().any(|x| &**x == z) {
+                found |= d.query_into(sub, answer);
+            }
+        }
+        found
     }
 }
 
