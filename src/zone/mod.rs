@@ -539,7 +539,7 @@ impl Dataset {
     /// ```
     /// use rblkit::zone::{DatasetKind, DatasetParser};
     /// let mut p = DatasetParser::new(DatasetKind::Combined);
-    /// p.parse_file("c", b"$DATASET ip4set proxies @\n192.0.2.1\n$DATASET dnset names\n")?;
+    /// p.parse_file("c", b"$DATASET ip4set proxies @\n192.0.2.1\n$DATASET dnset:names\n")?;
     /// let ds = p.finish();
     /// let v: Vec<_> = ds.subsets().map(|(zones, d)| (zones.len(), d.kind())).collect();
     /// assert_eq!(v, [(2, DatasetKind::Ip4Set), (0, DatasetKind::DnSet)]);
