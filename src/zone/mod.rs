@@ -1014,3 +1014,53 @@ impl Zone {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn spec_round_trips(
+            zone in "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9]{0,8}){1,3}",
+            k in 0usize..7,
+            files in proptest::collection::vec("[A-Za-z0-9_./-]{1,20}", 1..4),
+        ) {
+            let kind = DatasetKind::ALL[k];
+            let spec = DatasetSpec::new(zone.parse().unwrap(), kind, files.iter().map(|f| f.as_str().into()).collect());
+            let text = spec.to_string();
+            prop_assert_eq!(text.parse::<DatasetSpec>().unwrap(), spec);
+            prop_assert_eq!(kind.to_string().parse::<DatasetKind>().unwrap(), kind);
+        }
+
+        #[test]
+        fn ip4_query_names_round_trip(a in any::<u32>()) {
+            let ip = std::net::Ipv4Addr::from(a);
+            let z = Zone::new("bl.example".parse().unwrap(), vec![]);
+            let n = z.query_name(&crate::Subject::Ip(ip.into())).unwrap();
+            prop_assert_eq!(decode_ip4(n.strip_suffix(".bl.example").unwrap()), Some(ip));
+        }
+
+        #[test]
+        fn ip6_query_names_round_trip(a in any::<u128>()) {
+            let ip = std::net::Ipv6Addr::from(a);
+            let z = Zone::new("bl.example".parse().unwrap(), vec![]);
+            let n = z.query_name(&crate::Subject::Ip(ip.into())).unwrap();
+            prop_assert_eq!(decode_ip6(n.strip_suffix(".bl.example").unwrap()), Some(ip));
+        }
+    }
+
+    #[test]
+    fn bad_specs() {
+        for s in [
+            "bl.example:ip4set",
+            ":ip4set:f",
+            "bl.example:nope:f",
+            "bl.example:ip4set:a,,b",
+            "bl..x:ip4set:f",
+        ] {
+            assert!(s.parse::<DatasetSpec>().is_err(), "{s}");
+        }
+    }
+}
