@@ -985,7 +985,9 @@ impl DatasetParser {
         b.precedence(Precedence::MostSpecific);
         let mut v4 = v4;
         v4.iter_mut().for_each(|e| e.1 = id(e.1));
-        merger.runs(&mut v4, |(a, bits), l| {
+        // one integer key sorts faster than the tuple
+        v4.sort_unstable_by_key(|e| (u64::from(e.0 .0) << 8) | u64::from(e.0 .1));
+        merger.runs(&v4, |(a, bits), l| {
             let net = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::from(a), bits));
             match l {
                 Some(l) => b.insert_net(net, l),
@@ -995,7 +997,8 @@ impl DatasetParser {
         drop(v4);
         let mut v6 = v6;
         v6.iter_mut().for_each(|e| e.1 = id(e.1));
-        merger.runs(&mut v6, |(a, bits), l| {
+        v6.sort_unstable_by_key(|e| e.0);
+        merger.runs(&v6, |(a, bits), l| {
             let net = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from(a), bits));
             match l {
                 Some(l) => b.insert_net(net, l),
@@ -1098,12 +1101,8 @@ impl Merger<'_> {
         )
     }
 
-    fn runs<K: Ord + Clone>(
-        &mut self,
-        v: &mut [(K, u32)],
-        mut put: impl FnMut(K, Option<Listing>),
-    ) {
-        v.sort_unstable();
+    /// Feeds `put` one merged value per distinct key of `v`, which is sorted by key.
+    fn runs<K: Ord + Clone>(&mut self, v: &[(K, u32)], mut put: impl FnMut(K, Option<Listing>)) {
         let mut i = 0;
         while i < v.len() {
             let mut j = i + 1;
