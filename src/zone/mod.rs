@@ -551,19 +551,20 @@ impl Dataset {
 
     /// What this dataset answers for a query name relative to the zone (`"2.0.0.127"`,
     /// `"www.spam.example"`, 32 IPv6 nibbles), appending to `answer`; whether it matched.
-    fn query_into(&self, rel: &str, answer: &mut Answer) -> bool {
+    fn query_into(&self, q: &Query<'_>, answer: &mut Answer) -> bool {
+        let rel = q.rel;
         if self.kind == DatasetKind::Combined {
             return self.query_combined(rel, answer);
         }
         let mut subject = String::new();
         let listing = if self.kind.is_ip4() {
-            let Some(ip) = decode_ip4(rel) else {
+            let Some(ip) = q.ip4 else {
                 return false;
             };
             subject = ip.to_string();
             self.list.lookup_ipv4(ip)
         } else if self.kind.is_ip6() {
-            let Some(ip) = decode_ip6(rel) else {
+            let Some(ip) = q.ip6 else {
                 return false;
             };
             addr::ip6_text(u128::from(ip), &mut subject);
@@ -640,12 +641,55 @@ impl Dataset {
             return true;
         }
         let mut found = false;
+        let ip4_sets = self
+            .subsets
+            .iter()
+            .any(|(zones, d)| d.kind.is_ip4() && zones.iter().any(|x| &**x == z));
+        let q = Query::new(sub, ip4_sets);
         for (zones, d) in &self.subsets {
             if zones.iter().any(|x| &**x == z) {
-                found |= d.query_into(sub, answer);
+                found |= d.query_into(&q, answer);
             }
         }
         found
+    }
+}
+
+/// A query name relative to its zone, with the addresses rbldnsd reads from it.
+struct Query<'a> {
+    rel: &'a str,
+    ip4: Option<std::net::Ipv4Addr>,
+    ip6: Option<std::net::Ipv6Addr>,
+}
+
+impl Query<'_> {
+    /// As rbldnsd's `dntoip`: four labels are IPv4, 32 nibbles IPv6; when the zone has an
+    /// IPv4 dataset, a 6to4 address (2002:V4ADDR::/48) also asks the IPv4 datasets and an
+    /// IPv4-mapped one (::ffff:V4ADDR) asks them instead of the IPv6 datasets.
+    fn new(rel: &str, ip4_datasets: bool) -> Query<'_> {
+        if let Some(ip4) = decode_ip4(rel) {
+            return Query {
+                rel,
+                ip4: Some(ip4),
+                ip6: None,
+            };
+        }
+        let ip6 = decode_ip6(rel);
+        let mut q = Query {
+            rel,
+            ip4: None,
+            ip6,
+        };
+        if let (Some(a), true) = (ip6, ip4_datasets) {
+            let o = a.octets();
+            if o[0] == 0x20 && o[1] == 0x02 {
+                q.ip4 = Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+            } else if let Some(v4) = a.to_ipv4_mapped() {
+                q.ip4 = Some(v4);
+                q.ip6 = None;
+            }
+        }
+        q
     }
 }
 
@@ -973,8 +1017,9 @@ impl Zone {
         };
         let mut answer = Answer::default();
         let mut found = false;
+        let q = Query::new(rel, self.datasets.iter().any(|d| d.kind.is_ip4()));
         for d in &self.datasets {
-            found |= d.query_into(rel, &mut answer);
+            found |= d.query_into(&q, &mut answer);
         }
         found.then_some(answer)
     }

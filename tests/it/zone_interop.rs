@@ -510,6 +510,16 @@ pub(crate) fn fixture(dir: &TempDir) -> (Vec<String>, Vec<(String, &'static str)
     for a in [0x2001_0db8u128 << 96 | 5, 0x2001_0db9u128 << 96] {
         names.push((ip6_qname(a, "six.combined.test"), "combined.test"));
     }
+    // IPv6 forms of IPv4 addresses: rbldnsd asks its IPv4 datasets for ::ffff:a.b.c.d and
+    // for 6to4 2002:a.b.c.d::/48 names
+    for &a in p4.iter().take(150) {
+        let mapped = (0xffffu128 << 32) | u128::from(a);
+        let six_to_four = (0x2002u128 << 112) | (u128::from(a) << 80) | 7;
+        for z in ["ip4set.test", "multi.test"] {
+            names.push((ip6_qname(mapped, z), z));
+            names.push((ip6_qname(six_to_four, z), z));
+        }
+    }
     for (junk, z) in [
         ("1.2.3.ip4set.test", "ip4set.test"),
         ("256.1.1.10.ip4set.test", "ip4set.test"),
