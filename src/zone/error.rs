@@ -97,6 +97,20 @@ pub enum Problem {
         /// The line.
         text: Box<str>,
     },
+    /// A data line in a `combined` dataset before any `$DATASET` line (rbldnsd refuses to
+    /// load the dataset then; rblkit skips the line).
+    #[error("invalid/unrecognized entry - specify $DATASET line")]
+    NoDataset,
+    /// A `$DATASET` line without subzones: its data is read and not served.
+    #[error("no subzone(s) specified for dataset, data will be ignored")]
+    NoSubzones,
+    /// A `$DATASET` of an unknown type, or of type `combined` (its lines are skipped up to
+    /// the next `$DATASET`).
+    #[error("unknown dataset type {name:?} in $DATASET")]
+    BadDatasetType {
+        /// The type given.
+        name: Box<str>,
+    },
     /// `$DATASET`, which only a `combined` dataset takes.
     #[error("$DATASET is only allowed in a combined dataset")]
     NotCombined,

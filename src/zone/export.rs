@@ -169,6 +169,12 @@ impl Dataset {
         out.write_all(text.as_bytes()).map_err(io)?;
         text.clear();
         let format = self.kind.name();
+        if self.kind == DatasetKind::Combined {
+            return Err(not_expressible(
+                format,
+                "writing combined datasets is not supported",
+            ));
+        }
         let list = &self.list;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
         let mut line = |s: &str| w.write_all(s.as_bytes()).map_err(io);
@@ -339,6 +345,7 @@ impl Dataset {
                     line(&format!("!{key}\n"))?;
                 }
             }
+            DatasetKind::Combined => {}
             DatasetKind::DnSet => {
                 for (p, e) in list.domains() {
                     let key = match p.scope() {
@@ -789,6 +796,12 @@ impl Zone {
         let zone = self.name.as_str();
         let mut fams = [0u8; 3];
         for d in &self.datasets {
+            if d.kind == DatasetKind::Combined {
+                return Err(not_expressible(
+                    "bind",
+                    "combined datasets (subzones) are not written as master files",
+                ));
+            }
             let f = if d.kind.is_ip4() {
                 0
             } else if d.kind.is_ip6() {

@@ -87,6 +87,9 @@ pub enum DatasetKind {
     Ip6TSet,
     /// Domain names, `*.name` (subdomains) and `.name` (name and subdomains).
     DnSet,
+    /// Several datasets of the types above in one file, each for some subzones
+    /// (`$DATASET type[:name] subzone…`, `@` for the zone itself).
+    Combined,
 }
 
 impl DatasetKind {
@@ -95,15 +98,16 @@ impl DatasetKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(rblkit::zone::DatasetKind::ALL.len(), 6);
+    /// assert_eq!(rblkit::zone::DatasetKind::ALL.len(), 7);
     /// ```
-    pub const ALL: [DatasetKind; 6] = [
+    pub const ALL: [DatasetKind; 7] = [
         DatasetKind::Ip4Set,
         DatasetKind::Ip4Trie,
         DatasetKind::Ip4TSet,
         DatasetKind::Ip6Trie,
         DatasetKind::Ip6TSet,
         DatasetKind::DnSet,
+        DatasetKind::Combined,
     ];
 
     /// rbldnsd's name of the type.
@@ -121,6 +125,7 @@ impl DatasetKind {
             DatasetKind::Ip6Trie => "ip6trie",
             DatasetKind::Ip6TSet => "ip6tset",
             DatasetKind::DnSet => "dnset",
+            DatasetKind::Combined => "combined",
         }
     }
 
@@ -314,6 +319,8 @@ pub struct Dataset {
     lines: u64,
     entries: u64,
     mtime: Option<Timestamp>,
+    /// combined: the nested datasets and the subzones (relative, "" for `@`) of each.
+    subsets: Vec<(Vec<Box<str>>, Dataset)>,
 }
 
 impl Dataset {
@@ -346,6 +353,7 @@ impl Dataset {
             lines: 0,
             entries: 0,
             mtime: None,
+            subsets: Vec::new(),
         }
     }
 
@@ -523,18 +531,40 @@ impl Dataset {
         self.ttl = ttl;
     }
 
+    /// The nested datasets of a `combined` dataset, each with its subzones (relative to the
+    /// zone, `""` for `@`); empty for the other types.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::zone::{DatasetKind, DatasetParser};
+    /// let mut p = DatasetParser::new(DatasetKind::Combined);
+    /// p.parse_file("c", b"$DATASET ip4set proxies @\n192.0.2.1\n$DATASET dnset:names\n")?;
+    /// let ds = p.finish();
+    /// let v: Vec<_> = ds.subsets().map(|(zones, d)| (zones.len(), d.kind())).collect();
+    /// assert_eq!(v, [(2, DatasetKind::Ip4Set), (0, DatasetKind::DnSet)]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn subsets(&self) -> impl Iterator<Item = (&[Box<str>], &Dataset)> + '_ {
+        self.subsets.iter().map(|(z, d)| (z.as_slice(), d))
+    }
+
     /// What this dataset answers for a query name relative to the zone (`"2.0.0.127"`,
     /// `"www.spam.example"`, 32 IPv6 nibbles), appending to `answer`; whether it matched.
-    fn query_into(&self, rel: &str, answer: &mut Answer) -> bool {
+    fn query_into(&self, q: &Query<'_>, answer: &mut Answer) -> bool {
+        let rel = q.rel;
+        if self.kind == DatasetKind::Combined {
+            return self.query_combined(rel, answer);
+        }
         let mut subject = String::new();
         let listing = if self.kind.is_ip4() {
-            let Some(ip) = decode_ip4(rel) else {
+            let Some(ip) = q.ip4 else {
                 return false;
             };
             subject = ip.to_string();
             self.list.lookup_ipv4(ip)
         } else if self.kind.is_ip6() {
-            let Some(ip) = decode_ip6(rel) else {
+            let Some(ip) = q.ip6 else {
                 return false;
             };
             addr::ip6_text(u128::from(ip), &mut subject);
@@ -576,6 +606,90 @@ impl Dataset {
             answer.ttl = self.ttl;
         }
         true
+    }
+}
+
+impl Dataset {
+    /// rbldnsd's combined query: the longest subzone holding the name, then every nested
+    /// dataset of that subzone with the name relative to it; the subzone's own name is
+    /// found with no records.
+    fn query_combined(&self, rel: &str, answer: &mut Answer) -> bool {
+        let mut best: Option<&str> = None;
+        for (zones, _) in &self.subsets {
+            for z in zones {
+                let under = z.is_empty()
+                    || rel == &**z
+                    || (rel.len() > z.len()
+                        && rel.ends_with(&**z)
+                        && rel.as_bytes()[rel.len() - z.len() - 1] == b'.');
+                if under && best.is_none_or(|b| z.len() > b.len()) {
+                    best = Some(z);
+                }
+            }
+        }
+        let Some(z) = best else {
+            return false;
+        };
+        let sub = if z.is_empty() {
+            rel
+        } else if rel == z {
+            ""
+        } else {
+            &rel[..rel.len() - z.len() - 1]
+        };
+        if sub.is_empty() {
+            return true;
+        }
+        let mut found = false;
+        let ip4_sets = self
+            .subsets
+            .iter()
+            .any(|(zones, d)| d.kind.is_ip4() && zones.iter().any(|x| &**x == z));
+        let q = Query::new(sub, ip4_sets);
+        for (zones, d) in &self.subsets {
+            if zones.iter().any(|x| &**x == z) {
+                found |= d.query_into(&q, answer);
+            }
+        }
+        found
+    }
+}
+
+/// A query name relative to its zone, with the addresses rbldnsd reads from it.
+struct Query<'a> {
+    rel: &'a str,
+    ip4: Option<std::net::Ipv4Addr>,
+    ip6: Option<std::net::Ipv6Addr>,
+}
+
+impl Query<'_> {
+    /// As rbldnsd's `dntoip`: four labels are IPv4, 32 nibbles IPv6; when the zone has an
+    /// IPv4 dataset, a 6to4 address (2002:V4ADDR::/48) also asks the IPv4 datasets and an
+    /// IPv4-mapped one (::ffff:V4ADDR) asks them instead of the IPv6 datasets.
+    fn new(rel: &str, ip4_datasets: bool) -> Query<'_> {
+        if let Some(ip4) = decode_ip4(rel) {
+            return Query {
+                rel,
+                ip4: Some(ip4),
+                ip6: None,
+            };
+        }
+        let ip6 = decode_ip6(rel);
+        let mut q = Query {
+            rel,
+            ip4: None,
+            ip6,
+        };
+        if let (Some(a), true) = (ip6, ip4_datasets) {
+            let o = a.octets();
+            if o[0] == 0x20 && o[1] == 0x02 {
+                q.ip4 = Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+            } else if let Some(v4) = a.to_ipv4_mapped() {
+                q.ip4 = Some(v4);
+                q.ip6 = None;
+            }
+        }
+        q
     }
 }
 
@@ -903,8 +1017,9 @@ impl Zone {
         };
         let mut answer = Answer::default();
         let mut found = false;
+        let q = Query::new(rel, self.datasets.iter().any(|d| d.kind.is_ip4()));
         for d in &self.datasets {
-            found |= d.query_into(rel, &mut answer);
+            found |= d.query_into(&q, &mut answer);
         }
         found.then_some(answer)
     }
@@ -941,6 +1056,57 @@ impl Zone {
             }
             Subject::Domain(d) => Some(format!("{}.{zone}", d.as_str())),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn spec_round_trips(
+            zone in "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9]{0,8}){1,3}",
+            k in 0usize..7,
+            files in proptest::collection::vec("[A-Za-z0-9_./-]{1,20}", 1..4),
+        ) {
+            prop_assume!(!zone.split('.').any(|l| l.starts_with("xn--")));
+            let kind = DatasetKind::ALL[k];
+            let spec = DatasetSpec::new(zone.parse().unwrap(), kind, files.iter().map(|f| f.as_str().into()).collect());
+            let text = spec.to_string();
+            prop_assert_eq!(text.parse::<DatasetSpec>().unwrap(), spec);
+            prop_assert_eq!(kind.to_string().parse::<DatasetKind>().unwrap(), kind);
+        }
+
+        #[test]
+        fn ip4_query_names_round_trip(a in any::<u32>()) {
+            let ip = std::net::Ipv4Addr::from(a);
+            let z = Zone::new("bl.example".parse().unwrap(), vec![]);
+            let n = z.query_name(&crate::Subject::Ip(ip.into())).unwrap();
+            prop_assert_eq!(decode_ip4(n.strip_suffix(".bl.example").unwrap()), Some(ip));
+        }
+
+        #[test]
+        fn ip6_query_names_round_trip(a in any::<u128>()) {
+            let ip = std::net::Ipv6Addr::from(a);
+            let z = Zone::new("bl.example".parse().unwrap(), vec![]);
+            let n = z.query_name(&crate::Subject::Ip(ip.into())).unwrap();
+            prop_assert_eq!(decode_ip6(n.strip_suffix(".bl.example").unwrap()), Some(ip));
+        }
+    }
+
+    #[test]
+    fn bad_specs() {
+        for s in [
+            "bl.example:ip4set",
+            ":ip4set:f",
+            "bl.example:nope:f",
+            "bl.example:ip4set:a,,b",
+            "bl..x:ip4set:f",
+        ] {
+            assert!(s.parse::<DatasetSpec>().is_err(), "{s}");
         }
     }
 }

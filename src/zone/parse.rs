@@ -71,6 +71,10 @@ pub struct DatasetParser {
     warnings: Vec<LineError>,
     lines: u64,
     entries: u64,
+    /// combined: the nested dataset being read and its subzones, and those read before.
+    current: Option<(Vec<Box<str>>, Box<DatasetParser>)>,
+    skipping: bool,
+    subsets: Vec<(Vec<Box<str>>, Dataset)>,
 }
 
 fn is_space(c: u8) -> bool {
@@ -147,6 +151,9 @@ impl DatasetParser {
             warnings: Vec::new(),
             lines: 0,
             entries: 0,
+            current: None,
+            skipping: false,
+            subsets: Vec::new(),
         }
     }
 
@@ -247,6 +254,9 @@ impl DatasetParser {
     }
 
     fn begin_file(&mut self, name: &str) {
+        // a combined dataset's nested dataset ends with its file
+        self.finish_subset();
+        self.skipping = false;
         self.file = name.into();
         self.files.push(name.into());
         self.line_no = 0;
@@ -309,7 +319,12 @@ impl DatasetParser {
             return Ok(());
         }
         let col = |sub: &str| sub.as_ptr() as usize - text.as_ptr() as usize + 1;
-        if b[0] == b'$' || ((is_comment(b[0]) || b[0] == b':') && b.get(1) == Some(&b'$')) {
+        let special =
+            b[0] == b'$' || ((is_comment(b[0]) || b[0] == b':') && b.get(1) == Some(&b'$'));
+        if self.kind == DatasetKind::Combined {
+            return self.combined_line(bytes, line, special, col0 + 1);
+        }
+        if special {
             let body = if b[0] == b'$' { &line[1..] } else { &line[2..] };
             return self.special(line, body, col0 + 1);
         }
@@ -323,7 +338,116 @@ impl DatasetParser {
             DatasetKind::Ip6Trie => self.ip6trie_line(line, &col),
             DatasetKind::Ip6TSet => self.ip6tset_line(line, &col),
             DatasetKind::DnSet => self.dnset_line(line, &col),
+            _ => Ok(()),
         }
+    }
+
+    /// A line of a `combined` dataset: `$SOA`, `$NS` and `$TIMESTAMP` are the zone's,
+    /// `$DATASET` starts a nested dataset, everything else goes to the nested dataset being
+    /// read (or, for `$TTL` and `$n` before the first `$DATASET`, to all that follow).
+    fn combined_line(
+        &mut self,
+        bytes: &[u8],
+        line: &str,
+        special: bool,
+        column: usize,
+    ) -> Result<(), ZoneError> {
+        let b = line.as_bytes();
+        if special {
+            let body = if b[0] == b'$' { &line[1..] } else { &line[2..] };
+            let word = field(body).to_ascii_lowercase();
+            let args = skip_space(&body[field(body).len()..]);
+            match word.as_str() {
+                "dataset" if body.len() > 7 => return self.new_subset(args, column),
+                "soa" | "ns" | "nameserver" | "timestamp" => {
+                    return self.special(line, body, column)
+                }
+                _ if self.current.is_none() => return self.special(line, body, column),
+                _ => {}
+            }
+        } else if is_comment(b[0]) {
+            return Ok(());
+        }
+        if self.skipping {
+            return Ok(());
+        }
+        let Some((_, sub)) = self.current.as_mut() else {
+            return self.warn(column, Problem::NoDataset);
+        };
+        sub.file = self.file.clone();
+        sub.line_no = self.line_no;
+        let r = sub.logical_line(bytes);
+        self.warnings.append(&mut sub.warnings);
+        r
+    }
+
+    fn finish_subset(&mut self) {
+        if let Some((zones, sub)) = self.current.take() {
+            let mut d = sub.finish();
+            self.entries += d.entries;
+            self.warnings.append(&mut d.warnings);
+            self.subsets.push((zones, d));
+        }
+    }
+
+    fn new_subset(&mut self, args: &str, column: usize) -> Result<(), ZoneError> {
+        self.finish_subset();
+        self.skipping = false;
+        // a comment starts at `#` after a space
+        let mut args = args;
+        if let Some(i) = args
+            .char_indices()
+            .find(|&(i, c)| is_comment(c as u8) && (i == 0 || is_space(args.as_bytes()[i - 1])))
+            .map(|x| x.0)
+        {
+            args = &args[..i];
+        }
+        let mut words = args.split([' ', '\t']).filter(|w| !w.is_empty());
+        let ty = words.next().unwrap_or("");
+        let ty_name = ty.split(':').next().unwrap_or("");
+        let kind = match ty_name.parse::<DatasetKind>() {
+            Ok(k) if k != DatasetKind::Combined => k,
+            _ => {
+                self.skipping = true;
+                return self.warn(
+                    column,
+                    Problem::BadDatasetType {
+                        name: ty_name.into(),
+                    },
+                );
+            }
+        };
+        let mut zones: Vec<Box<str>> = Vec::new();
+        let mut any = false;
+        for w in words {
+            any = true;
+            if w == "@" {
+                zones.push("".into());
+                continue;
+            }
+            match Domain::normalize(w) {
+                Ok(d) => zones.push(d.as_ref().into()),
+                Err(reason) => self.warn(
+                    column,
+                    Problem::BadDomain {
+                        text: w.into(),
+                        reason,
+                    },
+                )?,
+            }
+        }
+        if !any {
+            self.warn(column, Problem::NoSubzones)?;
+        }
+        let mut sub = DatasetParser::new(kind);
+        sub.strictness = self.strictness;
+        sub.host_bits = self.host_bits;
+        sub.file = self.file.clone();
+        sub.ttl = self.ttl;
+        sub.subst = self.subst.clone();
+        sub.maxrange4 = self.maxrange4;
+        self.current = Some((zones, Box::new(sub)));
+        Ok(())
     }
 
     fn rr(&mut self, a: ReturnCode, txt: &str) -> u32 {
@@ -810,7 +934,8 @@ impl DatasetParser {
     /// # Examples
     ///
     /// See [`DatasetParser`].
-    pub fn finish(self) -> Dataset {
+    pub fn finish(mut self) -> Dataset {
+        self.finish_subset();
         let DatasetParser {
             kind,
             files,
@@ -829,6 +954,7 @@ impl DatasetParser {
             warnings,
             lines,
             entries,
+            subsets,
             ..
         } = self;
         let listings: Vec<Listing> = rrs
@@ -859,7 +985,9 @@ impl DatasetParser {
         b.precedence(Precedence::MostSpecific);
         let mut v4 = v4;
         v4.iter_mut().for_each(|e| e.1 = id(e.1));
-        merger.runs(&mut v4, |(a, bits), l| {
+        // one integer key sorts faster than the tuple
+        v4.sort_unstable_by_key(|e| (u64::from(e.0 .0) << 8) | u64::from(e.0 .1));
+        merger.runs(&v4, |(a, bits), l| {
             let net = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::from(a), bits));
             match l {
                 Some(l) => b.insert_net(net, l),
@@ -869,7 +997,8 @@ impl DatasetParser {
         drop(v4);
         let mut v6 = v6;
         v6.iter_mut().for_each(|e| e.1 = id(e.1));
-        merger.runs(&mut v6, |(a, bits), l| {
+        v6.sort_unstable_by_key(|e| e.0);
+        merger.runs(&v6, |(a, bits), l| {
             let net = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from(a), bits));
             match l {
                 Some(l) => b.insert_net(net, l),
@@ -916,6 +1045,7 @@ impl DatasetParser {
             lines,
             entries,
             mtime: None,
+            subsets,
         }
     }
 }
@@ -971,12 +1101,8 @@ impl Merger<'_> {
         )
     }
 
-    fn runs<K: Ord + Clone>(
-        &mut self,
-        v: &mut [(K, u32)],
-        mut put: impl FnMut(K, Option<Listing>),
-    ) {
-        v.sort_unstable();
+    /// Feeds `put` one merged value per distinct key of `v`, which is sorted by key.
+    fn runs<K: Ord + Clone>(&mut self, v: &[(K, u32)], mut put: impl FnMut(K, Option<Listing>)) {
         let mut i = 0;
         while i < v.len() {
             let mut j = i + 1;

@@ -545,13 +545,23 @@ fn large_buckets_found_by_interpolation() {
         let mut b = List::builder();
         for (i, &a) in set.iter().enumerate() {
             let c = (i as u32) % distinct;
-            let code = ReturnCode::new_assert(127, (c >> 16) as u8, (c >> 8) as u8, (c as u8).wrapping_add(2));
+            let code = ReturnCode::new_assert(
+                127,
+                (c >> 16) as u8,
+                (c >> 8) as u8,
+                (c as u8).wrapping_add(2),
+            );
             b.insert(&Subject::Ip(Ipv4Addr::from(a).into()), Listing::new(code));
         }
         let list = b.build();
         for (i, &a) in set.iter().enumerate() {
             let c = (i as u32) % distinct;
-            let code = ReturnCode::new_assert(127, (c >> 16) as u8, (c >> 8) as u8, (c as u8).wrapping_add(2));
+            let code = ReturnCode::new_assert(
+                127,
+                (c >> 16) as u8,
+                (c >> 8) as u8,
+                (c as u8).wrapping_add(2),
+            );
             let got = list.lookup_ipv4(Ipv4Addr::from(a)).map(|l| l.codes()[0]);
             assert_eq!(got, Some(code), "{}", Ipv4Addr::from(a));
             for n in [a.wrapping_sub(1), a.wrapping_add(1)] {

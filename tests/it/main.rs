@@ -4,9 +4,9 @@ mod alloc;
 mod codes;
 mod list;
 mod qname;
-mod tools;
 mod zone;
 #[cfg(feature = "cli")]
 mod zone_cli;
 mod zone_interop;
 mod zone_master;
+mod zone_tools;

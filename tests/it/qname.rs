@@ -13,6 +13,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 fn zone(kind: ZoneKind) -> impl Strategy<Value = QueryZone> {
     proptest::collection::vec("[a-z][a-z0-9-]{0,10}[a-z]", 1..4)
+        // a label starting `xn--` must be a valid A-label: leave those to the IDN tests
+        .prop_filter("random xn-- label", |ls| {
+            ls.iter().all(|l| !l.starts_with("xn--"))
+        })
         .prop_map(move |labels| QueryZone::new(&labels.join("."), kind).unwrap())
 }
 
@@ -84,6 +88,7 @@ proptest! {
 
     #[test]
     fn domain_round_trip(z in zone(ZoneKind::Domain), labels in proptest::collection::vec("[a-z0-9_-]{1,12}", 1..5), last in "[a-z][a-z0-9-]{0,6}", mask in any::<u64>()) {
+        prop_assume!(!labels.iter().chain([&last]).any(|l| l.starts_with("xn--")));
         let d = Domain::new(&format!("{}.{last}", labels.join("."))).unwrap();
         let name = z.name(&Subject::Domain(d.clone())).unwrap();
         let sent = flip_case(&name, mask);

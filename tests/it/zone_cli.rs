@@ -1,6 +1,6 @@
 //! The `rblkit zone check|export` and `rblkit lookup` commands (feature `cli`).
 
-use super::tools::TempDir;
+use super::zone_tools::TempDir;
 use std::process::{Command, Output};
 
 fn rblkit(args: &[&str]) -> Output {
