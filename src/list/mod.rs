@@ -674,6 +674,60 @@ impl List {
     }
 }
 
+/// A listing interned in a [`ListBuilder`] by [`ListBuilder::listing`]: inserting by id
+/// skips cloning and hashing the listing again, which is what a loader of millions of entries
+/// sharing a few listings wants.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::{List, Listing};
+/// use rblkit::codes::ReturnCode;
+/// let mut b = List::builder();
+/// let spam = b.listing(Listing::new(ReturnCode::LISTED));
+/// for i in 0..100u32 {
+///     b.insert_net_id(std::net::Ipv4Addr::from(0x0a00_0000 + i).into(), spam);
+/// }
+/// assert_eq!(b.build().stats().ipv4_addresses, 100);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingId(u32);
+
+/// A small multiplicative hasher for the builder's listing interner (the keys are the
+/// operator's own listings, hashed once per distinct listing).
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 31)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
 /// Collects entries and compiles them into a [`List`].
 ///
 /// Inserting the same entry twice merges the listings (codes and TXT templates add up);
@@ -694,7 +748,7 @@ impl List {
 #[derive(Debug, Clone, Default)]
 pub struct ListBuilder {
     precedence: Precedence,
-    interner: HashMap<Listing, u32>,
+    interner: FastMap<Listing, u32>,
     listings: Vec<Listing>,
     v4: Vec<(u32, u8, u32)>,
     v6: Vec<(u128, u8, u32)>,
@@ -834,6 +888,116 @@ impl ListBuilder {
         self.domains
             .push((pattern.domain().as_str().into(), pattern.scope(), EXCL));
         self
+    }
+
+    /// Interns a listing and returns its id for the `*_id` inserts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// let a = b.listing(Listing::new(ReturnCode::LISTED));
+    /// let again = b.listing(Listing::new(ReturnCode::LISTED));
+    /// assert_eq!(a, again);
+    /// ```
+    pub fn listing(&mut self, listing: Listing) -> ListingId {
+        ListingId(self.intern(listing))
+    }
+
+    fn check_id(&self, id: ListingId) -> u32 {
+        assert!(
+            (id.0 as usize) < self.listings.len(),
+            "ListingId from another builder"
+        );
+        id.0
+    }
+
+    /// Lists a subject with an interned listing.
+    ///
+    /// # Panics
+    ///
+    /// When `id` does not come from this builder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// let id = b.listing(Listing::new(ReturnCode::LISTED));
+    /// b.insert_id(&"a@b.example".parse()?, id);
+    /// assert!(b.build().lookup_email("a@b.example").is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn insert_id(&mut self, subject: &Subject, id: ListingId) -> &mut ListBuilder {
+        let v = self.check_id(id);
+        self.put(subject, v)
+    }
+
+    /// Lists a network with an interned listing.
+    ///
+    /// # Panics
+    ///
+    /// When `id` does not come from this builder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// let mut b = List::builder();
+    /// let id = b.listing(Listing::new(ReturnCode::LISTED));
+    /// b.insert_net_id("192.0.2.0/24".parse().unwrap(), id);
+    /// assert!(b.build().lookup_ipv4("192.0.2.9".parse().unwrap()).is_some());
+    /// ```
+    pub fn insert_net_id(&mut self, net: IpNet, id: ListingId) -> &mut ListBuilder {
+        let v = self.check_id(id);
+        self.put_net(net, v)
+    }
+
+    /// Lists a domain name with a scope and an interned listing, normalising the name as
+    /// [`Domain::normalize`](crate::subject::Domain::normalize) does (without allocating a
+    /// `Domain` when it is canonical).
+    ///
+    /// # Errors
+    ///
+    /// The name is not a valid domain name.
+    ///
+    /// # Panics
+    ///
+    /// When `id` does not come from this builder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::{List, Listing};
+    /// use rblkit::codes::ReturnCode;
+    /// use rblkit::list::DomainScope;
+    /// let mut b = List::builder();
+    /// let id = b.listing(Listing::new(ReturnCode::LISTED));
+    /// b.insert_domain_id("Spam.Example", DomainScope::Subdomains, Some(id))?;
+    /// b.insert_domain_id("ok.spam.example", DomainScope::Exact, None)?;
+    /// let list = b.build();
+    /// assert!(list.lookup_domain("x.spam.example").is_some());
+    /// assert!(list.lookup_domain("ok.spam.example").is_none());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn insert_domain_id(
+        &mut self,
+        name: &str,
+        scope: DomainScope,
+        id: Option<ListingId>,
+    ) -> Result<&mut ListBuilder, crate::subject::SubjectError> {
+        let v = match id {
+            Some(id) => self.check_id(id),
+            None => EXCL,
+        };
+        let name = crate::subject::Domain::normalize(name)?;
+        self.domains
+            .push((name.into_owned().into_boxed_str(), scope, v));
+        Ok(self)
     }
 
     /// Adds the RFC 5782 test points: `127.0.0.2`, `::ffff:127.0.0.2` and the name `test`
@@ -1023,7 +1187,7 @@ impl ListBuilder {
 }
 
 struct Interner {
-    map: HashMap<Listing, u32>,
+    map: FastMap<Listing, u32>,
     listings: Vec<Listing>,
 }
 

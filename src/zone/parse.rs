@@ -4,7 +4,7 @@ use super::addr::{self, AddrErr};
 use super::error::{LineError, Problem, ZoneError};
 use super::{Dataset, DatasetKind, HostBits, NsRecords, Soa, Strictness};
 use crate::codes::ReturnCode;
-use crate::list::{DomainPattern, DomainScope, Precedence};
+use crate::list::{DomainScope, ListBuilder, ListingId, Precedence};
 use crate::subject::Domain;
 use crate::time::Timestamp;
 use crate::{List, Listing};
@@ -977,20 +977,22 @@ impl DatasetParser {
                 v
             }
         };
-        let mut merger = Merger {
-            listings: &listings,
-            cache: HashMap::new(),
-        };
         let mut b = List::builder();
         b.precedence(Precedence::MostSpecific);
+        let ids: Vec<ListingId> = listings.iter().map(|l| b.listing(l.clone())).collect();
+        let mut merger = Merger {
+            listings: &listings,
+            ids: &ids,
+            cache: HashMap::new(),
+        };
         let mut v4 = v4;
         v4.iter_mut().for_each(|e| e.1 = id(e.1));
         // one integer key sorts faster than the tuple
         v4.sort_unstable_by_key(|e| (u64::from(e.0 .0) << 8) | u64::from(e.0 .1));
-        merger.runs(&v4, |(a, bits), l| {
+        merger.runs(&mut b, &v4, |b, (a, bits), l| {
             let net = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::from(a), bits));
             match l {
-                Some(l) => b.insert_net(net, l),
+                Some(l) => b.insert_net_id(net, l),
                 None => b.exclude_net(net),
             };
         });
@@ -998,10 +1000,10 @@ impl DatasetParser {
         let mut v6 = v6;
         v6.iter_mut().for_each(|e| e.1 = id(e.1));
         v6.sort_unstable_by_key(|e| e.0);
-        merger.runs(&v6, |(a, bits), l| {
+        merger.runs(&mut b, &v6, |b, (a, bits), l| {
             let net = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from(a), bits));
             match l {
-                Some(l) => b.insert_net(net, l),
+                Some(l) => b.insert_net_id(net, l),
                 None => b.exclude_net(net),
             };
         });
@@ -1015,19 +1017,15 @@ impl DatasetParser {
             while j < names.len() && (name(&names[j]), names[j].sub) == key {
                 j += 1;
             }
-            let l = merger.merged(names[i..j].iter().map(|e| e.v));
+            let l = merger.merged(&mut b, names[i..j].iter().map(|e| e.v));
             let scope = if key.1 {
                 DomainScope::Subdomains
             } else {
                 DomainScope::Exact
             };
-            if let Ok(d) = Domain::new(key.0) {
-                let p = DomainPattern::new(d, scope);
-                match l {
-                    Some(l) => b.insert_domain(&p, l),
-                    None => b.exclude_domain(&p),
-                };
-            }
+            // names were checked when their lines were read; one that is not a domain
+            // (a numeric last label, say) cannot be listed and was warned about there
+            let _ = b.insert_domain_id(key.0, scope, l);
             i = j;
         }
         drop(names);
@@ -1065,12 +1063,14 @@ struct NameEntry {
 /// that the compiled list does not depend on the order of the lines.
 struct Merger<'a> {
     listings: &'a [Listing],
-    cache: HashMap<Vec<u32>, Listing>,
+    /// the builder's id of each listing
+    ids: &'a [ListingId],
+    cache: HashMap<Vec<u32>, ListingId>,
 }
 
 impl Merger<'_> {
     /// The value of an entry given with these values (an exclusion wins).
-    fn merged(&mut self, ids: impl Iterator<Item = u32>) -> Option<Listing> {
+    fn merged(&mut self, b: &mut ListBuilder, ids: impl Iterator<Item = u32>) -> Option<ListingId> {
         let mut ids: Vec<u32> = ids.collect();
         if ids.contains(&EXCL) {
             return None;
@@ -1078,31 +1078,33 @@ impl Merger<'_> {
         ids.sort_unstable();
         ids.dedup();
         if ids.len() == 1 {
-            return Some(self.listings[ids[0] as usize].clone());
+            return Some(self.ids[ids[0] as usize]);
         }
         let listings = self.listings;
-        Some(
-            self.cache
-                .entry(ids)
-                .or_insert_with_key(|ids| {
-                    let mut codes = Vec::new();
-                    let mut txt: Vec<&str> = Vec::new();
-                    for &id in ids {
-                        let l = &listings[id as usize];
-                        codes.extend_from_slice(l.codes());
-                        txt.extend(l.txt().iter().map(|t| &**t));
-                    }
-                    txt.sort_unstable();
-                    txt.dedup();
-                    txt.into_iter()
-                        .fold(Listing::with_codes(codes), |l, t| l.with_txt(t))
-                })
-                .clone(),
-        )
+        Some(*self.cache.entry(ids).or_insert_with_key(|ids| {
+            let mut codes = Vec::new();
+            let mut txt: Vec<&str> = Vec::new();
+            for &id in ids {
+                let l = &listings[id as usize];
+                codes.extend_from_slice(l.codes());
+                txt.extend(l.txt().iter().map(|t| &**t));
+            }
+            txt.sort_unstable();
+            txt.dedup();
+            b.listing(
+                txt.into_iter()
+                    .fold(Listing::with_codes(codes), |l, t| l.with_txt(t)),
+            )
+        }))
     }
 
     /// Feeds `put` one merged value per distinct key of `v`, which is sorted by key.
-    fn runs<K: Ord + Clone>(&mut self, v: &[(K, u32)], mut put: impl FnMut(K, Option<Listing>)) {
+    fn runs<K: Ord + Clone>(
+        &mut self,
+        b: &mut ListBuilder,
+        v: &[(K, u32)],
+        mut put: impl FnMut(&mut ListBuilder, K, Option<ListingId>),
+    ) {
         let mut i = 0;
         while i < v.len() {
             let mut j = i + 1;
@@ -1111,11 +1113,11 @@ impl Merger<'_> {
             }
             let key = v[i].0.clone();
             let l = if j - i == 1 {
-                (v[i].1 != EXCL).then(|| self.listings[v[i].1 as usize].clone())
+                (v[i].1 != EXCL).then(|| self.ids[v[i].1 as usize])
             } else {
-                self.merged(v[i..j].iter().map(|e| e.1))
+                self.merged(b, v[i..j].iter().map(|e| e.1))
             };
-            put(key, l);
+            put(b, key, l);
             i = j;
         }
     }
