@@ -587,7 +587,7 @@ impl List {
     /// ```
     pub fn domains(&self) -> impl Iterator<Item = (DomainPattern, Entry<'_>)> + '_ {
         self.domains.nodes().flat_map(move |(name, n)| {
-            let d = crate::subject::Domain::new(name).expect("stored names are valid");
+            let d = crate::subject::Domain::new(&name).expect("stored names are valid");
             let mut out: [Option<(DomainPattern, Entry<'_>)>; 2] = [None, None];
             if n.exact != NONE && n.exact == n.sub {
                 out[0] = Some((
@@ -627,7 +627,7 @@ impl List {
     /// ```
     pub fn emails(&self) -> impl Iterator<Item = (EmailAddr, Entry<'_>)> + '_ {
         self.emails.nodes().map(move |(name, n)| {
-            let a = EmailAddr::new(name).expect("stored addresses are valid");
+            let a = EmailAddr::new(&name).expect("stored addresses are valid");
             (a, self.entry(n.exact))
         })
     }

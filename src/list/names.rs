@@ -56,10 +56,7 @@ impl Node {
 pub(crate) struct Names {
     /// tails of long names
     arena: Box<[u8]>,
-    /// every name, in name order (for iteration and equality; lookups do not touch it)
-    sorted: Box<str>,
-    /// offsets of the names in `sorted`, and their lengths
-    order: Box<[(u32, u8)]>,
+    len: usize,
     table: hashbrown::HashTable<Node>,
     min_labels: u8,
     max_labels: u8,
@@ -67,12 +64,11 @@ pub(crate) struct Names {
 
 impl PartialEq for Names {
     fn eq(&self, other: &Names) -> bool {
-        self.sorted == other.sorted
-            && self.order == other.order
+        self.len == other.len
             && self
                 .nodes()
                 .zip(other.nodes())
-                .all(|((_, a), (_, b))| (a.exact, a.sub) == (b.exact, b.sub))
+                .all(|((na, a), (nb, b))| na == nb && (a.exact, a.sub) == (b.exact, b.sub))
     }
 }
 
@@ -81,7 +77,7 @@ impl Eq for Names {}
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Names")
-            .field("names", &self.order.len())
+            .field("names", &self.len)
             .field("arena_bytes", &self.arena.len())
             .finish()
     }
@@ -154,21 +150,17 @@ pub(crate) fn hash_name(name: &[u8]) -> u64 {
 }
 
 impl Names {
-    /// From `(name, exact, sub)` with names lowercase, sorted and unique.
+    /// From `(name, exact, sub)` with names lowercase and unique.
     pub(crate) fn new(entries: Vec<(Box<str>, u32, u32)>) -> Names {
         let n = entries.len();
         let mut arena = Vec::new();
-        let mut sorted = String::with_capacity(entries.iter().map(|e| e.0.len()).sum());
-        let mut order = Vec::with_capacity(n);
-        let mut table: hashbrown::HashTable<Node> = hashbrown::HashTable::with_capacity(n);
+        let mut nodes: Vec<(u64, Node)> = Vec::with_capacity(n);
         let (mut min_labels, mut max_labels) = (u8::MAX, 0u8);
         for (name, exact, sub) in entries {
             let bytes = name.as_bytes();
             let labels = (bytes.iter().filter(|&&b| b == b'.').count() + 1).min(255) as u8;
             min_labels = min_labels.min(labels);
             max_labels = max_labels.max(labels);
-            order.push((sorted.len() as u32, bytes.len() as u8));
-            sorted.push_str(&name);
             let mut inline = [0u8; INLINE];
             if bytes.len() <= INLINE {
                 inline[..bytes.len()].copy_from_slice(bytes);
@@ -184,16 +176,22 @@ impl Names {
                 len: bytes.len() as u8,
                 inline,
             };
-            let arena_now: &[u8] = &arena;
-            table.insert_unique(hash_name(bytes), node, |nd| {
+            nodes.push((hash_name(bytes), node));
+        }
+        let mut table: hashbrown::HashTable<Node> = hashbrown::HashTable::with_capacity(n);
+        // insert in the order of the slots the nodes land in, so that filling the table
+        // walks its memory once instead of jumping around it
+        let buckets = (table.capacity() + 1).next_power_of_two();
+        nodes.sort_unstable_by_key(|&(h, _)| (h as usize) & (buckets - 1));
+        for (h, node) in nodes {
+            table.insert_unique(h, node, |nd| {
                 let mut buf = [0u8; 253];
-                hash_name(nd.name_bytes(arena_now, &mut buf))
+                hash_name(nd.name_bytes(&arena, &mut buf))
             });
         }
         Names {
             arena: arena.into_boxed_slice(),
-            sorted: sorted.into_boxed_str(),
-            order: order.into_boxed_slice(),
+            len: n,
             table,
             min_labels,
             max_labels,
@@ -201,13 +199,13 @@ impl Names {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.order.len()
+        self.len
     }
 
     /// Looks up a whole name (ASCII case-insensitive).
     #[inline]
     pub(crate) fn get(&self, name: &[u8]) -> Option<&Node> {
-        if self.order.is_empty() {
+        if self.len == 0 {
             return None;
         }
         let arena = &self.arena;
@@ -218,22 +216,29 @@ impl Names {
         (self.min_labels as usize, self.max_labels as usize)
     }
 
-    /// `(name, node)` in name order.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = (&str, &Node)> + '_ {
-        self.order.iter().map(move |&(off, len)| {
-            let name = &self.sorted[off as usize..off as usize + len as usize];
-            (
-                name,
-                self.get(name.as_bytes())
-                    .expect("every sorted name is in the table"),
-            )
-        })
+    /// `(name, node)` in name order (collected and sorted: for export and comparison, not
+    /// for lookups).
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = (String, &Node)> + '_ {
+        let mut v: Vec<(String, &Node)> = self
+            .table
+            .iter()
+            .map(|n| {
+                let mut buf = [0u8; 253];
+                let name = n.name_bytes(&self.arena, &mut buf);
+                // stored names are validated ASCII
+                (String::from_utf8_lossy(name).into_owned(), n)
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v.into_iter()
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.arena.len()
-            + self.sorted.len()
-            + self.order.len() * 8
-            + self.table.capacity() * (std::mem::size_of::<Node>() + 1)
+        let buckets = if self.table.capacity() == 0 {
+            0
+        } else {
+            (self.table.capacity() + 1).next_power_of_two()
+        };
+        self.arena.len() + buckets * (std::mem::size_of::<Node>() + 1)
     }
 }
