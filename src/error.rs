@@ -1,4 +1,5 @@
 use crate::codes::CodesError;
+use crate::extract::ExtractError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
 
@@ -24,6 +25,9 @@ pub enum Error {
     /// A return code, reason or code scheme was wrong.
     #[error(transparent)]
     Codes(#[from] CodesError),
+    /// Extraction from mail failed, or its suffix list or settings were refused.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
 }
 
 /// `Result` with [`Error`].
