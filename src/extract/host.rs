@@ -3,6 +3,7 @@
 
 use super::Flags;
 use crate::subject::Domain;
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The longest raw host text looked at.
@@ -10,8 +11,8 @@ const MAX_RAW_HOST: usize = 1024;
 
 /// A normalised host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HostOut {
-    pub(crate) host: String,
+pub(crate) struct HostOut<'a> {
+    pub(crate) host: Cow<'a, str>,
     pub(crate) ip: Option<IpAddr>,
     pub(crate) flags: Flags,
 }
@@ -123,8 +124,15 @@ fn is_plain_host_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
 }
 
+/// Whether `needle` occurs in a short `hay` (no searcher set-up, unlike `memmem`).
+#[inline]
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// Normalises a host as written in a URL, an email address or prose.
-pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut> {
+pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>> {
     if raw.is_empty() || raw.len() > MAX_RAW_HOST {
         return None;
     }
@@ -138,18 +146,24 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut> {
             None => IpAddr::V6(ip),
         };
         return Some(HostOut {
-            host: ip.to_string(),
+            host: Cow::Owned(ip.to_string()),
             ip: Some(ip),
             flags: flags | Flags::NUMERIC_IP,
         });
     }
-    let cleaned;
-    let text: &str = if raw.bytes().all(is_plain_host_byte) {
-        raw
-    } else {
-        cleaned = clean(raw, &mut flags)?;
-        &cleaned
-    };
+    if raw.bytes().all(is_plain_host_byte) {
+        return finish(raw, numeric, flags);
+    }
+    let cleaned = clean(raw, &mut flags)?;
+    finish(&cleaned, numeric, flags).map(|h| HostOut {
+        host: Cow::Owned(h.host.into_owned()),
+        ip: h.ip,
+        flags: h.flags,
+    })
+}
+
+/// IPv4 or domain name, from a text already cleaned.
+fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>> {
     let text = text.strip_suffix('.').unwrap_or(text);
     if text.is_empty() {
         return None;
@@ -164,17 +178,17 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut> {
             flags |= Flags::OBFUSCATED;
         }
         return Some(HostOut {
-            host: ip.to_string(),
+            host: Cow::Owned(ip.to_string()),
             ip: Some(IpAddr::V4(ip)),
             flags: flags | Flags::NUMERIC_IP,
         });
     }
     let host = Domain::normalize(text).ok()?;
-    if host.contains("xn--") {
+    if contains(host.as_bytes(), b"xn--") {
         flags |= Flags::IDN;
     }
     Some(HostOut {
-        host: host.into_owned(),
+        host,
         ip: None,
         flags,
     })
@@ -337,16 +351,16 @@ mod tests {
 
     #[test]
     fn hosts() {
-        let h = |s: &str| normalize_host(s, Numeric::Loose).map(|h| (h.host, h.flags));
+        let h = |s: &str| normalize_host(s, Numeric::Loose).map(|h| (h.host.into_owned(), h.flags));
         assert_eq!(h("Example.COM").unwrap().0, "example.com");
         assert_eq!(
             h("example[.]com").unwrap(),
-            ("example.com".into(), Flags::OBFUSCATED)
+            ("example.com".to_owned(), Flags::OBFUSCATED)
         );
         assert_eq!(h("example(DOT)com").unwrap().0, "example.com");
         assert_eq!(
             h("%65xample.com").unwrap(),
-            ("example.com".into(), Flags::OBFUSCATED)
+            ("example.com".to_owned(), Flags::OBFUSCATED)
         );
         assert_eq!(
             h("exa\u{200B}mple.com").unwrap(),

@@ -212,7 +212,7 @@ fn attributes(
             attr_url(cx, html, vs, ve, sc);
         } else if name.eq_ignore_ascii_case(b"content") && tag == b"meta" {
             text(cx, html, vs, ve, Mode::Prose, sc);
-        } else if memchr::memmem::find(&b[vs..ve], b"//").is_some() {
+        } else if super::host::contains(&b[vs..ve], b"//") {
             text(cx, html, vs, ve, Mode::SchemeOnly, sc);
         }
         if cx.stopped() {

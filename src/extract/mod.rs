@@ -249,18 +249,45 @@ impl fmt::Display for Flags {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     kind: HitKind,
-    url: Option<Box<str>>,
-    email: Option<Box<str>>,
-    host: Box<str>,
+    /// The URL, the email address, or the host: one allocation per hit.
+    text: Box<str>,
+    /// Where the host is in `text`.
+    host: (u32, u32),
     ip: Option<IpAddr>,
-    /// Where the registrable domain starts in `host`.
-    reg: Option<u16>,
+    /// Where the registrable domain starts in `text`.
+    reg: Option<u32>,
     span: Range<usize>,
     part: usize,
     flags: Flags,
 }
 
 impl Hit {
+    /// `reg` is where the registrable domain starts in the host.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        kind: HitKind,
+        text: String,
+        host: Range<usize>,
+        ip: Option<IpAddr>,
+        reg: Option<usize>,
+        span: Range<usize>,
+        part: usize,
+        flags: Flags,
+    ) -> Hit {
+        let hs = u32::try_from(host.start).unwrap_or(0);
+        let he = u32::try_from(host.end).unwrap_or(0);
+        Hit {
+            kind,
+            text: text.into_boxed_str(),
+            host: (hs, he),
+            ip,
+            reg: reg.and_then(|r| u32::try_from(host.start + r).ok()),
+            span,
+            part,
+            flags,
+        }
+    }
+
     /// What it is.
     ///
     /// # Examples
@@ -289,7 +316,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn url(&self) -> Option<&str> {
-        self.url.as_deref()
+        (self.kind == HitKind::Url).then_some(&*self.text)
     }
 
     /// The address, local part as written and domain normalised, for [`HitKind::Email`].
@@ -304,7 +331,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
+        (self.kind == HitKind::Email).then_some(&*self.text)
     }
 
     /// The normalised host: lowercase A-labels, IPv4 dotted decimal, IPv6 without brackets;
@@ -320,7 +347,9 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn host(&self) -> &str {
-        &self.host
+        self.text
+            .get(self.host.0 as usize..self.host.1 as usize)
+            .unwrap_or("")
     }
 
     /// The host as an IP address, when it is one.
@@ -351,7 +380,8 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn registrable_domain(&self) -> Option<&str> {
-        self.reg.and_then(|s| self.host.get(usize::from(s)..))
+        self.reg
+            .and_then(|s| self.text.get(s as usize..self.host.1 as usize))
     }
 
     /// Where it was found: a byte range of the text scanned (for HTML, of the HTML source;
@@ -411,13 +441,13 @@ impl serde::Serialize for Hit {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("kind", self.kind.as_str())?;
-        if let Some(u) = &self.url {
+        if let Some(u) = self.url() {
             m.serialize_entry("url", u)?;
         }
-        if let Some(e) = &self.email {
+        if let Some(e) = self.email() {
             m.serialize_entry("email", e)?;
         }
-        m.serialize_entry("host", &self.host)?;
+        m.serialize_entry("host", self.host())?;
         m.serialize_entry("registrable_domain", &self.registrable_domain())?;
         m.serialize_entry("span", &[self.span.start, self.span.end])?;
         m.serialize_entry("part", &self.part)?;

@@ -135,6 +135,20 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             pos = t + 1;
             continue;
         }
+        // Triggers come in order, so `t` is the first one of its token: a full stop or colon
+        // followed only by punctuation up to the next delimiter (`word.`, `Note:`, `so.)`)
+        // leaves a token without a trigger worth a look.
+        if matches!(b[t], b'.' | b':' | b',') {
+            let mut k = t + 1;
+            while k < n && matches!(b[k], b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']') {
+                k += 1;
+            }
+            if k == n || is_delim(table, b, k) != 0 {
+                pos = k;
+                done = k;
+                continue;
+            }
+        }
         // Back to the start of the token holding the trigger.
         let mut start = t;
         while start > done {
@@ -200,6 +214,16 @@ impl Triggers {
     #[inline]
     fn find(k: usize, b: &[u8], from: usize) -> Option<usize> {
         let hay = b.get(from..)?;
+        if hay.len() < 64 {
+            // Short texts (URL parts, attribute values): a plain loop beats the set-up of a
+            // vectorised search.
+            let hit = |c: u8| match k {
+                0 => matches!(c, b'.' | b':' | b'@'),
+                1 => matches!(c, b'%' | b'(' | b'['),
+                _ => matches!(c, b'{' | 0xE3 | 0xEF),
+            };
+            return hay.iter().position(|&c| hit(c)).map(|x| from + x);
+        }
         match k {
             0 => memchr::memchr3(b'.', b':', b'@', hay),
             1 => memchr::memchr3(b'%', b'(', b'[', hay),
@@ -299,18 +323,8 @@ fn scheme_before(b: &[u8], from: usize, colon: usize) -> Option<(usize, Scheme, 
 /// Trims trailing punctuation from `b[start..end]`, keeping closing brackets that close one
 /// opened inside.
 fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
-    let mut counts = [0i64; 6];
-    for &c in &b[start..end] {
-        match c {
-            b'(' => counts[0] += 1,
-            b')' => counts[1] += 1,
-            b'[' => counts[2] += 1,
-            b']' => counts[3] += 1,
-            b'{' => counts[4] += 1,
-            b'}' => counts[5] += 1,
-            _ => {}
-        }
-    }
+    // Bracket counts, taken only when a closing bracket is met at the end.
+    let mut counts: Option<[i64; 6]> = None;
     while end > start {
         let c = b[end - 1];
         let k = match c {
@@ -336,6 +350,21 @@ fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
             }
             _ => return end,
         };
+        let counts = counts.get_or_insert_with(|| {
+            let mut n = [0i64; 6];
+            for &c in &b[start..end] {
+                match c {
+                    b'(' => n[0] += 1,
+                    b')' => n[1] += 1,
+                    b'[' => n[2] += 1,
+                    b']' => n[3] += 1,
+                    b'{' => n[4] += 1,
+                    b'}' => n[5] += 1,
+                    _ => {}
+                }
+            }
+            n
+        });
         if counts[k + 1] > counts[k] {
             counts[k + 1] -= 1;
             end -= 1;
@@ -349,6 +378,9 @@ fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
 /// One token (a run without delimiters) holding a trigger byte.
 fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, depth: u8) {
     let b = tok.as_bytes();
+    if !worth_a_look(b) {
+        return;
+    }
     for colon in memchr::memchr_iter(b':', b) {
         let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
             continue;
@@ -374,6 +406,28 @@ fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, d
     if mode != Mode::SchemeOnly {
         schemeless(cx, tok, at, spans, mode);
     }
+}
+
+/// Whether a token holds a trigger byte once its leading and trailing punctuation is set
+/// aside: `word.` and `(so:` do not.
+#[inline]
+fn worth_a_look(b: &[u8]) -> bool {
+    let mut e = b.len();
+    while e > 0
+        && matches!(
+            b[e - 1],
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'}'
+        )
+    {
+        e -= 1;
+    }
+    let mut s = 0;
+    while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'*' | b'-' | b'.') {
+        s += 1;
+    }
+    b[s..e]
+        .iter()
+        .any(|&c| matches!(c, b'.' | b':' | b'@' | b'%' | b'(' | b'[' | b'{') || c >= 0x80)
 }
 
 /// Bare hosts that are more often file names than hosts in prose (the top-level domain is also
@@ -522,43 +576,75 @@ fn piece(
             HitKind::Host
         };
     }
-    let url = if kind == HitKind::Url {
+    let (text, hr) = if kind == HitKind::Url {
         flags |= Flags::NO_SCHEME;
-        let mut u = String::with_capacity(7 + h.host.len() + rest.len() + 6);
-        u.push_str("http://");
-        push_host(&mut u, &h.host, h.ip);
-        if let Some(p) = port {
-            if p != 80 {
-                u.push(':');
-                u.push_str(&p.to_string());
-            }
-        }
-        u.push_str(if rest.is_empty() { "/" } else { rest });
-        Some(u.into_boxed_str())
+        build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
     } else {
-        None
+        let t = h.host.into_owned();
+        let n = t.len();
+        (t, 0..n)
     };
-    cx.push(Hit {
+    cx.push(Hit::new(
         kind,
-        url,
-        email: None,
-        host: h.host.into_boxed_str(),
-        ip: h.ip,
-        reg: reg.and_then(|x| u16::try_from(x).ok()),
-        span: spans.span(at + s..at + e),
-        part: cx.part,
+        text,
+        hr,
+        h.ip,
+        reg,
+        spans.span(at + s..at + e),
+        cx.part,
         flags,
-    });
+    ));
 }
 
-fn push_host(u: &mut String, host: &str, ip: Option<std::net::IpAddr>) {
-    if matches!(ip, Some(std::net::IpAddr::V6(_))) {
-        u.push('[');
-        u.push_str(host);
-        u.push(']');
-    } else {
-        u.push_str(host);
+/// Builds `scheme://host[:port]rest` in one allocation; returns it and where the host is.
+fn build_url(
+    scheme: &str,
+    host: &str,
+    ip: Option<std::net::IpAddr>,
+    port: Option<u16>,
+    rest: &str,
+) -> (String, Range<usize>) {
+    let mut digits = [0u8; 5];
+    let mut nd = 0;
+    if let Some(mut p) = port {
+        let mut tmp = [0u8; 5];
+        loop {
+            tmp[nd] = b'0' + (p % 10) as u8;
+            nd += 1;
+            p /= 10;
+            if p == 0 {
+                break;
+            }
+        }
+        for i in 0..nd {
+            digits[i] = tmp[nd - 1 - i];
+        }
     }
+    let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
+    let len = scheme.len()
+        + 3
+        + host.len()
+        + if v6 { 2 } else { 0 }
+        + if nd > 0 { nd + 1 } else { 0 }
+        + rest.len().max(1);
+    let mut u = String::with_capacity(len);
+    u.push_str(scheme);
+    u.push_str("://");
+    if v6 {
+        u.push('[');
+    }
+    let hs = u.len();
+    u.push_str(host);
+    let he = u.len();
+    if v6 {
+        u.push(']');
+    }
+    if nd > 0 {
+        u.push(':');
+        u.push_str(std::str::from_utf8(&digits[..nd]).unwrap_or(""));
+    }
+    u.push_str(if rest.is_empty() { "/" } else { rest });
+    (u, hs..he)
 }
 
 #[inline]
@@ -634,18 +720,19 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
     let mut addr = String::with_capacity(local.len() + 1 + h.host.len());
     addr.push_str(local);
     addr.push('@');
+    let hs = addr.len();
     addr.push_str(&h.host);
-    cx.push(Hit {
-        kind: HitKind::Email,
-        url: None,
-        email: Some(addr.into_boxed_str()),
-        host: h.host.into_boxed_str(),
-        ip: None,
-        reg: u16::try_from(reg).ok(),
-        span: spans.span(base + ls..base + de),
-        part: cx.part,
+    let he = addr.len();
+    cx.push(Hit::new(
+        HitKind::Email,
+        addr,
+        hs..he,
+        None,
+        Some(reg),
+        spans.span(base + ls..base + de),
+        cx.part,
         flags,
-    });
+    ));
 }
 
 /// A URL with a scheme starting at `s` in the token, its `:` just before `p`.
@@ -731,36 +818,24 @@ fn url(
         flags |= Flags::REDIRECTED;
     }
     let rest = &tok[auth_end..end];
-    let mut u = String::with_capacity(scheme.as_str().len() + 3 + h.host.len() + rest.len() + 1);
-    u.push_str(scheme.as_str());
-    u.push_str("://");
-    push_host(&mut u, &h.host, h.ip);
-    if let Some(port) = port.filter(|&x| Some(x) != scheme.default_port()) {
-        u.push(':');
-        u.push_str(&port.to_string());
-    }
-    if rest.is_empty() {
-        u.push('/');
-    } else {
-        u.push_str(rest);
-    }
     let reg = if h.ip.is_some() {
         None
     } else {
         cx.ex.psl.lookup(&h.host).0
     };
+    let port = port.filter(|&x| Some(x) != scheme.default_port());
+    let (u, hr) = build_url(scheme.as_str(), &h.host, h.ip, port, rest);
     let span = spans.span(at + s..at + end);
-    cx.push(Hit {
-        kind: HitKind::Url,
-        url: Some(u.into_boxed_str()),
-        email: None,
-        host: h.host.into_boxed_str(),
-        ip: h.ip,
-        reg: reg.and_then(|x| u16::try_from(x).ok()),
-        span: span.clone(),
-        part: cx.part,
+    cx.push(Hit::new(
+        HitKind::Url,
+        u,
+        hr,
+        h.ip,
+        reg,
+        span.clone(),
+        cx.part,
         flags,
-    });
+    ));
     // Redirectors: URLs, hosts and emails carried in the path and query.
     if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
         let fixed = Spans::Fixed(span.start, span.end);
@@ -772,12 +847,17 @@ fn url(
     }
 }
 
-/// Whether a path or query may carry another URL or host.
+/// Whether a path or query may carry another URL, host or address: a `:` or `%` (a scheme,
+/// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
 fn may_carry(rest: &str) -> bool {
     let b = rest.as_bytes();
-    memchr::memchr3(b'=', b':', b'%', b).is_some()
-        || memchr::memmem::find(b, b"www").is_some()
-        || memchr::memmem::find(b, b"WWW").is_some()
+    if memchr::memchr3(b':', b'%', b'@', b).is_some() || host::contains(b, b"www") {
+        return true;
+    }
+    match memchr::memchr(b'=', b) {
+        Some(k) => memchr::memchr(b'.', &b[k..]).is_some(),
+        None => false,
+    }
 }
 
 /// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
