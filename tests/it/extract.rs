@@ -552,3 +552,127 @@ proptest! {
         prop_assert!(hits.iter().any(|h| h.host() == host));
     }
 }
+
+// ---- the command line
+
+#[cfg(feature = "cli")]
+mod cli {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rblkit"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    #[test]
+    fn json_lines_from_stdin() {
+        let (code, out, _) = run(
+            &["extract", "--json"],
+            "Go to HXXP://Bank.Example.COM@evil.example.co.uk:8080/x, mail joe@Mail.Example.org, \
+             or http://0x7f.1/ and http://[2001:DB8::1]/ and münchen.de."
+                .as_bytes(),
+        );
+        assert_eq!(code, 0);
+        let rows: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 5, "{out}");
+        for r in &rows {
+            assert!(r["kind"].is_string() && r["host"].is_string());
+            assert!(r.get("registrable_domain").is_some());
+        }
+        assert_eq!(rows[0]["kind"], "url");
+        assert_eq!(rows[0]["url"], "http://evil.example.co.uk:8080/x");
+        assert_eq!(rows[0]["host"], "evil.example.co.uk");
+        assert_eq!(rows[0]["registrable_domain"], "example.co.uk");
+        assert_eq!(rows[1]["kind"], "email");
+        assert_eq!(rows[1]["host"], "mail.example.org");
+        assert!(rows[1].get("url").is_none());
+        assert_eq!(rows[2]["host"], "127.0.0.1");
+        assert!(rows[2]["registrable_domain"].is_null());
+        assert_eq!(rows[3]["host"], "2001:db8::1");
+        assert_eq!(rows[4]["host"], "xn--mnchen-3ya.de");
+    }
+
+    #[test]
+    fn nothing_found_is_success() {
+        let (code, out, _) = run(&["extract", "--json"], b"nothing to see here, v1.2.3.");
+        assert_eq!((code, out.as_str()), (0, ""));
+        let (code, out, _) = run(&["extract", "-"], b"");
+        assert_eq!((code, out.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn file_message_and_human_output() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/extract/alternative.eml"
+        );
+        let (code, out, _) = run(&["extract", path], b"");
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("host\twww.plain.example.com\texample.com"),
+            "{out}"
+        );
+        assert!(
+            out.contains("url\thtml.example.org\texample.org\thttps://html.example.org/deal"),
+            "{out}"
+        );
+        let (code, out, _) = run(
+            &["extract", "--unique", "--format", "text", "-"],
+            b"a.example.com b.example.com",
+        );
+        assert_eq!(code, 0);
+        assert_eq!(out.lines().count(), 1);
+    }
+
+    #[test]
+    fn errors_have_exit_codes() {
+        let (code, _, err) = run(&["extract", "/nonexistent/file"], b"");
+        assert_eq!(code, 66);
+        assert!(err.contains("/nonexistent/file"));
+        let (code, _, _) = run(
+            &["extract", "--max-input-bytes", "4"],
+            b"http://example.com/",
+        );
+        assert_eq!(code, 65);
+        let dir = std::env::temp_dir().join(format!("rblkit-extract-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.dat");
+        std::fs::write(&bad, "com\na..b\n").unwrap();
+        let (code, _, err) = run(&["extract", "--suffix-list", bad.to_str().unwrap()], b"");
+        assert_eq!(code, 78);
+        assert!(err.contains("line 2"), "{err}");
+        let extra = dir.join("extra.dat");
+        std::fs::write(&extra, "example.com\n").unwrap();
+        let (code, out, _) = run(
+            &[
+                "extract",
+                "--json",
+                "--extra-suffixes",
+                extra.to_str().unwrap(),
+            ],
+            b"http://a.b.example.com/",
+        );
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("\"registrable_domain\":\"b.example.com\""),
+            "{out}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
