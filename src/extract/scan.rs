@@ -30,6 +30,35 @@ const fn class_table(nested: bool) -> [u8; 256] {
 }
 
 static PROSE: [u8; 256] = class_table(false);
+
+/// Which bytes a token holds, gathered in one pass so later searches for absent bytes are
+/// skipped.
+const M_COLON: u8 = 1;
+const M_AT: u8 = 2;
+const M_SEP: u8 = 4;
+const M_BRACKET: u8 = 8;
+const M_PCT: u8 = 16;
+const M_HIGH: u8 = 32;
+
+const fn mask_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b':' => M_COLON,
+            b'@' => M_AT,
+            b',' | b';' | b'=' => M_SEP,
+            b'(' | b'[' | b'{' => M_BRACKET,
+            b'%' => M_PCT,
+            0x80..=0xFF => M_HIGH,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+}
+
+static MASK: [u8; 256] = mask_table();
 static NESTED: [u8; 256] = class_table(true);
 
 /// Length of a non-ASCII character at the start of `b` that separates words (spaces, CJK
@@ -381,20 +410,20 @@ fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, d
     if !worth_a_look(b) {
         return;
     }
-    for colon in memchr::memchr_iter(b':', b) {
-        let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
-            continue;
-        };
-        if s > 0 && mode != Mode::SchemeOnly {
-            schemeless(cx, &tok[..s], at, spans, mode);
+    let mask = b.iter().fold(0u8, |m, &c| m | MASK[c as usize]);
+    if mask & M_COLON != 0 {
+        for colon in memchr::memchr_iter(b':', b) {
+            let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
+                continue;
+            };
+            if s > 0 && mode != Mode::SchemeOnly {
+                schemeless(cx, &tok[..s], at, spans, mode, mask);
+            }
+            url(cx, tok, at, s, colon + 1, scheme, disguised, spans, depth);
+            return;
         }
-        url(cx, tok, at, s, colon + 1, scheme, disguised, spans, depth);
-        return;
     }
-    if mode == Mode::Nested
-        && usize::from(depth) < cx.ex.max_redirect_depth
-        && memchr::memchr(b'%', b).is_some()
-    {
+    if mode == Mode::Nested && usize::from(depth) < cx.ex.max_redirect_depth && mask & M_PCT != 0 {
         // Encoded once more than its container: decode and look again, one level deeper.
         if let Some(decoded) = host::percent_decode(tok) {
             if decoded != tok {
@@ -404,7 +433,7 @@ fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, d
         }
     }
     if mode != Mode::SchemeOnly {
-        schemeless(cx, tok, at, spans, mode);
+        schemeless(cx, tok, at, spans, mode, mask);
     }
 }
 
@@ -437,15 +466,20 @@ const FILE_LIKE_TLDS: &[&str] = &["am", "md", "mov", "pm", "ps", "py", "rs", "sh
 const WORD_PUNCT_LEAD: &[u8] = b"([{<'\"*,;:!?.-_~/\\=#&+$";
 
 /// Bare hosts, hosts with a path but no scheme, emails and IP addresses.
-fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mode) {
+/// `mask` holds at least the bytes of `seg` ([`MASK`]).
+fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mode, mask: u8) {
     let b = seg.as_bytes();
     let mut s = 0;
     let n = b.len();
+    if mask & M_SEP == 0 {
+        piece(cx, seg, 0, n, at, spans, mode, mask);
+        return;
+    }
     // Pieces separated by `,` `;` (lists in prose), and `=` in a query.
     let eq = if mode == Mode::Nested { b'=' } else { b',' };
     while s < n {
         let e = memchr::memchr3(b',', b';', eq, &b[s..]).map_or(n, |k| s + k);
-        piece(cx, seg, s, e, at, spans, mode);
+        piece(cx, seg, s, e, at, spans, mode, mask);
         if cx.stopped() {
             return;
         }
@@ -462,6 +496,7 @@ fn piece(
     at: usize,
     spans: Spans<'_>,
     mode: Mode,
+    mask: u8,
 ) {
     let b = seg.as_bytes();
     while s < e && WORD_PUNCT_LEAD.contains(&b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
@@ -474,12 +509,16 @@ fn piece(
     let p = &seg[s..e];
     let pb = p.as_bytes();
     // Email: local@domain, or local(at)domain.
-    let at_pos = memchr::memchr(b'@', pb).map(|k| (k, 1)).or_else(|| {
-        memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
-            let l = host::obfuscated_at_len(&pb[k..]);
-            (l > 0).then_some((k, l))
+    let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
+        None
+    } else {
+        memchr::memchr(b'@', pb).map(|k| (k, 1)).or_else(|| {
+            memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
+                let l = host::obfuscated_at_len(&pb[k..]);
+                (l > 0).then_some((k, l))
+            })
         })
-    });
+    };
     if let Some((k, l)) = at_pos {
         email(cx, p, k, l, at + s, spans, mode);
         return;
@@ -502,17 +541,19 @@ fn piece(
         return;
     }
     let has_dot = memchr::memchr(b'.', rb).is_some()
-        || rb.windows(3).any(|w| {
-            matches!(
-                w,
-                [0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x8E] | [0xEF, 0xBD, 0xA1]
-            )
-        })
-        || rb
-            .iter()
-            .enumerate()
-            .any(|(i, _)| host::obfuscated_dot_len(&rb[i..]) > 0)
-        || raw.contains("%2");
+        || (mask & M_HIGH != 0
+            && rb.windows(3).any(|w| {
+                matches!(
+                    w,
+                    [0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x8E] | [0xEF, 0xBD, 0xA1]
+                )
+            }))
+        || (mask & M_BRACKET != 0
+            && rb
+                .iter()
+                .enumerate()
+                .any(|(i, _)| host::obfuscated_dot_len(&rb[i..]) > 0))
+        || (mask & M_PCT != 0 && host::contains(rb, b"%2"));
     if !has_dot {
         return;
     }
