@@ -385,8 +385,9 @@ impl Hit {
     }
 
     /// Where it was found: a byte range of the text scanned (for HTML, of the HTML source;
-    /// for a MIME message, of the decoded text of part [`Hit::part`]). A hit found inside
-    /// another URL has that URL's span.
+    /// for a MIME message, of the decoded text of part [`Hit::part`], or of the decoded
+    /// `Subject` for hits from that header). A hit found inside another URL has that URL's
+    /// span.
     ///
     /// # Examples
     ///

@@ -676,3 +676,50 @@ mod cli {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Recall beside linkify: of the hosts the table expects, how many each finds (linkify's
+/// link text must contain the expected host, lowercased; rblkit must report it normalised).
+#[test]
+fn finds_more_than_linkify() {
+    let ex = Extractor::new();
+    let mut finder = linkify::LinkFinder::new();
+    finder.url_must_have_scheme(false);
+    finder.kinds(&[linkify::LinkKind::Url, linkify::LinkKind::Email]);
+    let data = include_str!("../data/extract/cases.tsv");
+    let (mut total, mut ours, mut theirs) = (0, 0, 0);
+    // Rows where nothing may be found: how many each gets wrong.
+    let (mut quiet_rows, mut our_noise, mut their_noise) = (0, 0, 0);
+    for line in data.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let Some((input, expect)) = line.split_once('\t') else {
+            continue;
+        };
+        let input = unescape(input);
+        let mut hits = Vec::new();
+        ex.extract_text(&input, &mut hits).unwrap();
+        let links: Vec<String> = finder
+            .links(&input)
+            .map(|l| l.as_str().to_lowercase())
+            .collect();
+        if expect.split_whitespace().any(|e| e == "!*") {
+            quiet_rows += 1;
+            our_noise += usize::from(!hits.is_empty());
+            their_noise += usize::from(!links.is_empty());
+        }
+        for e in expect.split_whitespace() {
+            if e.contains(':') || e.starts_with('!') || e.starts_with('=') {
+                continue;
+            }
+            total += 1;
+            ours += usize::from(hits.iter().any(|h| h.host() == e));
+            theirs += usize::from(links.iter().any(|l| l.contains(e)));
+        }
+    }
+    eprintln!("expected hosts: {total}, rblkit found {ours}, linkify found {theirs}");
+    eprintln!("rows without hosts: {quiet_rows}, rblkit reported something in {our_noise}, linkify in {their_noise}");
+    assert_eq!(ours, total);
+    assert_eq!(our_noise, 0);
+    assert!(theirs < ours, "linkify found {theirs} of {total}");
+}
