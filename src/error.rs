@@ -1,4 +1,5 @@
 use crate::codes::CodesError;
+use crate::extract::ExtractError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
@@ -32,6 +33,9 @@ pub enum Error {
     /// A dataset did not load, or could not be written.
     #[error(transparent)]
     Zone(#[from] ZoneError),
+    /// Extraction from mail failed, or its suffix list or settings were refused.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
 }
 
 /// `Result` with [`Error`].

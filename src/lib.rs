@@ -3,7 +3,8 @@
 //! The core of the crate is pure: it parses and normalises the subjects lists are about
 //! ([`subject`]), encodes and decodes the `127.0.0.x` return codes ([`codes`]), builds and
 //! reads RFC 5782 query names ([`qname`]), and answers lookups from an immutable compiled
-//! [`List`] in tens of nanoseconds ([`list`]). Nothing in it reads the clock: time is passed in
+//! [`List`] in tens of nanoseconds ([`list`]), and finds the URLs, hosts and addresses in mail
+//! that content lists are queried with ([`extract`]). Nothing in it reads the clock: time is passed in
 //! as a [`Timestamp`].
 //!
 //! # Example
@@ -35,7 +36,9 @@
 //!
 //! # Crate features
 //!
-//! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text.
+//! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text
+//!   (and `Serialize` for [`extract::Hit`]).
+//! - `cli`: the `rblkit` command-line tool (`rblkit extract`).
 //!
 //! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
 
@@ -45,6 +48,7 @@
 
 pub mod codes;
 mod error;
+pub mod extract;
 pub mod list;
 pub mod qname;
 pub mod subject;
@@ -55,6 +59,7 @@ pub mod zone;
 mod serde_impls;
 
 pub use error::{Error, Result};
+pub use extract::{Extractor, Hit};
 pub use list::{List, ListBuilder, Listing};
 pub use subject::Subject;
 pub use time::Timestamp;

@@ -686,7 +686,8 @@ impl List {
 /// let mut b = List::builder();
 /// let spam = b.listing(Listing::new(ReturnCode::LISTED));
 /// for i in 0..100u32 {
-///     b.insert_net_id(std::net::Ipv4Addr::from(0x0a00_0000 + i).into(), spam);
+///     let addr = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+///     b.insert_net_id(addr.into(), spam);
 /// }
 /// assert_eq!(b.build().stats().ipv4_addresses, 100);
 /// ```

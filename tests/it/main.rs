@@ -2,6 +2,7 @@
 
 mod alloc;
 mod codes;
+mod extract;
 mod list;
 mod qname;
 mod zone;

@@ -6,23 +6,26 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod extract;
 mod lookup;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "rblkit", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     /// rbldnsd datasets: check them, export them.
     Zone(zone::ZoneArgs),
     /// What datasets answer for IP addresses, domains or full query names.
     Lookup(lookup::LookupArgs),
+    /// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message.
+    Extract(extract::Args),
 }
 
 /// Exit statuses (sysexits.h where one fits).
@@ -42,5 +45,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Zone(a) => zone::run(a),
         Command::Lookup(a) => lookup::run(a),
+        Command::Extract(a) => extract::run(a),
     }
 }

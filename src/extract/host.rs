@@ -1,0 +1,388 @@
+//! Host normalisation: percent-decoding, de-obfuscation, invisible characters, IPv4 in all
+//! its numeric forms, IPv6 literals, UTS #46 via [`Domain::normalize`].
+
+use super::Flags;
+use crate::subject::Domain;
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The longest raw host text looked at.
+const MAX_RAW_HOST: usize = 1024;
+
+/// A normalised host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostOut<'a> {
+    pub(crate) host: Cow<'a, str>,
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) flags: Flags,
+}
+
+/// Which numeric IPv4 forms are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Numeric {
+    /// Decimal, hex, octal, one to four parts (`0x7f.1`, `2130706433`): what browsers accept
+    /// in a URL.
+    Loose,
+    /// Only four decimal parts without leading zeros: what prose holds.
+    DottedQuad,
+}
+
+/// Characters that render as nothing (or almost nothing) and are dropped from hosts.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Full stops other than `.` that resolvers and browsers treat as one.
+pub(crate) fn is_unicode_dot(c: char) -> bool {
+    matches!(c, '\u{3002}' | '\u{FF0E}' | '\u{FF61}')
+}
+
+#[inline]
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%xx` escapes; `None` when the result is not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
+pub(crate) fn obfuscated_dot_len(b: &[u8]) -> usize {
+    let close = match b.first() {
+        Some(b'[') => b']',
+        Some(b'(') => b')',
+        Some(b'{') => b'}',
+        _ => return 0,
+    };
+    let rest = &b[1..];
+    let inner = if rest.first() == Some(&b'.') {
+        1
+    } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"dot") {
+        3
+    } else {
+        return 0;
+    };
+    if rest.get(inner) == Some(&close) {
+        inner + 2
+    } else {
+        0
+    }
+}
+
+/// Length of an obfuscated at sign (`[at]`, `(at)`, `{at}`) at the start of `b`.
+pub(crate) fn obfuscated_at_len(b: &[u8]) -> usize {
+    let close = match b.first() {
+        Some(b'[') => b']',
+        Some(b'(') => b')',
+        Some(b'{') => b'}',
+        _ => return 0,
+    };
+    if b.len() >= 4 && b[1..3].eq_ignore_ascii_case(b"at") && b[3] == close {
+        4
+    } else {
+        0
+    }
+}
+
+#[inline]
+fn is_plain_host_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
+}
+
+/// Whether `needle` occurs in a short `hay` (no searcher set-up, unlike `memmem`).
+#[inline]
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Normalises a host as written in a URL, an email address or prose.
+pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>> {
+    if raw.is_empty() || raw.len() > MAX_RAW_HOST {
+        return None;
+    }
+    let mut flags = Flags::empty();
+    if let Some(inner) = raw.strip_prefix('[') {
+        let inner = inner.strip_suffix(']')?;
+        let inner = inner.split('%').next().unwrap_or(inner);
+        let ip: Ipv6Addr = inner.parse().ok()?;
+        let ip = match ip.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(ip),
+        };
+        return Some(HostOut {
+            host: Cow::Owned(ip.to_string()),
+            ip: Some(ip),
+            flags: flags | Flags::NUMERIC_IP,
+        });
+    }
+    if raw.bytes().all(is_plain_host_byte) {
+        return finish(raw, numeric, flags);
+    }
+    let cleaned = clean(raw, &mut flags)?;
+    finish(&cleaned, numeric, flags).map(|h| HostOut {
+        host: Cow::Owned(h.host.into_owned()),
+        ip: h.ip,
+        flags: h.flags,
+    })
+}
+
+/// IPv4 or domain name, from a text already cleaned.
+fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>> {
+    let text = text.strip_suffix('.').unwrap_or(text);
+    if text.is_empty() {
+        return None;
+    }
+    let last = text.rsplit('.').next().unwrap_or(text);
+    if is_numeric_label(last) {
+        let (ip, standard) = parse_ipv4(text)?;
+        if !standard {
+            if numeric == Numeric::DottedQuad {
+                return None;
+            }
+            flags |= Flags::OBFUSCATED;
+        }
+        return Some(HostOut {
+            host: Cow::Owned(ip.to_string()),
+            ip: Some(IpAddr::V4(ip)),
+            flags: flags | Flags::NUMERIC_IP,
+        });
+    }
+    let host = Domain::normalize(text).ok()?;
+    if contains(host.as_bytes(), b"xn--") {
+        flags |= Flags::IDN;
+    }
+    Some(HostOut {
+        host,
+        ip: None,
+        flags,
+    })
+}
+
+/// Percent-decoding, obfuscated dots, invisible characters and unusual full stops.
+fn clean(raw: &str, flags: &mut Flags) -> Option<String> {
+    let decoded;
+    let mut s = raw;
+    if raw.contains('%') {
+        decoded = percent_decode(raw)?;
+        if decoded != raw {
+            *flags |= Flags::OBFUSCATED;
+        }
+        s = &decoded;
+    }
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            let n = obfuscated_dot_len(&b[i..]);
+            if n > 0 {
+                out.push('.');
+                *flags |= Flags::OBFUSCATED;
+                i += n;
+                continue;
+            }
+            out.push(c as char);
+            i += 1;
+            continue;
+        }
+        let ch = s[i..].chars().next()?;
+        i += ch.len_utf8();
+        if is_invisible(ch) {
+            *flags |= Flags::UNUSUAL_CHARS;
+        } else if is_unicode_dot(ch) {
+            *flags |= Flags::UNUSUAL_CHARS;
+            out.push('.');
+        } else {
+            if ('\u{FF01}'..='\u{FF5E}').contains(&ch) {
+                *flags |= Flags::UNUSUAL_CHARS;
+            }
+            out.push(ch);
+        }
+    }
+    Some(out)
+}
+
+fn is_numeric_label(l: &str) -> bool {
+    let b = l.as_bytes();
+    if b.is_empty() {
+        return false;
+    }
+    if b.len() >= 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' {
+        return b[2..].iter().all(u8::is_ascii_hexdigit);
+    }
+    b.iter().all(u8::is_ascii_digit)
+}
+
+/// Parses an IPv4 address the way browsers read a URL host: one to four parts, each decimal,
+/// `0x` hex or `0` octal, the last filling the remaining bytes. The flag says whether it was
+/// written as a standard dotted quad.
+pub(crate) fn parse_ipv4(s: &str) -> Option<(Ipv4Addr, bool)> {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    let mut parts = [0u64; 4];
+    let mut n = 0;
+    let mut standard = true;
+    for p in s.split('.') {
+        if n == 4 {
+            return None;
+        }
+        let (v, std_form) = parse_part(p)?;
+        standard &= std_form;
+        parts[n] = v;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    standard &= n == 4;
+    for &p in &parts[..n - 1] {
+        if p > 255 {
+            return None;
+        }
+    }
+    let last = parts[n - 1];
+    if last >= 1u64 << (8 * (5 - n)) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for (i, &p) in parts[..n - 1].iter().enumerate() {
+        v |= p << (8 * (3 - i));
+    }
+    v |= last;
+    let v = u32::try_from(v).ok()?;
+    Some((Ipv4Addr::from(v), standard))
+}
+
+fn parse_part(p: &str) -> Option<(u64, bool)> {
+    let b = p.as_bytes();
+    if b.is_empty() || b.len() > 40 {
+        return None;
+    }
+    let (digits, radix, std_form) = if b.len() >= 2 && b[0] == b'0' && (b[1] | 0x20) == b'x' {
+        (&b[2..], 16u64, false)
+    } else if b.len() > 1 && b[0] == b'0' {
+        (&b[1..], 8, false)
+    } else {
+        (b, 10, true)
+    };
+    let mut v: u64 = 0;
+    for &d in digits {
+        let x = u64::from(hex_val(d)?);
+        if x >= radix {
+            return None;
+        }
+        v = v.checked_mul(radix)?.checked_add(x)?;
+        if v > u64::from(u32::MAX) {
+            return None;
+        }
+    }
+    Some((v, std_form))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_forms() {
+        for (s, want, std) in [
+            ("127.0.0.1", "127.0.0.1", true),
+            ("0x7f.1", "127.0.0.1", false),
+            ("2130706433", "127.0.0.1", false),
+            ("0x7f000001", "127.0.0.1", false),
+            ("017700000001", "127.0.0.1", false),
+            ("0177.0.0.01", "127.0.0.1", false),
+            ("127.1", "127.0.0.1", false),
+            ("192.168.257", "192.168.1.1", false),
+            ("0x", "0.0.0.0", false),
+            ("1.2.3.4.", "1.2.3.4", true),
+        ] {
+            assert_eq!(parse_ipv4(s), Some((want.parse().unwrap(), std)), "{s}");
+        }
+        for s in [
+            "256.1.1.1",
+            "1.2.3.4.5",
+            "4294967296",
+            "08.1.1.1",
+            "1..2",
+            "",
+            "1.2.3.256",
+            "99999999999999999999999999999999999999999",
+        ] {
+            assert_eq!(parse_ipv4(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn hosts() {
+        let h = |s: &str| normalize_host(s, Numeric::Loose).map(|h| (h.host.into_owned(), h.flags));
+        assert_eq!(h("Example.COM").unwrap().0, "example.com");
+        assert_eq!(
+            h("example[.]com").unwrap(),
+            ("example.com".to_owned(), Flags::OBFUSCATED)
+        );
+        assert_eq!(h("example(DOT)com").unwrap().0, "example.com");
+        assert_eq!(
+            h("%65xample.com").unwrap(),
+            ("example.com".to_owned(), Flags::OBFUSCATED)
+        );
+        assert_eq!(
+            h("exa\u{200B}mple.com").unwrap(),
+            ("example.com".into(), Flags::UNUSUAL_CHARS)
+        );
+        assert_eq!(h("example\u{3002}com").unwrap().0, "example.com");
+        assert_eq!(h("ｅｘａｍｐｌｅ．ｃｏｍ").unwrap().0, "example.com");
+        assert_eq!(
+            h("münchen.de").unwrap(),
+            ("xn--mnchen-3ya.de".into(), Flags::IDN)
+        );
+        assert_eq!(h("[::1]").unwrap(), ("::1".into(), Flags::NUMERIC_IP));
+        assert_eq!(h("[::ffff:192.0.2.1]").unwrap().0, "192.0.2.1");
+        assert_eq!(
+            h("0x7f.1").unwrap(),
+            ("127.0.0.1".into(), Flags::NUMERIC_IP | Flags::OBFUSCATED)
+        );
+        assert_eq!(normalize_host("0x7f.1", Numeric::DottedQuad), None);
+        assert_eq!(h("300.1.2.3"), None);
+        assert_eq!(h("a b.com"), None);
+        assert_eq!(h("[::1"), None);
+        assert_eq!(h(""), None);
+        assert_eq!(h("%ff.com"), None);
+    }
+}

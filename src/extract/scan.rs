@@ -1,0 +1,972 @@
+//! The text scanner: vectorised searches find the trigger bytes (`.`, `:`, `@`, `%`, an
+//! obfuscation bracket, a lead byte of a Unicode full stop); only the token (the run without
+//! delimiters) around a trigger is looked at, each token once, so time is linear in the input
+//! and prose without triggers costs little more than the searches.
+
+use super::host::{self, normalize_host, Numeric};
+use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind};
+use std::ops::Range;
+
+const DELIM: u8 = 1;
+
+const fn class_table(nested: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b <= b' ' || b == 0x7f {
+            t[i] = DELIM;
+        }
+        match b {
+            b'<' | b'>' | b'"' | b'`' | b'\'' | b'|' | b'^' => t[i] = DELIM,
+            _ => {}
+        }
+        if nested && b == b'&' {
+            t[i] = DELIM;
+        }
+        i += 1;
+    }
+    t
+}
+
+static PROSE: [u8; 256] = class_table(false);
+
+/// Which bytes a token holds, gathered in one pass so later searches for absent bytes are
+/// skipped.
+const M_COLON: u8 = 1;
+const M_AT: u8 = 2;
+const M_SEP: u8 = 4;
+const M_BRACKET: u8 = 8;
+const M_PCT: u8 = 16;
+const M_HIGH: u8 = 32;
+
+const fn mask_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b':' => M_COLON,
+            b'@' => M_AT,
+            b',' | b';' | b'=' => M_SEP,
+            b'(' | b'[' | b'{' => M_BRACKET,
+            b'%' => M_PCT,
+            0x80..=0xFF => M_HIGH,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+}
+
+static MASK: [u8; 256] = mask_table();
+static NESTED: [u8; 256] = class_table(true);
+
+/// Length of a non-ASCII character at the start of `b` that separates words (spaces, CJK
+/// punctuation and brackets), else 0.
+#[inline]
+fn unicode_delim_len(b: &[u8]) -> usize {
+    match b {
+        // No-break space, next line, « and ».
+        [0xC2, 0xA0 | 0x85 | 0xAB | 0xBB, ..] => 2,
+        // Spaces, line and paragraph separators, curly quotes, ‹ and ›.
+        [0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF | 0x98..=0x9F | 0xB9 | 0xBA, ..] => 3,
+        [0xE2, 0x81, 0x9F, ..] => 3,
+        // Ideographic space, 、 and CJK brackets 〈〉《》「」『』【】.
+        [0xE3, 0x80, 0x80 | 0x81 | 0x88..=0x91, ..] => 3,
+        // Fullwidth ! " ' ( ) , ; < > ? and fullwidth space.
+        [0xEF, 0xBC, 0x81 | 0x82 | 0x87 | 0x88 | 0x89 | 0x8C | 0x9B | 0x9C | 0x9E | 0x9F, ..] => 3,
+        _ => 0,
+    }
+}
+
+/// Where the spans of the hits in a scanned text point.
+#[derive(Clone, Copy)]
+pub(crate) enum Spans<'a> {
+    /// The text starts at this offset of the input.
+    Offset(usize),
+    /// Byte `i` of the (decoded) text came from input byte `map[i]`.
+    Map(&'a [usize]),
+    /// Every hit gets this span (text decoded out of a URL).
+    Fixed(usize, usize),
+}
+
+impl Spans<'_> {
+    fn span(self, r: Range<usize>) -> Range<usize> {
+        match self {
+            Spans::Offset(o) => o + r.start..o + r.end,
+            Spans::Map(m) => {
+                let s = m.get(r.start).copied().unwrap_or(0);
+                let e = if r.end == 0 {
+                    s
+                } else {
+                    m.get(r.end - 1).map_or(s, |&x| x + 1)
+                };
+                s..e.max(s)
+            }
+            Spans::Fixed(s, e) => s..e,
+        }
+    }
+}
+
+/// What kind of text is scanned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Prose: URLs, bare hosts, emails, IP addresses.
+    Prose,
+    /// Only URLs with a scheme (script, style, comments).
+    SchemeOnly,
+    /// Text decoded out of a URL's path and query.
+    Nested,
+}
+
+/// Collects hits for one input; stops at the hit limit.
+pub(crate) struct Ctx<'e> {
+    pub(crate) ex: &'e Extractor,
+    pub(crate) out: &'e mut Vec<Hit>,
+    pub(crate) part: usize,
+    pub(crate) err: Option<ExtractError>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn push(&mut self, hit: Hit) {
+        if self.err.is_some() {
+            return;
+        }
+        if self.out.len() >= self.ex.max_hits {
+            self.err = Some(ExtractError::TooManyHits {
+                max: self.ex.max_hits,
+            });
+            return;
+        }
+        self.out.push(hit);
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
+        self.err.is_some()
+    }
+}
+
+/// Scans a text.
+pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, depth: u8) {
+    let table = if mode == Mode::Nested {
+        &NESTED
+    } else {
+        &PROSE
+    };
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut triggers = Triggers::new(b);
+    // Everything before `pos` has been looked at; tokens never start before `done`.
+    let mut pos = 0;
+    let mut done = 0;
+    while let Some(t) = triggers.next(b, pos) {
+        if is_delim(table, b, t) != 0 {
+            pos = t + 1;
+            continue;
+        }
+        // Triggers come in order, so `t` is the first one of its token: a full stop or colon
+        // followed only by punctuation up to the next delimiter (`word.`, `Note:`, `so.)`)
+        // leaves a token without a trigger worth a look.
+        if matches!(b[t], b'.' | b':' | b',') {
+            let mut k = t + 1;
+            while k < n && matches!(b[k], b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']') {
+                k += 1;
+            }
+            if k == n || is_delim(table, b, k) != 0 {
+                pos = k;
+                done = k;
+                continue;
+            }
+        }
+        // Back to the start of the token holding the trigger.
+        let mut start = t;
+        while start > done {
+            let c = b[start - 1];
+            if c < 0x80 {
+                if table[c as usize] & DELIM != 0 {
+                    break;
+                }
+                start -= 1;
+                continue;
+            }
+            // The start of this character.
+            let mut cs = start - 1;
+            while cs > done && b[cs] & 0xC0 == 0x80 && start - cs < 4 {
+                cs -= 1;
+            }
+            if unicode_delim_len(&b[cs..]) == start - cs {
+                break;
+            }
+            start = cs;
+        }
+        // Forward to its end.
+        let mut end = t;
+        while end < n && is_delim(table, b, end) == 0 {
+            end += 1;
+        }
+        pos = end;
+        done = end;
+        if let Some(tok) = text.get(start..end) {
+            token(cx, tok, start, spans, mode, depth);
+            if cx.stopped() {
+                return;
+            }
+        }
+    }
+}
+
+/// Length of the delimiter at `b[i]`, 0 when it is not one.
+#[inline]
+fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
+    let c = b[i];
+    if c < 0x80 {
+        usize::from(table[c as usize] & DELIM != 0)
+    } else {
+        unicode_delim_len(&b[i..])
+    }
+}
+
+/// The next trigger byte, from three vectorised searches run ahead and merged.
+struct Triggers {
+    next: [Option<usize>; 3],
+}
+
+impl Triggers {
+    fn new(b: &[u8]) -> Triggers {
+        let mut t = Triggers { next: [None; 3] };
+        for k in 0..3 {
+            t.next[k] = Triggers::find(k, b, 0);
+        }
+        t
+    }
+
+    #[inline]
+    fn find(k: usize, b: &[u8], from: usize) -> Option<usize> {
+        let hay = b.get(from..)?;
+        if hay.len() < 64 {
+            // Short texts (URL parts, attribute values): a plain loop beats the set-up of a
+            // vectorised search.
+            let hit = |c: u8| match k {
+                0 => matches!(c, b'.' | b':' | b'@'),
+                1 => matches!(c, b'%' | b'(' | b'['),
+                _ => matches!(c, b'{' | 0xE3 | 0xEF),
+            };
+            return hay.iter().position(|&c| hit(c)).map(|x| from + x);
+        }
+        match k {
+            0 => memchr::memchr3(b'.', b':', b'@', hay),
+            1 => memchr::memchr3(b'%', b'(', b'[', hay),
+            _ => memchr::memchr3(b'{', 0xE3, 0xEF, hay),
+        }
+        .map(|x| from + x)
+    }
+
+    #[inline]
+    fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for k in 0..3 {
+            if let Some(p) = self.next[k] {
+                if p < from {
+                    self.next[k] = Triggers::find(k, b, from);
+                }
+            }
+            if let Some(p) = self.next[k] {
+                best = Some(best.map_or(p, |q: usize| q.min(p)));
+            }
+        }
+        best
+    }
+}
+
+/// Recognised schemes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scheme {
+    Http,
+    Https,
+    Ftp,
+    Mailto,
+}
+
+impl Scheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::Ftp => "ftp",
+            Scheme::Mailto => "mailto",
+        }
+    }
+
+    fn default_port(self) -> Option<u16> {
+        match self {
+            Scheme::Http => Some(80),
+            Scheme::Https => Some(443),
+            Scheme::Ftp => Some(21),
+            Scheme::Mailto => None,
+        }
+    }
+}
+
+/// Reads a scheme written as `s` (any case), and whether it was disguised.
+fn scheme_of(s: &[u8]) -> Option<(Scheme, bool)> {
+    let mut buf = [0u8; 6];
+    if s.len() > buf.len() {
+        return None;
+    }
+    for (d, &c) in buf.iter_mut().zip(s) {
+        *d = c.to_ascii_lowercase();
+    }
+    let l = &buf[..s.len()];
+    let disguised = |c: u8| matches!(c, b'x' | b't' | b'*' | b'_');
+    Some(match l {
+        b"http" => (Scheme::Http, false),
+        b"https" => (Scheme::Https, false),
+        b"ftp" => (Scheme::Ftp, false),
+        b"mailto" => (Scheme::Mailto, false),
+        [b'h', a, c, b'p'] if disguised(*a) && disguised(*c) => (Scheme::Http, true),
+        [b'h', a, c, b'p', b's'] if disguised(*a) && disguised(*c) => (Scheme::Https, true),
+        b"fxp" => (Scheme::Ftp, true),
+        b"ttp" => (Scheme::Http, true),
+        b"ttps" => (Scheme::Https, true),
+        _ => return None,
+    })
+}
+
+/// A scheme ending just before the `:` at `colon`, not starting before `from`: its start,
+/// the scheme, and whether it was disguised.
+fn scheme_before(b: &[u8], from: usize, colon: usize) -> Option<(usize, Scheme, bool)> {
+    let mut k = colon;
+    let lo = from.max(colon.saturating_sub(6));
+    while k > lo && (b[k - 1].is_ascii_alphabetic() || b[k - 1] == b'*' || b[k - 1] == b'_') {
+        k -= 1;
+    }
+    let run = &b[k..colon];
+    for len in (3..=run.len()).rev() {
+        if let Some((s, d)) = scheme_of(&run[run.len() - len..]) {
+            return Some((colon - len, s, d));
+        }
+    }
+    None
+}
+
+/// Trims trailing punctuation from `b[start..end]`, keeping closing brackets that close one
+/// opened inside.
+fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
+    // Bracket counts, taken only when a closing bracket is met at the end.
+    let mut counts: Option<[i64; 6]> = None;
+    while end > start {
+        let c = b[end - 1];
+        let k = match c {
+            b')' => 0,
+            b']' => 2,
+            b'}' => 4,
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'*' | b'\\' | b'-' | b'~' => {
+                end -= 1;
+                continue;
+            }
+            // 。 ． ， ｡ and the ideographic comma at the end.
+            0x82 | 0x81 if end - start >= 3 && b[end - 3] == 0xE3 && b[end - 2] == 0x80 => {
+                end -= 3;
+                continue;
+            }
+            0x8E | 0x8C if end - start >= 3 && b[end - 3] == 0xEF && b[end - 2] == 0xBC => {
+                end -= 3;
+                continue;
+            }
+            0xA1 if end - start >= 3 && b[end - 3] == 0xEF && b[end - 2] == 0xBD => {
+                end -= 3;
+                continue;
+            }
+            _ => return end,
+        };
+        let counts = counts.get_or_insert_with(|| {
+            let mut n = [0i64; 6];
+            for &c in &b[start..end] {
+                match c {
+                    b'(' => n[0] += 1,
+                    b')' => n[1] += 1,
+                    b'[' => n[2] += 1,
+                    b']' => n[3] += 1,
+                    b'{' => n[4] += 1,
+                    b'}' => n[5] += 1,
+                    _ => {}
+                }
+            }
+            n
+        });
+        if counts[k + 1] > counts[k] {
+            counts[k + 1] -= 1;
+            end -= 1;
+        } else {
+            return end;
+        }
+    }
+    end
+}
+
+/// One token (a run without delimiters) holding a trigger byte.
+fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, depth: u8) {
+    let b = tok.as_bytes();
+    if !worth_a_look(b) {
+        return;
+    }
+    let mask = b.iter().fold(0u8, |m, &c| m | MASK[c as usize]);
+    if mask & M_COLON != 0 {
+        for colon in memchr::memchr_iter(b':', b) {
+            let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
+                continue;
+            };
+            if s > 0 && mode != Mode::SchemeOnly {
+                schemeless(cx, &tok[..s], at, spans, mode, mask);
+            }
+            url(cx, tok, at, s, colon + 1, scheme, disguised, spans, depth);
+            return;
+        }
+    }
+    if mode == Mode::Nested && usize::from(depth) < cx.ex.max_redirect_depth && mask & M_PCT != 0 {
+        // Encoded once more than its container: decode and look again, one level deeper.
+        if let Some(decoded) = host::percent_decode(tok) {
+            if decoded != tok {
+                scan(cx, &decoded, spans, Mode::Nested, depth + 1);
+                return;
+            }
+        }
+    }
+    if mode != Mode::SchemeOnly {
+        schemeless(cx, tok, at, spans, mode, mask);
+    }
+}
+
+/// Whether a token holds a trigger byte once its leading and trailing punctuation is set
+/// aside: `word.` and `(so:` do not.
+#[inline]
+fn worth_a_look(b: &[u8]) -> bool {
+    let mut e = b.len();
+    while e > 0
+        && matches!(
+            b[e - 1],
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'}'
+        )
+    {
+        e -= 1;
+    }
+    let mut s = 0;
+    while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'*' | b'-' | b'.') {
+        s += 1;
+    }
+    b[s..e]
+        .iter()
+        .any(|&c| matches!(c, b'.' | b':' | b'@' | b'%' | b'(' | b'[' | b'{') || c >= 0x80)
+}
+
+/// Bare hosts that are more often file names than hosts in prose (the top-level domain is also
+/// a common file extension), refused unless written with `www.`, a path or a scheme.
+const FILE_LIKE_TLDS: &[&str] = &["am", "md", "mov", "pm", "ps", "py", "rs", "sh", "so", "zip"];
+
+const WORD_PUNCT_LEAD: &[u8] = b"([{<'\"*,;:!?.-_~/\\=#&+$";
+
+/// Bare hosts, hosts with a path but no scheme, emails and IP addresses.
+/// `mask` holds at least the bytes of `seg` ([`MASK`]).
+fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mode, mask: u8) {
+    let b = seg.as_bytes();
+    let mut s = 0;
+    let n = b.len();
+    if mask & M_SEP == 0 {
+        piece(cx, seg, 0, n, at, spans, mode, mask);
+        return;
+    }
+    // Pieces separated by `,` `;` (lists in prose), and `=` in a query.
+    let eq = if mode == Mode::Nested { b'=' } else { b',' };
+    while s < n {
+        let e = memchr::memchr3(b',', b';', eq, &b[s..]).map_or(n, |k| s + k);
+        piece(cx, seg, s, e, at, spans, mode, mask);
+        if cx.stopped() {
+            return;
+        }
+        s = e + 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn piece(
+    cx: &mut Ctx<'_>,
+    seg: &str,
+    mut s: usize,
+    e: usize,
+    at: usize,
+    spans: Spans<'_>,
+    mode: Mode,
+    mask: u8,
+) {
+    let b = seg.as_bytes();
+    while s < e && WORD_PUNCT_LEAD.contains(&b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
+        s += 1;
+    }
+    let e = trim_end(b, s, e);
+    if s >= e || !seg.is_char_boundary(s) || !seg.is_char_boundary(e) {
+        return;
+    }
+    let p = &seg[s..e];
+    let pb = p.as_bytes();
+    // Email: local@domain, or local(at)domain.
+    let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
+        None
+    } else {
+        memchr::memchr(b'@', pb).map(|k| (k, 1)).or_else(|| {
+            memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
+                let l = host::obfuscated_at_len(&pb[k..]);
+                (l > 0).then_some((k, l))
+            })
+        })
+    };
+    if let Some((k, l)) = at_pos {
+        email(cx, p, k, l, at + s, spans, mode);
+        return;
+    }
+    if cx.ex.bare_hosts == BareHosts::Ignore {
+        return;
+    }
+    // host[:port][/path]
+    let host_end = pb
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\' | b':'))
+        .unwrap_or(pb.len());
+    let raw = &p[..host_end];
+    let rb = raw.as_bytes();
+    if rb.len() < 3 {
+        return;
+    }
+    let first = rb[0];
+    if !(first.is_ascii_alphanumeric() || first >= 0x80 || first == b'%') {
+        return;
+    }
+    let has_dot = memchr::memchr(b'.', rb).is_some()
+        || (mask & M_HIGH != 0
+            && rb.windows(3).any(|w| {
+                matches!(
+                    w,
+                    [0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x8E] | [0xEF, 0xBD, 0xA1]
+                )
+            }))
+        || (mask & M_BRACKET != 0
+            && rb
+                .iter()
+                .enumerate()
+                .any(|(i, _)| host::obfuscated_dot_len(&rb[i..]) > 0))
+        || (mask & M_PCT != 0 && host::contains(rb, b"%2"));
+    if !has_dot {
+        return;
+    }
+    let Some(h) = normalize_host(raw, Numeric::DottedQuad) else {
+        return;
+    };
+    let mut port = None;
+    let mut rest_start = host_end;
+    if pb.get(host_end) == Some(&b':') {
+        let digits = pb[host_end + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let after = host_end + 1 + digits;
+        if digits == 0 || digits > 5 || !(after == pb.len() || pb[after] == b'/') {
+            // `host:` followed by something else: keep the host alone.
+            rest_start = pb.len();
+        } else {
+            port = p[host_end + 1..after].parse::<u16>().ok();
+            if port.is_none() {
+                return;
+            }
+            rest_start = after;
+        }
+    }
+    let rest = &p[rest_start..];
+    let has_path = rest.starts_with('/') || port.is_some();
+    let mut flags = h.flags;
+    if mode == Mode::Nested {
+        flags |= Flags::REDIRECTED;
+    }
+    let reg;
+    let kind;
+    if h.ip.is_some() {
+        reg = None;
+        kind = if has_path { HitKind::Url } else { HitKind::Ip };
+    } else {
+        let www = h.host.starts_with("www.");
+        let (start, known) = cx.ex.psl.lookup(&h.host);
+        if !known || start.is_none() {
+            return;
+        }
+        reg = start;
+        if !www && !has_path && memchr::memchr(b'.', h.host.as_bytes()) == h.host.rfind('.') {
+            let tld = h.host.rsplit('.').next().unwrap_or("");
+            if FILE_LIKE_TLDS.contains(&tld) {
+                return;
+            }
+            // `sentence.Next`: a missing space after a full stop, not a host.
+            let raw_tld = raw.rsplit('.').next().unwrap_or("").as_bytes();
+            if raw_tld.len() >= 4
+                && raw_tld[0].is_ascii_uppercase()
+                && raw_tld[1..].iter().all(u8::is_ascii_lowercase)
+            {
+                return;
+            }
+        }
+        kind = if has_path {
+            HitKind::Url
+        } else {
+            HitKind::Host
+        };
+    }
+    let (text, hr) = if kind == HitKind::Url {
+        flags |= Flags::NO_SCHEME;
+        build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
+    } else {
+        let t = h.host.into_owned();
+        let n = t.len();
+        (t, 0..n)
+    };
+    cx.push(Hit::new(
+        kind,
+        text,
+        hr,
+        h.ip,
+        reg,
+        spans.span(at + s..at + e),
+        cx.part,
+        flags,
+    ));
+}
+
+/// Builds `scheme://host[:port]rest` in one allocation; returns it and where the host is.
+fn build_url(
+    scheme: &str,
+    host: &str,
+    ip: Option<std::net::IpAddr>,
+    port: Option<u16>,
+    rest: &str,
+) -> (String, Range<usize>) {
+    let mut digits = [0u8; 5];
+    let mut nd = 0;
+    if let Some(mut p) = port {
+        let mut tmp = [0u8; 5];
+        loop {
+            tmp[nd] = b'0' + (p % 10) as u8;
+            nd += 1;
+            p /= 10;
+            if p == 0 {
+                break;
+            }
+        }
+        for i in 0..nd {
+            digits[i] = tmp[nd - 1 - i];
+        }
+    }
+    let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
+    let len = scheme.len()
+        + 3
+        + host.len()
+        + if v6 { 2 } else { 0 }
+        + if nd > 0 { nd + 1 } else { 0 }
+        + rest.len().max(1);
+    let mut u = String::with_capacity(len);
+    u.push_str(scheme);
+    u.push_str("://");
+    if v6 {
+        u.push('[');
+    }
+    let hs = u.len();
+    u.push_str(host);
+    let he = u.len();
+    if v6 {
+        u.push(']');
+    }
+    if nd > 0 {
+        u.push(':');
+        u.push_str(std::str::from_utf8(&digits[..nd]).unwrap_or(""));
+    }
+    u.push_str(if rest.is_empty() { "/" } else { rest });
+    (u, hs..he)
+}
+
+#[inline]
+fn is_local_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b".!#$%&*+/=?^_{|}~-".contains(&c)
+}
+
+/// `p[k..k + l]` is the at sign (or `(at)`); `base` is where `p` starts in the token's text.
+fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Spans<'_>, mode: Mode) {
+    let pb = p.as_bytes();
+    // The local part: the bytes before the at sign that may form one.
+    let mut ls = k;
+    while ls > 0 && is_local_byte(pb[ls - 1]) {
+        ls -= 1;
+    }
+    let local = &p[ls..k];
+    if local.is_empty()
+        || local.len() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+    {
+        return;
+    }
+    let ds = k + l;
+    let de = pb[ds..]
+        .iter()
+        .position(|&c| {
+            matches!(
+                c,
+                b'/' | b'?' | b'#' | b'\\' | b':' | b'@' | b'(' | b'[' | b'{'
+            )
+        })
+        .map_or(pb.len(), |x| ds + x);
+    // An obfuscated dot may start with a bracket: extend over it.
+    let mut de = de;
+    while de < pb.len() {
+        let d = host::obfuscated_dot_len(&pb[de..]);
+        if d == 0 {
+            break;
+        }
+        de += d;
+        de += pb[de..]
+            .iter()
+            .position(|&c| {
+                matches!(
+                    c,
+                    b'/' | b'?' | b'#' | b'\\' | b':' | b'@' | b'(' | b'[' | b'{'
+                )
+            })
+            .unwrap_or(pb.len() - de);
+    }
+    let de = trim_end(pb, ds, de);
+    if ds >= de || !p.is_char_boundary(de) {
+        return;
+    }
+    let Some(h) = normalize_host(&p[ds..de], Numeric::DottedQuad) else {
+        return;
+    };
+    if h.ip.is_some() {
+        return;
+    }
+    let (Some(reg), true) = cx.ex.psl.lookup(&h.host) else {
+        return;
+    };
+    let mut flags = h.flags;
+    if l > 1 {
+        flags |= Flags::OBFUSCATED;
+    }
+    if mode == Mode::Nested {
+        flags |= Flags::REDIRECTED;
+    }
+    let mut addr = String::with_capacity(local.len() + 1 + h.host.len());
+    addr.push_str(local);
+    addr.push('@');
+    let hs = addr.len();
+    addr.push_str(&h.host);
+    let he = addr.len();
+    cx.push(Hit::new(
+        HitKind::Email,
+        addr,
+        hs..he,
+        None,
+        Some(reg),
+        spans.span(base + ls..base + de),
+        cx.part,
+        flags,
+    ));
+}
+
+/// A URL with a scheme starting at `s` in the token, its `:` just before `p`.
+#[allow(clippy::too_many_arguments)]
+fn url(
+    cx: &mut Ctx<'_>,
+    tok: &str,
+    at: usize,
+    s: usize,
+    mut p: usize,
+    scheme: Scheme,
+    disguised: bool,
+    spans: Spans<'_>,
+    depth: u8,
+) {
+    let b = tok.as_bytes();
+    let end = trim_end(b, s, b.len());
+    if p >= end || !tok.is_char_boundary(end) {
+        return;
+    }
+    let mut flags = if disguised {
+        Flags::OBFUSCATED
+    } else {
+        Flags::empty()
+    };
+    if scheme == Scheme::Mailto {
+        while p < end && b[p] == b'/' {
+            p += 1;
+        }
+        let stop = memchr::memchr(b'?', &b[p..end]).map_or(end, |k| p + k);
+        let mut q = p;
+        while q < stop {
+            let e = memchr::memchr(b',', &b[q..stop]).map_or(stop, |k| q + k);
+            if let Some(k) = memchr::memchr(b'@', &b[q..e]) {
+                let sub = &tok[q..e];
+                let before = cx.out.len();
+                email(cx, sub, k, 1, at + q, spans, Mode::Prose);
+                if depth > 0 {
+                    for h in &mut cx.out[before..] {
+                        h.flags |= Flags::REDIRECTED;
+                    }
+                }
+            }
+            q = e + 1;
+        }
+        return;
+    }
+    let slashes = b[p..end]
+        .iter()
+        .take_while(|&&c| c == b'/' || c == b'\\')
+        .count();
+    if slashes != 2 || b[p] == b'\\' || b[p + 1] == b'\\' {
+        flags |= Flags::OBFUSCATED;
+    }
+    p += slashes;
+    if slashes == 0 && !b.get(p).is_some_and(u8::is_ascii_alphanumeric) {
+        return;
+    }
+    let auth_end = b[p..end]
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\'))
+        .map_or(end, |k| p + k);
+    let authority = &tok[p..auth_end];
+    let host_port = match authority.rfind('@') {
+        Some(k) => {
+            flags |= Flags::USERINFO;
+            &authority[k + 1..]
+        }
+        None => authority,
+    };
+    let (raw_host, port) = split_port(host_port);
+    let Some(port) = port else {
+        return;
+    };
+    let Some(h) = normalize_host(raw_host, Numeric::Loose) else {
+        return;
+    };
+    if slashes == 0 && (h.ip.is_none() && !cx.ex.psl.has_known_suffix(&h.host)) {
+        return;
+    }
+    flags |= h.flags;
+    if depth > 0 {
+        flags |= Flags::REDIRECTED;
+    }
+    let rest = &tok[auth_end..end];
+    let reg = if h.ip.is_some() {
+        None
+    } else {
+        cx.ex.psl.lookup(&h.host).0
+    };
+    let port = port.filter(|&x| Some(x) != scheme.default_port());
+    let (u, hr) = build_url(scheme.as_str(), &h.host, h.ip, port, rest);
+    let span = spans.span(at + s..at + end);
+    cx.push(Hit::new(
+        HitKind::Url,
+        u,
+        hr,
+        h.ip,
+        reg,
+        span.clone(),
+        cx.part,
+        flags,
+    ));
+    // Redirectors: URLs, hosts and emails carried in the path and query.
+    if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
+        let fixed = Spans::Fixed(span.start, span.end);
+        if memchr::memchr(b'%', rest.as_bytes()).is_none() {
+            scan(cx, rest, fixed, Mode::Nested, depth + 1);
+        } else if let Some(decoded) = host::percent_decode(rest) {
+            scan(cx, &decoded, fixed, Mode::Nested, depth + 1);
+        }
+    }
+}
+
+/// Whether a path or query may carry another URL, host or address: a `:` or `%` (a scheme,
+/// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
+fn may_carry(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    if memchr::memchr3(b':', b'%', b'@', b).is_some() || host::contains(b, b"www") {
+        return true;
+    }
+    match memchr::memchr(b'=', b) {
+        Some(k) => memchr::memchr(b'.', &b[k..]).is_some(),
+        None => false,
+    }
+}
+
+/// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
+fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
+    let (host, port) = if hp.starts_with('[') {
+        match hp.find(']') {
+            Some(k) => (&hp[..=k], &hp[k + 1..]),
+            None => return (hp, None),
+        }
+    } else {
+        match hp.rfind(':') {
+            Some(k) => (&hp[..k], &hp[k..]),
+            None => (hp, ""),
+        }
+    };
+    if port.is_empty() || port == ":" {
+        return (host, Some(None));
+    }
+    let Some(digits) = port.strip_prefix(':') else {
+        return (host, None);
+    };
+    if digits.len() > 5 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return (host, None);
+    }
+    (host, digits.parse::<u16>().ok().map(Some))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims() {
+        let t = |s: &str| {
+            let e = trim_end(s.as_bytes(), 0, s.len());
+            s[..e].to_owned()
+        };
+        assert_eq!(t("a.com/x)."), "a.com/x");
+        assert_eq!(t("a.com/x_(y))"), "a.com/x_(y)");
+        assert_eq!(t("a.com/x]]"), "a.com/x");
+        assert_eq!(t("a.com。"), "a.com");
+        assert_eq!(t("a.com..."), "a.com");
+        assert_eq!(t(")))"), "");
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(scheme_of(b"HTTP"), Some((Scheme::Http, false)));
+        assert_eq!(scheme_of(b"hXXps"), Some((Scheme::Https, true)));
+        assert_eq!(scheme_of(b"h**p"), Some((Scheme::Http, true)));
+        assert_eq!(scheme_of(b"hello"), None);
+        assert_eq!(
+            scheme_before(b"url=https://x", 0, 9),
+            Some((4, Scheme::Https, false))
+        );
+        assert_eq!(
+            scheme_before(b"xhttp://x", 0, 5),
+            Some((1, Scheme::Http, false))
+        );
+        assert_eq!(scheme_before(b"Note:", 0, 4), None);
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(split_port("a.com:8080"), ("a.com", Some(Some(8080))));
+        assert_eq!(split_port("a.com"), ("a.com", Some(None)));
+        assert_eq!(split_port("[::1]:80"), ("[::1]", Some(Some(80))));
+        assert_eq!(split_port("a.com:x"), ("a.com", None));
+        assert_eq!(split_port("a.com:99999"), ("a.com", None));
+    }
+}
