@@ -1,5 +1,12 @@
-//! Quickstart: compile a list from the bundled sample data, answer queries the way a DNS
-//! list would (codes and TXT), check the RFC 5782 test points, and time lookups.
+//! Quickstart on the bundled sample data in `data/sample/`:
+//!
+//! 1. compile a list from `list.txt`, answer the queries of `queries.txt` the way a DNS list
+//!    would (codes and TXT), and check the RFC 5782 test points;
+//! 2. load rbldnsd datasets (`bl.ip4set`, `dbl.dnset`) as the zones `bl.example` and
+//!    `dbl.example`;
+//! 3. extract the URLs, hosts and addresses of a spam message (`spam.eml`) and ask the zones
+//!    about each of them, as a content filter does;
+//! 4. time lookups on a list of one million addresses.
 //!
 //! ```text
 //! cargo run --release --example quickstart [LIST_FILE [QUERY_FILE]]
@@ -114,6 +121,62 @@ fn answer(list: &List, query: &str) -> Result<String, rblkit::Error> {
     })
 }
 
+/// Loads the sample rbldnsd datasets and checks what a spam message names against them.
+fn zones_and_mail() -> Result<(), Box<dyn std::error::Error>> {
+    use rblkit::extract::{Extractor, HitKind};
+    use rblkit::zone::{LoadOptions, Zone};
+
+    let specs = [
+        "bl.example:ip4set:data/sample/bl.ip4set".parse()?,
+        "dbl.example:dnset:data/sample/dbl.dnset".parse()?,
+    ];
+    let zones = Zone::load_all(&specs, LoadOptions::default())?;
+    println!("\nzones from rbldnsd datasets:");
+    for z in &zones {
+        println!("  {} (serial {:?})", z.name(), z.serial());
+    }
+    let raw = std::fs::read("data/sample/spam.eml")?;
+    let mut hits = Vec::new();
+    Extractor::new().extract_message(&raw, &mut hits)?;
+    println!("\nwhat data/sample/spam.eml names, and what the zones say of it:");
+    let mut seen = std::collections::BTreeSet::new();
+    for h in &hits {
+        let subject: Subject = match (h.kind(), h.registrable_domain()) {
+            (HitKind::Ip, _) | (_, None) => h.host().parse()?,
+            (_, Some(d)) => d.parse()?,
+        };
+        if !seen.insert(subject.to_string()) {
+            continue;
+        }
+        // addresses go to the IP list, names to the domain list
+        let z = match subject {
+            Subject::Ip(_) => &zones[0],
+            _ => &zones[1],
+        };
+        let Some(qname) = z.query_name(&subject) else {
+            continue;
+        };
+        let verdict = match z.query(&qname) {
+            Some(a) => format!(
+                "listed {} \"{}\"",
+                a.codes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                a.txt.join("\" \"")
+            ),
+            None => "not listed".to_string(),
+        };
+        println!(
+            "  {:<6} {:<40} {verdict}",
+            format!("{:?}", h.kind()).to_lowercase(),
+            qname
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let list_file = args.next().unwrap_or_else(|| "data/sample/list.txt".into());
@@ -157,6 +220,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("test point {q} answered wrongly").into());
         }
     }
+
+    zones_and_mail()?;
 
     // timing on a list of one million addresses
     let mut b = List::builder();
