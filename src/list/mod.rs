@@ -233,6 +233,7 @@ impl List {
     pub fn lookup_ipv4(&self, ip: Ipv4Addr) -> Option<&Listing> {
         let key = u32::from(ip);
         match self.v4_exact.get(key) {
+            NONE if self.v4_ranges.is_empty() => None,
             NONE => self.value(self.v4_ranges.get(key)),
             v => self.value(v),
         }
@@ -264,7 +265,7 @@ impl List {
     /// ```
     pub fn lookup_ipv4_batch<'a>(&'a self, ips: &[Ipv4Addr], out: &mut [Option<&'a Listing>]) {
         assert!(out.len() >= ips.len(), "output shorter than input");
-        const GROUP: usize = 16;
+        const GROUP: usize = 32;
         let ranges_empty = self.v4_ranges.is_empty();
         for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
             let mut keys = [0u32; GROUP];
@@ -275,9 +276,18 @@ impl List {
             for i in 0..ips.len() {
                 bounds[i] = self.v4_exact.bucket(keys[i]);
             }
+            // read the packed entry of every key before looking at any of them, so that
+            // the cache misses overlap instead of waiting behind each other's branches
+            let mut probes = [(0usize, 0u64); GROUP];
+            for i in 0..ips.len() {
+                probes[i] = self.v4_exact.probe(keys[i], bounds[i].0, bounds[i].1);
+            }
             let mut vals = [NONE; GROUP];
             for i in 0..ips.len() {
-                vals[i] = self.v4_exact.find_in(keys[i], bounds[i].0, bounds[i].1);
+                let (lo, hi) = bounds[i];
+                vals[i] = self
+                    .v4_exact
+                    .finish(keys[i], lo, hi, probes[i].0, probes[i].1);
             }
             if !ranges_empty {
                 for i in 0..ips.len() {
