@@ -144,6 +144,10 @@ impl Domain {
             });
         }
         let bytes = trimmed.as_bytes();
+        // the common case, a name already canonical, in one pass
+        if is_canonical(bytes) {
+            return Ok(Cow::Borrowed(trimmed));
+        }
         let ascii = bytes.is_ascii();
         let needs_idna = !ascii || has_ace_label(bytes);
         if !needs_idna {
@@ -254,6 +258,37 @@ impl Domain {
                 && me.ends_with(o)
                 && me.as_bytes()[me.len() - o.len() - 1] == b'.')
     }
+}
+
+/// Whether `bytes` (without a trailing dot) is a canonical name, checked in one pass:
+/// lowercase letters, digits, `-` and `_`, labels of 1–63 octets, at most 253 in all, no
+/// `xn--` label (those need IDNA's check), a last label not all digits.
+#[inline]
+fn is_canonical(bytes: &[u8]) -> bool {
+    if bytes.is_empty() || bytes.len() > MAX_NAME_LEN {
+        return false;
+    }
+    let mut label_len = 0usize;
+    let mut all_digits = true;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if label_len == 0 || label_len > MAX_LABEL_LEN {
+                return false;
+            }
+            label_len = 0;
+            all_digits = true;
+        } else {
+            if !is_name_byte(b) {
+                return false;
+            }
+            if label_len == 0 && b == b'x' && bytes[i..].starts_with(b"xn--") {
+                return false;
+            }
+            all_digits &= b.is_ascii_digit();
+            label_len += 1;
+        }
+    }
+    label_len != 0 && label_len <= MAX_LABEL_LEN && !all_digits
 }
 
 fn has_ace_label(bytes: &[u8]) -> bool {
@@ -398,6 +433,41 @@ mod tests {
         let text = "\u{2f4}\u{2c1}\u{1c1}66\u{2c1}6\u{2c1}6\u{1f4}\u{1f4}\u{1f4}\u{2c1}6\u{2c1}%@K6\u{1f4}\u{1c1}\u{2c1}6\u{2c1}6\u{1f4}\u{2c1}u\u{1c1}66\u{2c1}6\u{2c1}6\u{b4}\u{1f4}\u{2c1}6\u{2c1}6\u{1f4}\u{1c1}\u{1c1}6\u{1f4}\u{1f4}";
         let _ = Domain::new(text);
         let _ = text.parse::<crate::Subject>();
+    }
+
+    #[test]
+    fn one_pass_check_agrees_with_the_full_one() {
+        for name in [
+            "a",
+            "a.b",
+            "a-b_c.example",
+            "123.example",
+            "example.123",
+            "a..b",
+            ".a",
+            "xn--x.a",
+            "axn--b.c",
+            "x.xn--y",
+            "A.b",
+            "a b",
+            &"a".repeat(64),
+            &format!("{}.b", "a".repeat(63)),
+        ] {
+            let full = check_ascii(name, name, false).is_ok()
+                && name.bytes().all(|b| !b.is_ascii_uppercase())
+                && !has_ace_label(name.as_bytes());
+            assert_eq!(is_canonical(name.as_bytes()), full, "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_check_agrees_on_random_names(name in "[a-zA-Z0-9._x-]{0,70}|(xn--)?[a-z0-9]{1,70}(\\.[a-z0-9-]{0,70}){0,5}") {
+            let full = check_ascii(&name, &name, false).is_ok()
+                && name.bytes().all(|b| !b.is_ascii_uppercase())
+                && !has_ace_label(name.as_bytes());
+            proptest::prop_assert_eq!(is_canonical(name.as_bytes()), full, "{}", name);
+        }
     }
 
     #[test]
