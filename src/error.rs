@@ -1,4 +1,5 @@
 use crate::codes::CodesError;
+use crate::ledger::LedgerError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
@@ -32,6 +33,9 @@ pub enum Error {
     /// A dataset did not load, or could not be written.
     #[error(transparent)]
     Zone(#[from] ZoneError),
+    /// An evidence line did not parse, or a ledger setting was wrong.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 /// `Result` with [`Error`].

@@ -45,6 +45,7 @@
 
 pub mod codes;
 mod error;
+pub mod ledger;
 pub mod list;
 pub mod qname;
 pub mod subject;

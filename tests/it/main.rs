@@ -2,6 +2,8 @@
 
 mod alloc;
 mod codes;
+mod ledger;
+mod ledger_json;
 mod list;
 mod qname;
 mod tools;
