@@ -78,7 +78,6 @@ impl From<super::SmtpOutcome> for Counter {
 /// # Ok::<(), rblkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
 pub struct CounterKey<'a> {
     /// The subject.
     pub subject: &'a Subject,
