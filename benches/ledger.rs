@@ -88,6 +88,25 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("rblkit_known_subjects_batch", |b| {
+        b.iter(|| {
+            warm.apply_batch(black_box(&events), |_, o| {
+                black_box(o);
+            })
+        })
+    });
+    g.bench_function("rblkit_fresh_ledger_batch", |b| {
+        b.iter_batched(
+            || Ledger::new(Default::default()),
+            |mut l| {
+                l.apply_batch(black_box(&events), |_, o| {
+                    black_box(o);
+                });
+                l
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.bench_function("rblkit_fresh_ledger", |b| {
         b.iter_batched(
             || Ledger::new(Default::default()),

@@ -204,7 +204,13 @@ impl LedgerConfig {
 }
 
 const NONE: u32 = u32::MAX;
-const MULTI: u32 = u32::MAX - 1;
+/// Set in `Record::reporter` when the reporters are in the shares table (the rest of the
+/// value is the head of the subject's list of reporters there).
+const MULTI: u32 = 1 << 31;
+/// The id all reporters past 2^31 - 2 share (so that ids never reach the `MULTI` bit).
+const LAST_REPORTER: u32 = MULTI - 2;
+/// The most subjects a ledger tracks.
+const MAX_SUBJECTS: u32 = u32::MAX - 1;
 const NEVER: i64 = i64::MIN;
 
 /// One tracked subject: 64 bytes. Scores are decayed to `last_seen`.
@@ -217,19 +223,25 @@ struct Record {
     scores: [f32; 4],
     reports: u32,
     traps: u32,
-    /// The only reporter, [`NONE`], or [`MULTI`] (then the `reporters` side table has them).
+    /// The only reporter, [`NONE`], or [`MULTI`] | the head of the list of its reporters in
+    /// the shares table.
     reporter: u32,
     hams: u16,
     third_party: u16,
 }
 
-/// One reporter's share of a subject's spam score (for subjects with several reporters).
+/// One reporter's share of a subject's spam score (for subjects with several reporters),
+/// keyed by (subject, reporter); the shares of one subject form a list through `next`, so
+/// that a report costs one probe and an upheld dispute walks only that subject's reporters.
 #[derive(Debug, Clone, Copy)]
-struct ReporterShare {
-    reporter: u32,
+struct Share {
     count: u32,
     score: f32,
+    /// The time `score` is decayed to.
+    at: i64,
+    /// The reporter's latest report.
     last: i64,
+    next: u32,
 }
 
 /// The lifecycle side record of a subject that was ever listed, allowlisted, disputed or
@@ -665,7 +677,7 @@ pub struct Ledger<C: CounterStore = EmbeddedCounters> {
     index: Index,
     chunks: Vec<Vec<Record>>,
     len: u32,
-    reporters: Map<u32, Vec<ReporterShare>>,
+    shares: Map<(u32, u32), Share>,
     life: Map<u32, Life>,
     names: Map<Box<str>, u32>,
     counters: C,
@@ -699,7 +711,7 @@ impl<C: CounterStore> Ledger<C> {
             index: Index::default(),
             chunks: Vec::new(),
             len: 0,
-            reporters: Map::default(),
+            shares: Map::default(),
             life: Map::default(),
             names: Map::default(),
             counters,
@@ -748,7 +760,7 @@ impl<C: CounterStore> Ledger<C> {
         let t = at.unix_seconds();
         let (id, new) = self.index.get_or_insert(s, self.len);
         if new {
-            assert!(self.len < MULTI, "ledger full");
+            assert!(self.len < MAX_SUBJECTS, "ledger full");
             if (self.len as usize).is_multiple_of(CHUNK) {
                 self.chunks.push(Vec::with_capacity(CHUNK));
             }
@@ -779,6 +791,9 @@ impl<C: CounterStore> Ledger<C> {
             return *id;
         }
         let next = self.names.len() as u32;
+        if next >= LAST_REPORTER {
+            return LAST_REPORTER;
+        }
         self.names.insert(name.into(), next);
         next
     }
@@ -819,13 +834,67 @@ impl<C: CounterStore> Ledger<C> {
     /// ```
     pub fn apply(&mut self, e: &Event) -> Outcome {
         let id = self.track(&e.subject, e.at).0;
+        let rid = match &e.evidence {
+            Evidence::SpamReport { reporter, .. } => self.intern(reporter),
+            _ => NONE,
+        };
+        self.apply_tracked(id, rid, e)
+    }
+
+    /// Applies events in order, as [`Ledger::apply`] does one by one, and gives each outcome
+    /// to `outcome` with the event's index. Faster on large ledgers: the table lookups of a
+    /// group of events are issued together, so that their cache misses overlap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::{Event, Evidence, Ledger, Outcome};
+    /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+    /// let events: Vec<Event> = (0..100u32)
+    ///     .map(|i| Event::new(t, rblkit::Subject::Ip(std::net::Ipv4Addr::from(i).into()),
+    ///         Evidence::TrapHit { trap: "t".into() }))
+    ///     .collect();
+    /// let mut l = Ledger::new(Default::default());
+    /// let mut recorded = 0;
+    /// l.apply_batch(&events, |_, o| recorded += usize::from(o == Outcome::Recorded));
+    /// assert_eq!((l.len(), recorded), (100, 100));
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn apply_batch(&mut self, events: &[Event], mut outcome: impl FnMut(usize, Outcome)) {
+        const GROUP: usize = 16;
+        let mut ids = [(0u32, NONE); GROUP];
+        for (g, group) in events.chunks(GROUP).enumerate() {
+            // 1: resolve subjects and reporters (independent probes)
+            for (slot, e) in ids.iter_mut().zip(group) {
+                let id = self.track(&e.subject, e.at).0;
+                let rid = match &e.evidence {
+                    Evidence::SpamReport { reporter, .. } => self.intern(reporter),
+                    _ => NONE,
+                };
+                *slot = (id, rid);
+            }
+            // 2: touch the records and reporter shares (independent loads)
+            let mut touch = 0i64;
+            for &(id, rid) in &ids[..group.len()] {
+                let r = self.rec(id);
+                touch ^= r.last_seen;
+                if r.reporter & MULTI != 0 && r.reporter != NONE {
+                    touch ^= self.shares.get(&(id, rid)).map_or(0, |s| s.at);
+                }
+            }
+            std::hint::black_box(touch);
+            // 3: apply
+            for (i, (&(id, rid), e)) in ids.iter().zip(group).enumerate() {
+                outcome(g * GROUP + i, self.apply_tracked(id, rid, e));
+            }
+        }
+    }
+
+    fn apply_tracked(&mut self, id: u32, rid: u32, e: &Event) -> Outcome {
         let t = e.at.unix_seconds();
         match &e.evidence {
-            Evidence::SpamReport {
-                reporter, weight, ..
-            } => {
+            Evidence::SpamReport { weight, .. } => {
                 let w = weight.unwrap_or(1.0);
-                let rid = self.intern(reporter);
                 self.report(id, rid, w, t);
             }
             Evidence::TrapHit { .. } => {
@@ -954,36 +1023,64 @@ impl<C: CounterStore> Ledger<C> {
         let f = self.advance(id, t)[k];
         let inv = self.inv_half[k];
         let r = self.rec_mut(id);
+        let (old_score, old_last, ref_t) = (r.scores[k], r.last_report, r.last_seen);
         r.scores[k] += (w * f) as f32;
         r.reports = r.reports.saturating_add(1);
-        let (prev_reporter, prev_score, prev_count, ref_t) =
-            (r.reporter, r.scores[k], r.reports, r.last_seen);
         r.last_report = r.last_report.max(t);
-        if prev_reporter == NONE || prev_reporter == rid {
+        let reporter = r.reporter;
+        let old_count = r.reports - 1;
+        if reporter == NONE || reporter == rid {
             r.reporter = rid;
             return;
         }
-        if prev_reporter != MULTI {
-            // spill: the only reporter so far had everything but this report
-            r.reporter = MULTI;
-            let old = ReporterShare {
-                reporter: prev_reporter,
-                count: prev_count - 1,
-                score: prev_score - (w * f) as f32,
-                last: ref_t,
-            };
-            self.reporters.insert(id, vec![old]);
-        }
-        let shares = self.reporters.entry(id).or_default();
-        match shares.iter_mut().find(|s| s.reporter == rid) {
+        let head = if reporter & MULTI == 0 {
+            // spill: the only reporter so far had everything before this report
+            self.shares.insert(
+                (id, reporter),
+                Share {
+                    count: old_count,
+                    score: old_score,
+                    at: ref_t,
+                    last: old_last,
+                    next: NONE,
+                },
+            );
+            reporter
+        } else {
+            reporter & !MULTI
+        };
+        match self.shares.get_mut(&(id, rid)) {
             Some(s) => add_share(s, w, t, inv),
-            None => shares.push(ReporterShare {
-                reporter: rid,
-                count: 1,
-                score: w as f32,
-                last: t,
-            }),
+            None => {
+                self.shares.insert(
+                    (id, rid),
+                    Share {
+                        count: 1,
+                        score: w as f32,
+                        at: t,
+                        last: t,
+                        next: head,
+                    },
+                );
+                self.rec_mut(id).reporter = rid | MULTI;
+            }
         }
+    }
+
+    /// The reporters of a subject with several, in list order.
+    fn shares_of(&self, id: u32) -> impl Iterator<Item = (u32, &Share)> + '_ {
+        let head = self.rec(id).reporter;
+        let mut cur = if head != NONE && head & MULTI != 0 {
+            head & !MULTI
+        } else {
+            NONE
+        };
+        std::iter::from_fn(move || {
+            let s = self.shares.get(&(id, cur))?;
+            let r = cur;
+            cur = s.next;
+            Some((r, s))
+        })
     }
 
     fn drop_reporter(&mut self, id: u32, rid: u32) {
@@ -996,22 +1093,47 @@ impl<C: CounterStore> Ledger<C> {
             r.reports = 0;
             r.last_report = NEVER;
             r.reporter = NONE;
-        } else if reporter == MULTI {
-            let Some(shares) = self.reporters.get_mut(&id) else {
-                return;
-            };
-            let Some(pos) = shares.iter().position(|s| s.reporter == rid) else {
-                return;
-            };
-            let gone = shares.swap_remove(pos);
-            let last = shares.iter().map(|s| s.last).max().unwrap_or(NEVER);
-            let r = self.rec_mut(id);
-            let dt = (r.last_seen - gone.last).max(0) as f64;
-            let sub = f64::from(gone.score) * (-dt * inv).exp2();
-            r.scores[k] = (f64::from(r.scores[k]) - sub).max(0.0) as f32;
-            r.reports = r.reports.saturating_sub(gone.count);
-            r.last_report = last;
+            return;
         }
+        if reporter == NONE || reporter & MULTI == 0 {
+            return;
+        }
+        let mut prev = NONE;
+        let mut found = false;
+        for (r, _) in self.shares_of(id) {
+            if r == rid {
+                found = true;
+                break;
+            }
+            prev = r;
+        }
+        if !found {
+            return;
+        }
+        let Some(gone) = self.shares.remove(&(id, rid)) else {
+            return;
+        };
+        match self.shares.get_mut(&(id, prev)) {
+            Some(p) if prev != NONE => p.next = gone.next,
+            _ => {
+                self.rec_mut(id).reporter = if gone.next == NONE {
+                    NONE
+                } else {
+                    gone.next | MULTI
+                };
+            }
+        }
+        let last = self
+            .shares_of(id)
+            .map(|(_, s)| s.last)
+            .max()
+            .unwrap_or(NEVER);
+        let r = self.rec_mut(id);
+        let dt = (r.last_seen - gone.at).max(0) as f64;
+        let sub = f64::from(gone.score) * (-dt * inv).exp2();
+        r.scores[k] = (f64::from(r.scores[k]) - sub).max(0.0) as f32;
+        r.reports = r.reports.saturating_sub(gone.count);
+        r.last_report = last;
     }
 
     fn lifecycle_event(
@@ -1161,7 +1283,7 @@ impl<C: CounterStore> Ledger<C> {
         }
         let reporters = match r.reporter {
             NONE => 0,
-            MULTI => self.reporters.get(&id.0).map_or(0, |v| v.len() as u32),
+            x if x & MULTI != 0 => self.shares_of(id.0).count() as u32,
             _ => 1,
         };
         let opt = |t: i64| (t != NEVER).then(|| ts(t));
@@ -1229,18 +1351,12 @@ impl<C: CounterStore> Ledger<C> {
     /// Memory in use (computed from table capacities; the bench checks it against RSS).
     pub fn memory(&self) -> Memory {
         let records = self.chunks.len() * CHUNK * std::mem::size_of::<Record>();
-        let shares: usize = self
-            .reporters
-            .values()
-            .map(|v| v.capacity() * std::mem::size_of::<ReporterShare>())
-            .sum();
         let names: usize = self.names.keys().map(|k| k.len()).sum();
         Memory {
             subjects: self.len(),
             bytes: self.index.bytes()
                 + records
-                + map_bytes(&self.reporters)
-                + shares
+                + map_bytes(&self.shares)
                 + map_bytes(&self.life)
                 + map_bytes(&self.names)
                 + names
@@ -1249,15 +1365,16 @@ impl<C: CounterStore> Ledger<C> {
     }
 }
 
-fn add_share(s: &mut ReporterShare, w: f64, t: i64, inv: f64) {
-    if t >= s.last {
-        let dt = (t - s.last) as f64;
+fn add_share(s: &mut Share, w: f64, t: i64, inv: f64) {
+    if t >= s.at {
+        let dt = (t - s.at) as f64;
         s.score = (f64::from(s.score) * (-dt * inv).exp2() + w) as f32;
-        s.last = t;
+        s.at = t;
     } else {
-        let dt = (s.last - t) as f64;
+        let dt = (s.at - t) as f64;
         s.score += (w * (-dt * inv).exp2()) as f32;
     }
+    s.last = s.last.max(t);
     s.count = s.count.saturating_add(1);
 }
 

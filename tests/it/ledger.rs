@@ -92,7 +92,13 @@ fn weights_add_up() {
 
 #[test]
 fn an_upheld_user_error_drops_that_reporters_reports() {
-    for reporters in [&["mallory"][..], &["alice", "mallory", "bob"][..]] {
+    // mallory alone, in the middle of the reporter list, at its head, at its tail
+    for reporters in [
+        &["mallory"][..],
+        &["alice", "mallory", "bob"][..],
+        &["alice", "bob", "mallory"][..],
+        &["mallory", "alice", "bob"][..],
+    ] {
         let mut l = Ledger::new(Default::default());
         let s = ip("192.0.2.9");
         for (i, r) in reporters.iter().enumerate() {
@@ -143,7 +149,15 @@ fn an_upheld_user_error_drops_that_reporters_reports() {
             Outcome::Refused(Refusal::NoOpenDispute)
         );
         if reporters.len() > 1 {
-            assert_eq!(after.last_report, Some(at(120)));
+            let others_last = reporters
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r != "mallory")
+                .map(|(i, _)| i as u64 * 60)
+                .max()
+                .unwrap();
+            assert_eq!(after.last_report, Some(at(others_last)));
+            assert_eq!(after.reporters as usize, reporters.len() - 1);
         } else {
             assert_eq!(after.last_report, None);
         }
@@ -428,6 +442,37 @@ proptest! {
         prop_assert_eq!((ra.first_seen, ra.last_seen, ra.last_report, ra.last_trap), (rb.first_seen, rb.last_seen, rb.last_report, rb.last_trap));
         prop_assert_eq!((ra.reports, ra.traps, ra.hams, ra.reporters), (rb.reports, rb.traps, rb.hams, rb.reporters));
         prop_assert_eq!(a.count(&s, Counter::Messages, at(5 * DAY)), b.count(&s, Counter::Messages, at(5 * DAY)));
+    }
+
+    #[test]
+    fn a_batch_gives_what_one_by_one_gives(
+        events in proptest::collection::vec((0u64..3 * DAY, 0u8..40, 0u8..5), 1..120),
+    ) {
+        let subjects: Vec<Subject> = (0..7).map(|i| ip(&format!("192.0.2.{i}"))).collect();
+        let make = |&(t, who, kind): &(u64, u8, u8)| {
+            let s = &subjects[usize::from(who) % subjects.len()];
+            match kind {
+                0 | 1 => report(s, t, ["a", "b", "c", "d"][usize::from(who / 7) % 4]),
+                2 => ev(s, t, Evidence::TrapHit { trap: "t".into() }),
+                3 => message(s, t),
+                _ => ev(s, t, Evidence::Dispute { reason: DisputeReason::UserError, reporter: Some("b".into()), contact: None, text: None }),
+            }
+        };
+        let mut evs: Vec<Event> = events.iter().map(make).collect();
+        // decide every open dispute at the end
+        for s in &subjects {
+            evs.push(ev(s, 3 * DAY, Evidence::DisputeDecision { decision: DisputeDecision::Upheld, note: None }));
+        }
+        let mut one = Ledger::new(Default::default());
+        let singles: Vec<Outcome> = evs.iter().map(|e| one.apply(e)).collect();
+        let mut batch = Ledger::new(Default::default());
+        let mut batched = vec![Outcome::Recorded; evs.len()];
+        batch.apply_batch(&evs, |i, o| batched[i] = o);
+        prop_assert_eq!(singles, batched);
+        for s in &subjects {
+            prop_assert_eq!(one.reputation(s, at(4 * DAY)), batch.reputation(s, at(4 * DAY)));
+            prop_assert_eq!(one.lifecycle(s, at(4 * DAY)), batch.lifecycle(s, at(4 * DAY)));
+        }
     }
 
     #[test]
