@@ -47,6 +47,7 @@ pub mod codes;
 mod error;
 pub mod ledger;
 pub mod list;
+pub mod policy;
 pub mod qname;
 pub mod subject;
 pub mod time;

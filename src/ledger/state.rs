@@ -489,6 +489,7 @@ pub struct Reputation {
     /// Latest trap hit.
     pub last_trap: Option<Timestamp>,
     scores: [f64; 4],
+    at_last: [f64; 4],
     /// Spam reports still counted.
     pub reports: u32,
     /// Trap hits.
@@ -505,6 +506,11 @@ impl Reputation {
     /// A decayed score.
     pub fn score(&self, kind: ScoreKind) -> f64 {
         self.scores[kind.index()]
+    }
+
+    /// A decayed score as of the latest evidence (`last_seen`), before the decay since then.
+    pub fn score_at_last_seen(&self, kind: ScoreKind) -> f64 {
+        self.at_last[kind.index()]
     }
 }
 
@@ -1293,6 +1299,7 @@ impl<C: CounterStore> Ledger<C> {
             last_report: opt(r.last_report),
             last_trap: opt(r.last_trap),
             scores,
+            at_last: r.scores.map(f64::from),
             reports: r.reports,
             traps: r.traps,
             hams: u32::from(r.hams),

@@ -5,6 +5,7 @@ mod codes;
 mod ledger;
 mod ledger_json;
 mod list;
+mod policy;
 mod qname;
 mod tools;
 mod zone;
