@@ -314,6 +314,12 @@ impl Life {
     }
 }
 
+/// `t + d`, at most the last representable second (so that a listing that would outlast
+/// year 9999 ends at [`Timestamp::MAX`] instead of reporting an expiry it never reaches).
+fn end_of(t: i64, d: i64) -> i64 {
+    t.saturating_add(d).min(Timestamp::MAX.unix_seconds())
+}
+
 fn ts(secs: i64) -> Timestamp {
     Timestamp::from_unix(secs).unwrap_or(if secs < 0 {
         Timestamp::MIN
@@ -1198,7 +1204,7 @@ impl<C: CounterStore> Ledger<C> {
             let d = i64::try_from(esc.duration(previous).as_secs()).unwrap_or(i64::MAX);
             life.state = ListState::Listed;
             life.since = t;
-            life.until = t.saturating_add(d.max(1));
+            life.until = end_of(t, d.max(1));
             life.reasons = reasons;
             life.listings = previous.saturating_add(1);
             Outcome::Recorded
@@ -1411,7 +1417,7 @@ fn self_delist(life: &mut Life, rules: Option<SelfDelistRules>, t: i64) -> Outco
         .unwrap_or(i64::MAX)
         .max(1);
     life.state = ListState::SelfDelisted;
-    life.until = t.saturating_add(d);
+    life.until = end_of(t, d);
     Outcome::Accepted {
         until: Some(ts(life.until)),
     }
@@ -1420,6 +1426,21 @@ fn self_delist(life: &mut Life, rules: Option<SelfDelistRules>, t: i64) -> Outco
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_near_the_end_of_time_ends_at_the_last_second() {
+        // found by fuzz target ledger_replay: the expiry was past Timestamp::MAX, so at MAX
+        // the subject was listed with an expiry (clamped to MAX) not after `now`
+        let mut l = Ledger::new(LedgerConfig::default());
+        let s: Subject = "192.0.2.1".parse().unwrap();
+        let t = Timestamp::MAX - Duration::from_secs(10);
+        let listed = l.list(&s, ReasonSet::EMPTY, t);
+        assert_eq!(listed.expires, Some(Timestamp::MAX));
+        assert!(l.lifecycle(&s, t).is_listed());
+        assert_eq!(l.lifecycle(&s, Timestamp::MAX), Lifecycle::Clean);
+        l.list(&s, ReasonSet::EMPTY, Timestamp::MAX);
+        assert_eq!(l.lifecycle(&s, Timestamp::MAX), Lifecycle::Clean);
+    }
 
     #[test]
     fn record_is_64_bytes() {
