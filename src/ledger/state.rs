@@ -811,8 +811,8 @@ impl<C: CounterStore> Ledger<C> {
     }
 
     /// Decays the record to `t` when `t` is later; returns the decay factor for a
-    /// contribution at `t` of each kind (1 when `t` is the newest time).
-    fn advance(&mut self, id: u32, t: i64) -> [f64; 4] {
+    /// contribution of `kind` at `t` (1 when `t` is the newest time).
+    fn advance(&mut self, id: u32, t: i64, kind: usize) -> f64 {
         let inv = self.inv_half;
         let r = self.rec_mut(id);
         if t >= r.last_seen {
@@ -825,10 +825,10 @@ impl<C: CounterStore> Ledger<C> {
                 }
                 r.last_seen = t;
             }
-            [1.0; 4]
+            1.0
         } else {
             let dt = (r.last_seen - t) as f64;
-            inv.map(|i| (-dt * i).exp2())
+            (-dt * inv[kind]).exp2()
         }
     }
 
@@ -910,23 +910,25 @@ impl<C: CounterStore> Ledger<C> {
                 self.report(id, rid, w, t);
             }
             Evidence::TrapHit { .. } => {
-                let f = self.advance(id, t);
+                let k = ScoreKind::TrapHit.index();
+                let f = self.advance(id, t, k);
                 let r = self.rec_mut(id);
-                r.scores[ScoreKind::TrapHit.index()] += f[ScoreKind::TrapHit.index()] as f32;
+                r.scores[k] += f as f32;
                 r.traps = r.traps.saturating_add(1);
                 r.last_trap = r.last_trap.max(t);
             }
             Evidence::HamReport { .. } => {
-                let f = self.advance(id, t);
+                let k = ScoreKind::HamReport.index();
+                let f = self.advance(id, t, k);
                 let r = self.rec_mut(id);
-                r.scores[ScoreKind::HamReport.index()] += f[ScoreKind::HamReport.index()] as f32;
+                r.scores[k] += f as f32;
                 r.hams = r.hams.saturating_add(1);
             }
             Evidence::ThirdPartyListing { .. } => {
-                let f = self.advance(id, t);
                 let k = ScoreKind::ThirdPartyListing.index();
+                let f = self.advance(id, t, k);
                 let r = self.rec_mut(id);
-                r.scores[k] += f[k] as f32;
+                r.scores[k] += f as f32;
                 r.third_party = r.third_party.saturating_add(1);
             }
             Evidence::Message { .. } => {
@@ -1018,7 +1020,10 @@ impl<C: CounterStore> Ledger<C> {
     }
 
     fn touch(&mut self, id: u32, t: i64) {
-        self.advance(id, t);
+        let r = self.rec(id);
+        if t > r.last_seen {
+            self.advance(id, t, 0);
+        }
     }
 
     fn count_event(&mut self, s: &Subject, id: u32, counter: Counter, at: Timestamp) {
@@ -1032,7 +1037,7 @@ impl<C: CounterStore> Ledger<C> {
 
     fn report(&mut self, id: u32, rid: u32, w: f64, t: i64) {
         let k = ScoreKind::SpamReport.index();
-        let f = self.advance(id, t)[k];
+        let f = self.advance(id, t, k);
         let inv = self.inv_half[k];
         let r = self.rec_mut(id);
         let (old_score, old_last, ref_t) = (r.scores[k], r.last_report, r.last_seen);
