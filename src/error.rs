@@ -1,5 +1,6 @@
 use crate::codes::CodesError;
 use crate::extract::ExtractError;
+use crate::ledger::LedgerError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
@@ -36,6 +37,9 @@ pub enum Error {
     /// Extraction from mail failed, or its suffix list or settings were refused.
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    /// An evidence line did not parse, or a ledger setting was wrong.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 /// `Result` with [`Error`].

@@ -49,7 +49,9 @@
 pub mod codes;
 mod error;
 pub mod extract;
+pub mod ledger;
 pub mod list;
+pub mod policy;
 pub mod qname;
 pub mod subject;
 pub mod time;

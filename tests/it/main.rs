@@ -3,7 +3,10 @@
 mod alloc;
 mod codes;
 mod extract;
+mod ledger;
+mod ledger_json;
 mod list;
+mod policy;
 mod qname;
 mod zone;
 #[cfg(feature = "cli")]
