@@ -4,14 +4,16 @@
 //! shared behind an `Arc`, and swapped whole (for instance with `arc-swap`) while readers run.
 //! Lookups take borrowed input, allocate nothing and return `Option<&Listing>`.
 //!
-//! - IPv4: exact addresses sit in a packed table indexed by their top bits (about 5 bytes an
-//!   address at ten million addresses); networks and ranges are flattened into disjoint
+//! - IPv4: exact addresses sit in a packed array behind an index on their top 16 bits
+//!   (about 4 bytes an address at ten million addresses), found by interpolating from the
+//!   low bits; networks and ranges are flattened into disjoint
 //!   ranges searched through an index. [`List::lookup_ipv4_batch`] looks up many addresses
 //!   in stages, so that their memory loads overlap.
 //! - IPv6: networks flattened into disjoint ranges, as for IPv4.
 //! - Domains: exact names, wildcard entries (`*.example.com`: names below only) and entries
-//!   covering a name and its subdomains (`.example.com`), as in rbldnsd's `dnset`; one hash
-//!   pass over the query gives every suffix.
+//!   covering a name and its subdomains (`.example.com`), as in rbldnsd's `dnset`; the name
+//!   is probed, then its parents (only those with as many labels as some entry), in a
+//!   hash table of nodes that hold short names inline.
 //! - Email addresses: exact, case-insensitive.
 //!
 //! Exclusions win over listings ([`Precedence::ExclusionsWin`], the default), or only over
@@ -759,8 +761,7 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 #[derive(Debug, Clone, Default)]
 pub struct ListBuilder {
     precedence: Precedence,
-    interner: FastMap<Listing, u32>,
-    listings: Vec<Listing>,
+    interner: Interner,
     v4: Vec<(u32, u8, u32)>,
     v6: Vec<(u128, u8, u32)>,
     /// (name, scope, value)
@@ -785,14 +786,7 @@ impl ListBuilder {
     }
 
     fn intern(&mut self, listing: Listing) -> u32 {
-        let mut i = Interner {
-            map: std::mem::take(&mut self.interner),
-            listings: std::mem::take(&mut self.listings),
-        };
-        let id = i.intern(listing);
-        self.interner = i.map;
-        self.listings = i.listings;
-        id
+        self.interner.intern(listing)
     }
 
     /// Lists a subject: an address, network, domain name (the name only; see
@@ -919,7 +913,7 @@ impl ListBuilder {
 
     fn check_id(&self, id: ListingId) -> u32 {
         assert!(
-            (id.0 as usize) < self.listings.len(),
+            (id.0 as usize) < self.interner.listings.len(),
             "ListingId from another builder"
         );
         id.0
@@ -1085,17 +1079,12 @@ impl ListBuilder {
     pub fn build(self) -> List {
         let ListBuilder {
             precedence,
-            interner,
-            listings,
+            interner: mut c,
             mut v4,
             mut v6,
             mut domains,
             mut emails,
         } = self;
-        let mut c = Interner {
-            map: interner,
-            listings,
-        };
         let resolve = move |outer: u32, inner: u32| match precedence {
             Precedence::ExclusionsWin if outer == EXCL => EXCL,
             _ => inner,
@@ -1197,6 +1186,8 @@ impl ListBuilder {
     }
 }
 
+/// The distinct listings of a builder, each with its id.
+#[derive(Debug, Clone, Default)]
 struct Interner {
     map: FastMap<Listing, u32>,
     listings: Vec<Listing>,

@@ -537,12 +537,41 @@ impl DatasetParser {
         }
     }
 
+    /// The start of a network with `mask`: `a` itself, or with host bits cleared when the
+    /// options say so; `None` when the line is refused for its host bits (a warning, or the
+    /// error in strict mode).
+    fn network_start<T>(
+        &mut self,
+        a: T,
+        mask: T,
+        column: usize,
+        s: &str,
+    ) -> Result<Option<T>, ZoneError>
+    where
+        T: Copy + PartialEq + Default + std::ops::BitAnd<Output = T> + std::ops::Not<Output = T>,
+    {
+        if a & !mask == T::default() {
+            return Ok(Some(a));
+        }
+        match self.host_bits {
+            HostBits::Clear => Ok(Some(a & mask)),
+            _ => self
+                .warn(
+                    column,
+                    Problem::HostBitsSet {
+                        text: field(s).into(),
+                    },
+                )
+                .map(|()| None),
+        }
+    }
+
     fn ip4set_line(&mut self, line: &str, col: &dyn Fn(&str) -> usize) -> Result<(), ZoneError> {
         if line.starts_with(':') {
             return self.default_line(line, col);
         }
         let (not, s) = Self::bang(line);
-        let (mut a, b, bits, n) = match addr::ip4range(s.as_bytes()) {
+        let (a, b, bits, n) = match addr::ip4range(s.as_bytes()) {
             Ok(r) if ends_entry(&s.as_bytes()[r.3..]) => r,
             Ok(_) => {
                 return self.warn(
@@ -554,19 +583,9 @@ impl DatasetParser {
             }
             Err(e) => return self.warn(col(s), addr_problem(e, field(s))),
         };
-        if a & !addr::mask4(bits) != 0 {
-            match self.host_bits {
-                HostBits::Clear => a &= addr::mask4(bits),
-                _ => {
-                    return self.warn(
-                        col(s),
-                        Problem::HostBitsSet {
-                            text: field(s).into(),
-                        },
-                    )
-                }
-            }
-        }
+        let Some(a) = self.network_start(a, addr::mask4(bits), col(s), s)? else {
+            return Ok(());
+        };
         if let Some(max) = self.maxrange4 {
             if max <= u64::from(b - a) {
                 return self.warn(
@@ -629,7 +648,7 @@ impl DatasetParser {
             return self.default_line(line, col);
         }
         let (not, s) = Self::bang(line);
-        let (mut a, bits, n) = match addr::ip4cidr(s.as_bytes()) {
+        let (a, bits, n) = match addr::ip4cidr(s.as_bytes()) {
             Ok(r) if ends_entry(&s.as_bytes()[r.2..]) => r,
             Ok(_) => {
                 return self.warn(
@@ -641,19 +660,9 @@ impl DatasetParser {
             }
             Err(e) => return self.warn(col(s), addr_problem(e, field(s))),
         };
-        if a & !addr::mask4(bits) != 0 {
-            match self.host_bits {
-                HostBits::Clear => a &= addr::mask4(bits),
-                _ => {
-                    return self.warn(
-                        col(s),
-                        Problem::HostBitsSet {
-                            text: field(s).into(),
-                        },
-                    )
-                }
-            }
-        }
+        let Some(a) = self.network_start(a, addr::mask4(bits), col(s), s)? else {
+            return Ok(());
+        };
         if let Some(max) = self.maxrange4 {
             let span = u64::from(!addr::mask4(bits));
             if max <= span {
@@ -688,7 +697,7 @@ impl DatasetParser {
             return self.default_line(line, col);
         }
         let (not, s) = Self::bang(line);
-        let (mut a, bits, n) = match addr::ip6cidr(s.as_bytes()) {
+        let (a, bits, n) = match addr::ip6cidr(s.as_bytes()) {
             Ok(r) if ends_entry(&s.as_bytes()[r.2..]) => r,
             Ok(_) => {
                 return self.warn(
@@ -700,19 +709,9 @@ impl DatasetParser {
             }
             Err(e) => return self.warn(col(s), addr_problem(e, field(s))),
         };
-        if a & !addr::mask6(bits) != 0 {
-            match self.host_bits {
-                HostBits::Clear => a &= addr::mask6(bits),
-                _ => {
-                    return self.warn(
-                        col(s),
-                        Problem::HostBitsSet {
-                            text: field(s).into(),
-                        },
-                    )
-                }
-            }
-        }
+        let Some(a) = self.network_start(a, addr::mask6(bits), col(s), s)? else {
+            return Ok(());
+        };
         let v = if not {
             EXCL
         } else {
