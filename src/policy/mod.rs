@@ -211,6 +211,33 @@ impl Policy {
         )
     }
 
+    /// A built-in profile by the name the command line and the web adapter use
+    /// (`spamcop`, `spam-center`, `relay`); `None` for a name with no profile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::policy::Policy;
+    /// assert!(Policy::profile("spamcop").is_some());
+    /// assert!(Policy::profile("no-such-profile").is_none());
+    /// ```
+    pub fn profile(name: &str) -> Option<Policy> {
+        match name {
+            "spamcop" => Some(Policy::spamcop()),
+            _ => None,
+        }
+    }
+
+    /// The names [`Policy::profile`] knows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::policy::Policy;
+    /// assert!(Policy::PROFILES.contains(&"spamcop"));
+    /// ```
+    pub const PROFILES: &'static [&'static str] = &["spamcop"];
+
     /// The criteria.
     pub fn criteria(&self) -> &[Box<dyn Criterion>] {
         &self.criteria
