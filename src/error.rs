@@ -1,5 +1,6 @@
 use crate::codes::CodesError;
 use crate::extract::ExtractError;
+use crate::intake::IntakeError;
 use crate::ledger::LedgerError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
@@ -37,6 +38,9 @@ pub enum Error {
     /// Extraction from mail failed, or its suffix list or settings were refused.
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    /// A message could not be taken in as evidence.
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
     /// An evidence line did not parse, or a ledger setting was wrong.
     #[error(transparent)]
     Ledger(#[from] LedgerError),

@@ -49,6 +49,7 @@
 pub mod codes;
 mod error;
 pub mod extract;
+pub mod intake;
 pub mod ledger;
 pub mod list;
 pub mod policy;

@@ -66,9 +66,7 @@ fn walk(
     }
     let mt = p.ctype.mimetype.to_ascii_lowercase();
     if mt == "message/rfc822" || mt == "message/global" {
-        let body = p
-            .get_body_raw()
-            .unwrap_or_else(|_| p.get_body_encoded_raw());
+        let body = body_bytes(p);
         return message(cx, &body, depth + 1, part_no);
     }
     if !(mt.starts_with("text/") || mt.starts_with("multipart/")) {
@@ -86,6 +84,13 @@ fn walk(
         scan(cx, &body, Spans::Offset(0), Mode::Prose, 0);
     }
     Ok(())
+}
+
+/// A part's body with its transfer encoding undone, or as it stands when the encoding is
+/// broken.
+pub(crate) fn body_bytes(p: &ParsedMail<'_>) -> Vec<u8> {
+    p.get_body_raw()
+        .unwrap_or_else(|_| p.get_body_encoded_raw())
 }
 
 trait RawBody {

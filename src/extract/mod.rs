@@ -38,6 +38,8 @@ mod mime;
 mod psl;
 mod scan;
 
+pub(crate) use mime::body_bytes;
+
 pub use error::ExtractError;
 pub use psl::SuffixList;
 

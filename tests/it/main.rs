@@ -3,6 +3,7 @@
 mod alloc;
 mod codes;
 mod extract;
+mod intake;
 mod ledger;
 mod ledger_json;
 mod list;
