@@ -35,6 +35,7 @@
 mod arf;
 mod error;
 mod fingerprint;
+mod header;
 mod received;
 
 pub use arf::{FeedbackReport, FeedbackType};
@@ -440,21 +441,11 @@ impl Intake {
             }
         };
 
-        let (headers, body_at) = if original.is_empty() {
-            (Vec::new(), 0)
-        } else {
-            mailparse::parse_headers(&original).map_err(|e| IntakeError::Header {
-                what: truncate(&e.to_string()),
-            })?
-        };
-        let body = original.get(body_at..).unwrap_or_default();
+        let headers = header::Headers::parse(&original);
+        let body = original.get(headers.body_at..).unwrap_or_default();
 
         // The source.
-        let hops: Vec<Hop> = headers
-            .get_all_values("Received")
-            .iter()
-            .map(|v| Hop::parse(v))
-            .collect();
+        let hops: Vec<Hop> = headers.all("Received").map(|v| Hop::parse(&v)).collect();
         let allow_special = self.config.special == SpecialSources::Allow;
         let mut source = None;
         let mut source_hop = None;
@@ -479,39 +470,31 @@ impl Intake {
             }
         }
 
-        // The domains.
-        let mut names: Vec<String> = Vec::new();
+        // The domains: registrable domains as found (borrowed from the hits), each once.
+        let mut hits = Vec::new();
+        let mut extra: Vec<String> = Vec::new();
         if !original.is_empty() && !headers_only {
             if body.iter().all(u8::is_ascii_whitespace) {
                 notes.push(Note::NoBody);
-            } else {
-                let mut hits = Vec::new();
-                if let Err(e) = self.extractor.extract_message(&original, &mut hits) {
-                    notes.push(Note::Extraction(e));
-                }
-                for h in &hits {
-                    if matches!(h.kind(), HitKind::Url | HitKind::Host) {
-                        if let Some(d) = h.registrable_domain() {
-                            names.push(d.to_owned());
-                        }
-                    }
-                }
+            } else if let Err(e) = self.extractor.extract_message(&original, &mut hits) {
+                notes.push(Note::Extraction(e));
             }
         }
+        let psl = self.extractor.suffix_list();
         if let Some(f) = &feedback {
             for d in &f.reported_domains {
                 if let Ok(d) = Domain::new(d) {
-                    if let Some(r) = self.extractor.suffix_list().registrable_domain(d.as_str()) {
-                        names.push(r.to_owned());
+                    if let Some(r) = psl.registrable_domain(d.as_str()) {
+                        extra.push(r.to_owned());
                     }
                 }
             }
             for u in &f.reported_uris {
-                let mut hits = Vec::new();
+                let mut uh = Vec::new();
                 // A bad URI is left out; the report's other evidence stands.
-                let _ = self.extractor.extract_text(u, &mut hits);
-                names.extend(
-                    hits.iter()
+                let _ = self.extractor.extract_text(u, &mut uh);
+                extra.extend(
+                    uh.iter()
                         .filter_map(|h| h.registrable_domain())
                         .map(str::to_owned),
                 );
@@ -519,20 +502,26 @@ impl Intake {
         }
         if self.config.senders == SenderDomains::Include {
             for name in ["From", "Sender", "Return-Path"] {
-                for v in headers.get_all_values(name) {
+                for v in headers.all(name) {
                     if let Some(d) = address_domain(&v) {
-                        if let Some(r) = self.extractor.suffix_list().registrable_domain(&d) {
-                            names.push(r.to_owned());
+                        if let Some(r) = psl.registrable_domain(&d) {
+                            extra.push(r.to_owned());
                         }
                     }
                 }
             }
         }
+        let mut names: Vec<&str> = hits
+            .iter()
+            .filter(|h| matches!(h.kind(), HitKind::Url | HitKind::Host))
+            .filter_map(|h| h.registrable_domain())
+            .chain(extra.iter().map(String::as_str))
+            .collect();
         names.sort_unstable();
         names.dedup();
         let mut domains = Vec::with_capacity(names.len());
         for n in names {
-            let Ok(d) = Domain::new(&n) else { continue };
+            let Ok(d) = Domain::new(n) else { continue };
             if self.config.never_listed(&d) {
                 notes.push(Note::NeverListed(d));
             } else {
