@@ -4,10 +4,14 @@ mod alloc;
 mod codes;
 mod extract;
 mod ledger;
+#[cfg(feature = "cli")]
+mod ledger_cli;
 mod ledger_json;
 mod list;
 mod policy;
 mod qname;
+#[cfg(feature = "store")]
+mod store;
 mod zone;
 #[cfg(feature = "cli")]
 mod zone_cli;

@@ -697,3 +697,123 @@ fn init(conn: &mut Connection, path: &Path, options: StoreOptions) -> Result<(),
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Evidence;
+
+    fn dir(tag: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("rblkit-unit-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn three(d: &Path) -> Store {
+        let mut s = Store::open(d, LedgerConfig::default()).unwrap();
+        let t: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+        let events: Vec<Event> = (0..3)
+            .map(|i| {
+                Event::new(
+                    t + Duration::from_secs(i),
+                    "192.0.2.1".parse().unwrap(),
+                    Evidence::TrapHit {
+                        trap: format!("t{i}").into(),
+                    },
+                )
+            })
+            .collect();
+        s.append(&events).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_missing_row_is_a_gap() {
+        let d = dir("gap");
+        let s = three(&d);
+        s.conn
+            .execute("DELETE FROM journal WHERE seq = 2", [])
+            .unwrap();
+        drop(s);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert_eq!(
+            e,
+            StoreError::Gap {
+                expected: 2,
+                found: 3
+            }
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// Rewrites row 2 with a matching checksum, so that only the content checks find it.
+    fn rewrite(s: &Store, at: i64, line: &str) {
+        let crc = checksum(2, at, "192.0.2.1", "trap_hit", line);
+        s.conn
+            .execute(
+                "UPDATE journal SET at = ?1, line = ?2, crc = ?3 WHERE seq = 2",
+                params![at, line, i64::from(crc)],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn a_row_that_disagrees_with_itself_is_named() {
+        let d = dir("columns");
+        let s = three(&d);
+        let line: String = s
+            .conn
+            .query_row("SELECT line FROM journal WHERE seq = 2", [], |r| r.get(0))
+            .unwrap();
+        rewrite(&s, 7, &line);
+        drop(s);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert!(matches!(e, StoreError::BadRow { seq: 2, .. }), "{e:?}");
+        std::fs::remove_dir_all(&d).unwrap();
+
+        let d = dir("line");
+        let s = three(&d);
+        rewrite(&s, 0, "{\"at\":\"1970-01-01T00:00:00Z\"}");
+        drop(s);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "journal row seq 2: evidence does not read back: line 2: missing field \"subject\""
+            ),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_database_is_refused() {
+        let d = dir("foreign");
+        std::fs::create_dir_all(&d).unwrap();
+        let c = Connection::open(d.join(FILE_NAME)).unwrap();
+        c.execute_batch("CREATE TABLE t (x); PRAGMA application_id = 7;")
+            .unwrap();
+        drop(c);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert!(matches!(e, StoreError::NotAStore { found: 7, .. }), "{e:?}");
+        let c = Connection::open(d.join(FILE_NAME)).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 9;"
+        ))
+        .unwrap();
+        drop(c);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                StoreError::Version {
+                    found: 9,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
