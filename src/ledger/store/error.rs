@@ -70,6 +70,14 @@ pub enum StoreError {
         /// The seq that came.
         found: u64,
     },
+    /// The journal ends before the last row its head says was committed: its tail is lost.
+    #[error("journal ends at seq {last}, but rows up to seq {head} were committed")]
+    Truncated {
+        /// The last row found.
+        last: u64,
+        /// The last row committed.
+        head: u64,
+    },
     /// A row's checksum matches but its evidence line does not read back, or its columns
     /// disagree with the line.
     #[error("journal row seq {seq}: {problem}")]

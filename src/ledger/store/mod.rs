@@ -4,7 +4,9 @@
 //! The journal is one table, `journal(seq, at, subject, event, line, crc)`: `seq` counts rows
 //! from 1 without gaps, `line` is the event's canonical JSON line ([`Event::write_line`]),
 //! `at`, `subject` and `event` repeat its fields for queries, and `crc` is a CRC-32 of all of
-//! them (and `seq`), so a damaged row is found and named when it is read.
+//! them (and `seq`), so a damaged row is found and named when it is read. A one-row table
+//! `head(seq)` holds the last seq committed, so a journal that lost its last rows is found
+//! too.
 //!
 //! Several processes may hold the same directory open at once. The database runs in WAL mode:
 //! readers never wait, writers are serialised by SQLite's own lock and wait for it up to a
@@ -232,7 +234,12 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS journal (
     event TEXT NOT NULL,
     line TEXT NOT NULL,
     crc INTEGER NOT NULL
-)";
+);
+CREATE TABLE IF NOT EXISTS head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO head (id, seq) VALUES (1, 0)";
 
 const SELECT_AFTER: &str =
     "SELECT seq, at, subject, event, line, crc FROM journal WHERE seq > ?1 ORDER BY seq";
@@ -276,6 +283,12 @@ fn read_row<'a>(row: &'a rusqlite::Row<'_>) -> rusqlite::Result<Result<Row<'a>, 
 fn catch_up(conn: &Connection, path: &Path, state: &mut State) -> Result<usize, StoreError> {
     let sql_err =
         |seq: u64, e: &rusqlite::Error| StoreError::sqlite(path, "read the journal", seq, e);
+    // the head first: rows committed after it only make the journal longer
+    let head = conn
+        .prepare_cached("SELECT seq FROM head WHERE id = 1")
+        .and_then(|mut h| h.query_row([], |r| r.get::<_, i64>(0)))
+        .map_err(|e| sql_err(state.seq, &e))?;
+    let head = u64::try_from(head).unwrap_or(0);
     let mut stmt = conn
         .prepare_cached(SELECT_AFTER)
         .map_err(|e| sql_err(state.seq, &e))?;
@@ -286,6 +299,12 @@ fn catch_up(conn: &Connection, path: &Path, state: &mut State) -> Result<usize, 
     loop {
         let row = match rows.next() {
             Ok(Some(r)) => r,
+            Ok(None) if state.seq < head => {
+                return Err(StoreError::Truncated {
+                    last: state.seq,
+                    head,
+                })
+            }
             Ok(None) => return Ok(n),
             Err(e) => return Err(sql_err(state.seq, &e)),
         };
@@ -523,6 +542,9 @@ impl Store {
                     state.seq = seq;
                     state.newest = Some(state.newest.map_or(e.at, |t| t.max(e.at)));
                 }
+                tx.prepare_cached("UPDATE head SET seq = ?1 WHERE id = 1")
+                    .and_then(|mut h| h.execute([state.seq as i64]))
+                    .map_err(|e| write_err(state.seq, &e))?;
             }
             tx.commit().map_err(|e| write_err(state.seq, &e))
         })();
@@ -743,6 +765,23 @@ mod tests {
                 expected: 2,
                 found: 3
             }
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_lost_tail_is_found_by_the_head() {
+        let d = dir("tail");
+        let s = three(&d);
+        s.conn
+            .execute("DELETE FROM journal WHERE seq = 3", [])
+            .unwrap();
+        drop(s);
+        let e = Store::open(&d, LedgerConfig::default()).unwrap_err();
+        assert_eq!(e, StoreError::Truncated { last: 2, head: 3 });
+        assert_eq!(
+            e.to_string(),
+            "journal ends at seq 2, but rows up to seq 3 were committed"
         );
         std::fs::remove_dir_all(&d).unwrap();
     }
