@@ -1,6 +1,8 @@
 use crate::codes::CodesError;
 use crate::extract::ExtractError;
 use crate::intake::IntakeError;
+#[cfg(feature = "store")]
+use crate::ledger::store::StoreError;
 use crate::ledger::LedgerError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
@@ -44,6 +46,10 @@ pub enum Error {
     /// An evidence line did not parse, or a ledger setting was wrong.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The ledger's state directory could not be used, or its journal is damaged.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// `Result` with [`Error`].

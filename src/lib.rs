@@ -38,7 +38,10 @@
 //!
 //! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text
 //!   (and `Serialize` for [`extract::Hit`]).
-//! - `cli`: the `rblkit` command-line tool (`rblkit extract`).
+//! - `store`: [`ledger::store`], the ledger persisted in a state directory shared by several
+//!   processes (SQLite in WAL mode, compiled in).
+//! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`);
+//!   enables `store`.
 //!
 //! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
 

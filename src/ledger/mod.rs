@@ -10,6 +10,9 @@
 //!   reports), and the [`Lifecycle`]: clean, listed (with escalation on relisting),
 //!   self-delisted, under review, allowlisted.
 //!
+//! - [`store`] (feature `store`): the ledger persisted in a state directory that several
+//!   processes share (an SQLite journal in WAL mode, replayed into a [`Ledger`]).
+//!
 //! Nothing here reads the clock: every operation takes its time.
 //!
 //! # Examples
@@ -44,6 +47,8 @@ mod event;
 mod hash;
 mod json;
 mod state;
+#[cfg(feature = "store")]
+pub mod store;
 
 pub use counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
 pub use error::LedgerError;

@@ -4,11 +4,21 @@ mod alloc;
 mod codes;
 mod extract;
 mod intake;
+#[cfg(feature = "cli")]
+mod intake_cli;
+#[cfg(feature = "cli")]
+mod intake_postfix;
 mod ledger;
+#[cfg(feature = "cli")]
+mod ledger_cli;
 mod ledger_json;
 mod list;
 mod policy;
+#[cfg(feature = "cli")]
+mod postfix_tools;
 mod qname;
+#[cfg(feature = "store")]
+mod store;
 mod zone;
 #[cfg(feature = "cli")]
 mod zone_cli;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod extract;
+mod ledger;
 mod lookup;
 mod zone;
 
@@ -26,6 +27,8 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message.
     Extract(extract::Args),
+    /// The persisted reputation ledger: ingest evidence, ask about subjects, compile the list.
+    Ledger(ledger::LedgerArgs),
 }
 
 /// Exit statuses (sysexits.h where one fits).
@@ -38,13 +41,23 @@ pub(crate) mod exit {
     pub(crate) const NOINPUT: u8 = 66;
     /// An output that cannot be written.
     pub(crate) const CANTCREAT: u8 = 73;
+    /// An input/output error (the state directory, an output).
+    pub(crate) const IOERR: u8 = 74;
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // a command line that does not parse is a usage error (64), as the commands' own checks
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+        }
+    };
     match cli.command {
         Command::Zone(a) => zone::run(a),
         Command::Lookup(a) => lookup::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Ledger(a) => ledger::run(a),
     }
 }
