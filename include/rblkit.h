@@ -274,8 +274,8 @@ rblkit_result rblkit_hits_span(const struct rblkit_hits *hits,
                                size_t *start,
                                size_t *end);
 
-// The MIME part the `i`-th hit is in (0 for the first text part, or for text and HTML
-// input).
+// The MIME part the `i`-th hit is in: depth-first order, the message itself is 0 (and 0
+// for text and HTML input).
 rblkit_result rblkit_hits_part(const struct rblkit_hits *hits, size_t i, size_t *part);
 
 // The flags of the `i`-th hit (`RBLKIT_FLAG_*` bits).

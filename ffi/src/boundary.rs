@@ -302,16 +302,26 @@ pub(crate) unsafe fn clear_out<T>(ptr: *mut *mut T) {
     }
 }
 
-/// A new handle owning `v`.
-pub(crate) fn into_handle<T>(v: T) -> *mut T {
-    Box::into_raw(Box::new(v))
-}
-
-/// Frees a handle made by [`into_handle`]; NULL is accepted and ignored.
+/// Stores a new handle owning `v` in `*ptr`; when `ptr` is NULL, `v` is dropped (nothing
+/// leaks) and the result is `RBLKIT_ERR_NULL` naming the parameter.
 ///
 /// # Safety
 ///
-/// `ptr` is NULL or a handle from [`into_handle`] for the same `T`, not freed before and not
+/// `ptr` is NULL or points to a writable pointer.
+pub(crate) unsafe fn put_handle<T>(ptr: *mut *mut T, v: T, what: &str) -> Result<(), Failure> {
+    if ptr.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: not NULL, and writable by this function's contract.
+    unsafe { ptr.write(Box::into_raw(Box::new(v))) };
+    Ok(())
+}
+
+/// Frees a handle made by [`put_handle`]; NULL is accepted and ignored.
+///
+/// # Safety
+///
+/// `ptr` is NULL or a handle from [`put_handle`] for the same `T`, not freed before and not
 /// used after.
 pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
     if !ptr.is_null() {
@@ -364,6 +374,16 @@ macro_rules! out {
     };
 }
 pub(crate) use out;
+
+/// Stores a new handle in a handle out-parameter (see [`put_handle`]).
+macro_rules! out_handle {
+    ($p:ident, $v:expr) => {
+        // SAFETY: handle out-parameters are NULL or point to a writable pointer, as the header
+        // states.
+        unsafe { $crate::boundary::put_handle($p, $v, stringify!($p)) }?
+    };
+}
+pub(crate) use out_handle;
 
 /// The text of the latest failed call in the calling thread (empty when none failed), as
 /// UTF-8 with a terminating NUL, into `buf` of `cap` bytes; its length (without the NUL)

@@ -2,7 +2,7 @@
 
 use crate::boundary::rblkit_result::{self, *};
 use crate::boundary::{
-    arg, call, call_value, clear_out, free_handle, into_handle, out, out_text, Failure,
+    arg, call, call_value, clear_out, free_handle, out, out_handle, out_text, Failure,
 };
 use rblkit::extract::{ExtractError, Extractor, Format, Hit, HitKind};
 use std::ffi::c_char;
@@ -102,11 +102,11 @@ pub extern "C" fn rblkit_extract(
         let result = extractor().extract(input, format, &mut hits);
         match result {
             Ok(()) => {
-                out!(out, into_handle(rblkit_hits { hits }));
+                out_handle!(out, rblkit_hits { hits });
                 Ok(())
             }
             Err(e @ ExtractError::TooManyHits { .. }) => {
-                out!(out, into_handle(rblkit_hits { hits }));
+                out_handle!(out, rblkit_hits { hits });
                 Err(e.into())
             }
             Err(e) => Err(e.into()),
@@ -255,8 +255,8 @@ pub extern "C" fn rblkit_hits_span(
     })
 }
 
-/// The MIME part the `i`-th hit is in (0 for the first text part, or for text and HTML
-/// input).
+/// The MIME part the `i`-th hit is in: depth-first order, the message itself is 0 (and 0
+/// for text and HTML input).
 #[no_mangle]
 pub extern "C" fn rblkit_hits_part(
     hits: *const rblkit_hits,

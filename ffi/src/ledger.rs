@@ -2,7 +2,7 @@
 
 use crate::boundary::rblkit_result::{self, *};
 use crate::boundary::{
-    arg, arg_text, call, call_value, clear_out, free_handle, into_handle, out, out_text, Failure,
+    arg, arg_text, call, call_value, clear_out, free_handle, out, out_handle, out_text, Failure,
 };
 use crate::list::rblkit_list;
 use rblkit::ledger::{parse_lines, Ledger, Lifecycle, Outcome};
@@ -75,11 +75,11 @@ pub extern "C" fn rblkit_ledger_open(
                 format!("{dir}: this build keeps ledgers in memory only (pass NULL)"),
             ));
         }
-        out!(
+        out_handle!(
             out,
-            into_handle(rblkit_ledger {
+            rblkit_ledger {
                 inner: Mutex::new(Ledger::new(Default::default())),
-            })
+            }
         );
         Ok(())
     })
@@ -182,7 +182,7 @@ pub extern "C" fn rblkit_ledger_compile(
             return Err(Failure::null("out"));
         }
         let list = compile(&*ledger.lock()?, &policy, now);
-        out!(out, into_handle(rblkit_list::compiled(list)));
+        out_handle!(out, rblkit_list::compiled(list));
         Ok(())
     })
 }

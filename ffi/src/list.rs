@@ -3,7 +3,7 @@
 
 use crate::boundary::rblkit_result::{self, *};
 use crate::boundary::{
-    arg, arg_text, call, call_value, clear_out, free_handle, into_handle, out, out_text, Failure,
+    arg, arg_text, call, call_value, clear_out, free_handle, out, out_handle, out_text, Failure,
 };
 use rblkit::codes::ReturnCode;
 use rblkit::list::DomainPattern;
@@ -290,11 +290,11 @@ pub extern "C" fn rblkit_list_load(
             DatasetKind::DnSet => Fast::DnSet,
             _ => Fast::No,
         };
-        out!(
+        out_handle!(
             out,
-            into_handle(rblkit_list {
+            rblkit_list {
                 source: Source::Zone { zone, fast },
-            })
+            }
         );
         Ok(())
     })
@@ -387,11 +387,11 @@ pub extern "C" fn rblkit_builder_new(out: *mut *mut rblkit_builder) -> rblkit_re
     // SAFETY: `out` is NULL or writable, as the header states.
     unsafe { clear_out(out) };
     call("rblkit_builder_new", || {
-        out!(
+        out_handle!(
             out,
-            into_handle(rblkit_builder {
+            rblkit_builder {
                 inner: List::builder()
-            })
+            }
         );
         Ok(())
     })
@@ -501,7 +501,7 @@ pub extern "C" fn rblkit_builder_build(
         if out.is_null() {
             return Err(Failure::null("out"));
         }
-        out!(out, into_handle(rblkit_list::compiled(b.inner.build())));
+        out_handle!(out, rblkit_list::compiled(b.inner.build()));
         Ok(())
     })
 }
@@ -512,7 +512,7 @@ pub extern "C" fn rblkit_answer_new(out: *mut *mut rblkit_answer) -> rblkit_resu
     // SAFETY: `out` is NULL or writable, as the header states.
     unsafe { clear_out(out) };
     call("rblkit_answer_new", || {
-        out!(out, into_handle(rblkit_answer::new()));
+        out_handle!(out, rblkit_answer::new());
         Ok(())
     })
 }

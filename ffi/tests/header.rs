@@ -16,7 +16,7 @@ fn header_is_up_to_date() {
     let mut fresh = Vec::new();
     bindings.write(&mut fresh);
     let path = crate_dir.join("../include/rblkit.h");
-    if std::env::var_os("RBLKIT_UPDATE_HEADER").is_some() {
+    if std::env::var("RBLKIT_UPDATE_HEADER").as_deref() == Ok("1") {
         std::fs::write(&path, &fresh).expect("include/rblkit.h is writable");
         return;
     }
