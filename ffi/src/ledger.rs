@@ -187,8 +187,11 @@ pub extern "C" fn rblkit_ledger_compile(
     })
 }
 
-fn state_name(l: &Lifecycle) -> &'static str {
-    match l {
+/// The state as `rblkit ledger status` names it: `listed` also for a subject the criteria
+/// list without a lifecycle listing.
+fn state_name(d: &Decision) -> &'static str {
+    match d.lifecycle {
+        Lifecycle::Clean if d.listed => "listed",
         Lifecycle::Clean => "clean",
         Lifecycle::Listed(_) => "listed",
         Lifecycle::SelfDelisted { .. } => "self_delisted",
@@ -218,7 +221,7 @@ impl Explanation {
             "profile": self.profile,
             "at": self.at.to_string(),
             "listed": d.listed,
-            "state": state_name(&d.lifecycle),
+            "state": state_name(d),
             "since": ts(d.since),
             "expires": ts(d.expires),
             "time_to_delist_secs": self.time_to_delist,
@@ -258,7 +261,7 @@ impl Explanation {
         if d.listed {
             let _ = write!(s, " ({})", self.code);
         }
-        let _ = write!(s, "\n  state: {}", state_name(&d.lifecycle));
+        let _ = write!(s, "\n  state: {}", state_name(d));
         match d.lifecycle {
             Lifecycle::SelfDelisted { until, .. } => {
                 let _ = write!(s, " until {until}");
@@ -439,8 +442,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["listed"], true);
         assert_eq!(
-            v["state"], "clean",
-            "listed by the criteria, not by the lifecycle"
+            v["state"], "listed",
+            "listed by the criteria, with no lifecycle listing"
         );
         assert_eq!(v["fired"][0], "weighted_reports");
         assert_eq!(v["expires"], "2026-11-21T10:02:00Z");
