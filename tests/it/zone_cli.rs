@@ -125,3 +125,81 @@ fn zone_export_and_lookup() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn json_output_of_check_and_lookup() {
+    let bl = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/bl.ip4set");
+    let spec = format!("bl.example:ip4set:{bl}");
+    let o = rblkit(&["zone", "check", "--json", &spec]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    assert_eq!(v["zone"], "bl.example");
+    assert_eq!(v["type"], "ip4set");
+    assert_eq!(v["files"][0], bl);
+    assert_eq!(
+        (v["lines"].as_u64(), v["entries"].as_u64()),
+        (Some(9), Some(5))
+    );
+    assert_eq!(v["warnings"], 0);
+    assert_eq!(v["ipv4_addresses"], 3); // two listed, one excluded
+
+    let o = rblkit(&[
+        "lookup",
+        "--json",
+        &spec,
+        "--",
+        "198.51.100.23",
+        "198.51.100.25",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let lines: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["qname"], "23.100.51.198.bl.example");
+    assert_eq!(lines[0]["listed"], true);
+    assert_eq!(lines[0]["codes"][0], "127.0.0.2");
+    assert_eq!(
+        lines[0]["txt"][0],
+        "Listed: see https://bl.example/lookup?q=198.51.100.23"
+    );
+    assert_eq!(
+        (
+            lines[1]["listed"].as_bool(),
+            lines[1]["codes"].as_array().map(Vec::len)
+        ),
+        (Some(false), Some(0))
+    );
+    let o = rblkit(&["lookup", "--json", &spec, "--", "198.51.100.25"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn help_lists_exit_statuses_and_usage_errors_exit_64() {
+    let o = rblkit(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = text(&o.stdout);
+    for line in [
+        "Exit status:",
+        "  64  usage:",
+        "  66  an input file cannot be read",
+    ] {
+        assert!(help.contains(line), "{help}");
+    }
+    let o = rblkit(&["lookup", "--help"]);
+    assert!(text(&o.stdout).contains("Exit status: 0 when something is listed, 1 when nothing is"));
+    let o = rblkit(&["no-such-command"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(text(&o.stderr).contains("unrecognized subcommand"));
+    let o = rblkit(&["zone", "check", "--no-such-flag", "x"]);
+    assert_eq!(o.status.code(), Some(64));
+    // not a terminal: no progress output, only data on stdout
+    let spec = concat!(
+        "bl.example:ip4set:",
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/sample/bl.ip4set"
+    );
+    let o = rblkit(&["zone", "check", spec]);
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+}

@@ -6,8 +6,21 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments of `rblkit extract`.
+/// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message
+///
+/// Reads mail text, HTML or a whole MIME message (standard input when no FILE) and prints
+/// what it names: URLs (also disguised ones such as hxxp:// and example[.]com, and the
+/// targets of redirectors), bare host names, email addresses and IP addresses, each with its
+/// host and registrable domain (by the public suffix list).
+///
+/// Output: tab-separated `kind host registrable_domain url-or-email [flags]` lines, or with
+/// --json one JSON object per line.
+///
+/// Exit status: 0 whether or not anything was found, 65 when the input exceeds a limit
+/// (the hits up to the limit are printed), 66 when FILE cannot be read, 74 when reading or
+/// writing fails, 78 for a suffix list that does not parse.
 #[derive(ClapArgs)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct Args {
     /// One JSON object per line: kind (url, host, email, ip), url, email, host,
     /// registrable_domain, span, part, flags.

@@ -6,13 +6,26 @@ use rblkit::zone::Zone;
 use rblkit::Subject;
 use std::process::ExitCode;
 
-/// Prints what the datasets answer, one line per zone asked: the query name, then the
-/// return codes and TXT strings, or NXDOMAIN. Exit status 0 when something is listed, 1 when
-/// nothing is.
+/// What datasets answer for IP addresses, domains or full query names
+///
+/// Prints what the datasets answer, as rbldnsd would, one line per query and zone: the
+/// query name, then the return codes and TXT strings, or NXDOMAIN. A query is an IP
+/// address (asked of IP datasets as reversed octets or nibbles), a domain (asked under
+/// each zone), or a full query name under one of the zones.
+///
+/// Exit status: 0 when something is listed, 1 when nothing is, 64 for a spec that does not
+/// parse, 65 for a bad line with --strict, 66 when a file cannot be read.
+///
+/// Example:
+///   rblkit lookup bl.example:ip4set:data/sample/bl.ip4set -- 198.51.100.23 192.0.2.1
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct LookupArgs {
     #[command(flatten)]
     load: LoadArgs,
+    /// One JSON object per query and zone: query, zone, qname, listed, codes, txt, ttl.
+    #[arg(long)]
+    json: bool,
     /// Datasets as ZONE:TYPE:FILE[,FILE...], then `--`, then the queries: IP addresses,
     /// domains, or full query names under one of the zones.
     #[arg(required = true, value_name = "SPEC", num_args = 1..)]
@@ -76,9 +89,31 @@ pub(crate) fn run(a: LookupArgs) -> ExitCode {
     let mut any = false;
     for q in &a.queries {
         for (z, name) in names(&zones, q) {
-            match z.query(&name) {
+            let answer = z.query(&name);
+            any |= answer.is_some();
+            if a.json {
+                let (codes, txt, ttl) = match &answer {
+                    Some(ans) => (
+                        ans.codes.iter().map(|c| c.to_string()).collect(),
+                        ans.txt.clone(),
+                        ans.ttl,
+                    ),
+                    None => (Vec::new(), Vec::new(), None),
+                };
+                let v = serde_json::json!({
+                    "query": q,
+                    "zone": z.name().as_str(),
+                    "qname": name,
+                    "listed": answer.is_some(),
+                    "codes": codes,
+                    "txt": txt,
+                    "ttl": ttl,
+                });
+                println!("{v}");
+                continue;
+            }
+            match answer {
                 Some(ans) => {
-                    any = true;
                     let codes: Vec<String> = ans.codes.iter().map(|c| c.to_string()).collect();
                     let mut line = format!("{name}: listed {}", codes.join(","));
                     for t in &ans.txt {

@@ -12,8 +12,16 @@ mod lookup;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
+///
+/// rblkit loads rbldnsd datasets and answers for them, checks and converts them, and finds
+/// the URLs, hosts and addresses in mail that content lists are asked about. Datasets are
+/// given as ZONE:TYPE:FILE[,FILE...], as rbldnsd takes them (types ip4set, ip4tset,
+/// ip4trie, ip6trie, ip6tset, dnset, combined).
+///
+/// Data goes to standard output (--json: one JSON object per line), messages to standard
+/// error; progress is shown on long loads only when standard error is a terminal.
 #[derive(Parser)]
-#[command(name = "rblkit", version, about)]
+#[command(name = "rblkit", version, about, verbatim_doc_comment, after_long_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,13 +31,38 @@ struct Cli {
 enum Command {
     /// rbldnsd datasets: check them, export them.
     Zone(zone::ZoneArgs),
-    /// What datasets answer for IP addresses, domains or full query names.
+    // the long help of these two is the doc comment of their Args
     Lookup(lookup::LookupArgs),
-    /// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message.
     Extract(extract::Args),
     /// The persisted reputation ledger: ingest evidence, ask about subjects, compile the list.
     Ledger(ledger::LedgerArgs),
 }
+
+/// The exit statuses of `rblkit`, as `rblkit --help` lists them (for the README too).
+///
+/// ```text
+/// Exit status:
+///   0   success; for lookup: something is listed
+///   1   lookup: nothing is listed; zone check: lines were skipped (see the warnings)
+///   64  usage: a bad option, argument or ZONE:TYPE:FILE spec (EX_USAGE)
+///   65  bad data: a bad line with --strict, a bad evidence line or message, an input over
+///       a limit (EX_DATAERR)
+///   66  an input file cannot be read (EX_NOINPUT)
+///   73  an output file cannot be created (EX_CANTCREAT)
+///   74  reading or writing failed (EX_IOERR)
+///   78  bad configuration, such as a suffix list that does not parse (EX_CONFIG)
+/// ```
+const EXIT_STATUS: &str = "\
+Exit status:
+  0   success; for lookup: something is listed
+  1   lookup: nothing is listed; zone check: lines were skipped (see the warnings)
+  64  usage: a bad option, argument or ZONE:TYPE:FILE spec (EX_USAGE)
+  65  bad data: a bad line with --strict, a bad evidence line or message, an input over
+      a limit (EX_DATAERR)
+  66  an input file cannot be read (EX_NOINPUT)
+  73  an output file cannot be created (EX_CANTCREAT)
+  74  reading or writing failed (EX_IOERR)
+  78  bad configuration, such as a suffix list that does not parse (EX_CONFIG)";
 
 /// Exit statuses (sysexits.h where one fits).
 pub(crate) mod exit {
@@ -41,17 +74,21 @@ pub(crate) mod exit {
     pub(crate) const NOINPUT: u8 = 66;
     /// An output that cannot be written.
     pub(crate) const CANTCREAT: u8 = 73;
-    /// An input/output error (the state directory, an output).
+    /// Reading or writing failed (an input, an output, the state directory).
     pub(crate) const IOERR: u8 = 74;
 }
 
 fn main() -> ExitCode {
-    // a command line that does not parse is a usage error (64), as the commands' own checks
+    // usage errors exit with EX_USAGE (64), not clap's 2; --help and --version with 0
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {

@@ -14,10 +14,24 @@ pub(crate) struct ZoneArgs {
 
 #[derive(Debug, Subcommand)]
 enum ZoneCommand {
-    /// Load datasets as rbldnsd does; print counts, warnings (stderr) and exit 0 when clean,
-    /// 1 when lines were skipped, 65 on a bad line with --strict, 66 when a file is missing.
+    /// Load datasets as rbldnsd does and print what they hold.
+    ///
+    /// Prints one summary per zone and dataset (or, with --json, one JSON object per
+    /// dataset); skipped lines are reported on standard error with file, line and column.
+    ///
+    /// Exit status: 0 when every line loaded, 1 when lines were skipped, 64 for a spec that
+    /// does not parse, 65 for a bad line with --strict, 66 when a file cannot be read.
+    #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Write datasets as rbldnsd files or as RFC 1035 master files (one per zone).
+    ///
+    /// Prints the ZONE:TYPE:FILE spec of each rbldnsd file written (absolute paths), or the
+    /// master file of each zone with its record count.
+    ///
+    /// Exit status: 0 on success, 64 for a bad spec, 65 for a bad line with --strict or data
+    /// the format cannot express, 66 when an input cannot be read, 73 when an output cannot
+    /// be created.
+    #[command(verbatim_doc_comment)]
     Export(ExportArgs),
 }
 
@@ -52,6 +66,10 @@ impl LoadArgs {
 struct CheckArgs {
     #[command(flatten)]
     load: LoadArgs,
+    /// One JSON object per dataset: zone, type, files, serial, lines, entries, warnings,
+    /// ipv4_addresses, ipv4_ranges, ipv6_ranges, domains, listings, memory_bytes.
+    #[arg(long)]
+    json: bool,
     /// Datasets as ZONE:TYPE:FILE[,FILE...] (rbldnsd's form).
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<String>,
@@ -92,7 +110,10 @@ pub(crate) fn load(specs: &[String], load: &LoadArgs) -> Result<Vec<Zone>, ExitC
             }
         }
     }
-    match Zone::load_all(&parsed, load.options()) {
+    let progress = Progress::start(&parsed);
+    let loaded = Zone::load_all(&parsed, load.options());
+    progress.finish();
+    match loaded {
         Ok(z) => Ok(z),
         Err(e @ ZoneError::Io { .. }) => {
             eprintln!("rblkit: {e}");
@@ -101,6 +122,50 @@ pub(crate) fn load(specs: &[String], load: &LoadArgs) -> Result<Vec<Zone>, ExitC
         Err(e) => {
             eprintln!("rblkit: {e}");
             Err(ExitCode::from(exit::DATAERR))
+        }
+    }
+}
+
+/// A spinner on standard error while datasets load, when standard error is a terminal (and
+/// nothing otherwise): the files, their size and the time taken.
+struct Progress(Option<(indicatif::ProgressBar, std::time::Instant)>);
+
+impl Progress {
+    /// Files this large or larger get a spinner.
+    const MIN_BYTES: u64 = 1 << 20;
+
+    fn start(specs: &[DatasetSpec]) -> Progress {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let files: Vec<&str> = specs.iter().flat_map(|s| s.files()).map(|f| &**f).collect();
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        if bytes < Self::MIN_BYTES {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(format!(
+            "loading {} file(s), {:.1} MB",
+            files.len(),
+            bytes as f64 / 1e6
+        ));
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Progress(Some((bar, std::time::Instant::now())))
+    }
+
+    fn finish(self) {
+        if let Some((bar, t)) = self.0 {
+            bar.finish_and_clear();
+            eprintln!("rblkit: loaded in {:.2} s", t.elapsed().as_secs_f64());
         }
     }
 }
@@ -138,6 +203,9 @@ fn check(a: CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     let warnings = print_warnings(&zones);
+    if a.json {
+        return check_json(&zones, warnings);
+    }
     for z in &zones {
         let serial = z
             .serial()
@@ -164,6 +232,44 @@ fn check(a: CheckArgs) -> ExitCode {
                 s.memory_bytes
             );
         }
+    }
+    if warnings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `zone check --json`: one object per dataset of each zone.
+fn check_json(zones: &[Zone], warnings: usize) -> ExitCode {
+    use std::io::Write;
+    let out = std::io::stdout();
+    let mut w = std::io::BufWriter::new(out.lock());
+    for z in zones {
+        for d in z.datasets() {
+            let s = d.list().stats();
+            let v = serde_json::json!({
+                "zone": z.name().as_str(),
+                "type": d.kind().name(),
+                "files": d.files(),
+                "serial": z.serial(),
+                "lines": d.lines(),
+                "entries": d.entries(),
+                "warnings": d.warnings().len(),
+                "ipv4_addresses": s.ipv4_addresses,
+                "ipv4_ranges": s.ipv4_ranges,
+                "ipv6_ranges": s.ipv6_ranges,
+                "domains": s.domains,
+                "listings": s.listings,
+                "memory_bytes": s.memory_bytes,
+            });
+            if writeln!(w, "{v}").is_err() {
+                return ExitCode::from(exit::IOERR);
+            }
+        }
+    }
+    if w.flush().is_err() {
+        return ExitCode::from(exit::IOERR);
     }
     if warnings > 0 {
         ExitCode::from(1)
