@@ -7,6 +7,8 @@ mod ledger;
 mod ledger_json;
 mod list;
 mod policy;
+mod policy_relay;
+mod policy_spam_center;
 mod qname;
 mod zone;
 #[cfg(feature = "cli")]
