@@ -726,9 +726,9 @@ pub struct Ledger<C: CounterStore = EmbeddedCounters> {
     chunks: Vec<Vec<Record>>,
     len: u32,
     shares: Map<(u32, u32), Share>,
-    /// How many reporters a subject with several has (so that a reputation costs one probe,
-    /// not a walk of its shares).
-    reporter_counts: Map<u32, u32>,
+    /// How many reporters each subject has, by id, when it has several (so that a
+    /// reputation reads them in order, without walking its shares).
+    reporter_counts: Vec<u32>,
     life: Map<u32, Life>,
     names: Map<Box<str>, u32>,
     relay: Relay,
@@ -764,7 +764,7 @@ impl<C: CounterStore> Ledger<C> {
             chunks: Vec::new(),
             len: 0,
             shares: Map::default(),
-            reporter_counts: Map::default(),
+            reporter_counts: Vec::new(),
             life: Map::default(),
             names: Map::default(),
             relay: Relay::default(),
@@ -832,6 +832,7 @@ impl<C: CounterStore> Ledger<C> {
                     third_party: 0,
                 });
             }
+            self.reporter_counts.push(0);
             self.len += 1;
         } else {
             let r = self.rec_mut(id);
@@ -1170,7 +1171,8 @@ impl<C: CounterStore> Ledger<C> {
         match self.shares.get_mut(&(id, rid)) {
             Some(s) => add_share(s, w, t, inv),
             None => {
-                *self.reporter_counts.entry(id).or_insert(1) += 1;
+                let n = &mut self.reporter_counts[id as usize];
+                *n = (*n).max(1).saturating_add(1);
                 self.shares.insert(
                     (id, rid),
                     Share {
@@ -1232,9 +1234,8 @@ impl<C: CounterStore> Ledger<C> {
         let Some(gone) = self.shares.remove(&(id, rid)) else {
             return;
         };
-        if let Some(n) = self.reporter_counts.get_mut(&id) {
-            *n = n.saturating_sub(1);
-        }
+        let n = &mut self.reporter_counts[id as usize];
+        *n = n.saturating_sub(1);
         match self.shares.get_mut(&(id, prev)) {
             Some(p) if prev != NONE => p.next = gone.next,
             _ => {
@@ -1405,7 +1406,7 @@ impl<C: CounterStore> Ledger<C> {
         }
         let reporters = match r.reporter {
             NONE => 0,
-            x if x & MULTI != 0 => self.reporter_counts.get(&id.0).copied().unwrap_or(0),
+            x if x & MULTI != 0 => self.reporter_counts[id.0 as usize],
             _ => 1,
         };
         let opt = |t: i64| (t != NEVER).then(|| ts(t));
@@ -1502,6 +1503,27 @@ impl<C: CounterStore> Ledger<C> {
         })
     }
 
+    /// Every tracked subject with its id, in id order (the order they were first seen in):
+    /// what reads every subject's state, such as a compile, reads it sequentially.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::Ledger;
+    /// let mut l = Ledger::new(Default::default());
+    /// let t = "2026-11-20T10:00:00Z".parse()?;
+    /// l.track(&"192.0.2.9".parse()?, t);
+    /// l.track(&"192.0.2.1".parse()?, t);
+    /// let v: Vec<String> = l.subjects_in_order().into_iter().map(|(s, _)| s.to_string()).collect();
+    /// assert_eq!(v, ["192.0.2.9", "192.0.2.1"]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn subjects_in_order(&self) -> Vec<(Subject, SubjectId)> {
+        let mut v: Vec<(Subject, SubjectId)> = self.subjects().collect();
+        v.sort_unstable_by_key(|e| e.1);
+        v
+    }
+
     /// Every tracked subject with its id (in no particular order).
     ///
     /// # Examples
@@ -1544,7 +1566,7 @@ impl<C: CounterStore> Ledger<C> {
             bytes: self.index.bytes()
                 + records
                 + map_bytes(&self.shares)
-                + map_bytes(&self.reporter_counts)
+                + self.reporter_counts.capacity() * 4
                 + map_bytes(&self.life)
                 + map_bytes(&self.names)
                 + names

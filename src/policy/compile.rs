@@ -154,7 +154,7 @@ pub fn compile<C: CounterStore>(ledger: &Ledger<C>, policy: &Policy, now: Timest
         cache: HashMap::new(),
     };
     let mut nets: HashMap<IpNet, (u32, Option<Timestamp>)> = HashMap::new();
-    for (s, id) in ledger.subjects() {
+    for (s, id) in ledger.subjects_in_order() {
         let core = policy.evaluate(ledger, &s, id, now, |_, _| {});
         if matches!(core.lifecycle, Lifecycle::Allowlisted) {
             b.exclude(&s);
