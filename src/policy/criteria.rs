@@ -182,7 +182,7 @@ pub trait Criterion: Send + Sync {
 pub(super) fn hours(d: Duration) -> String {
     let s = d.as_secs();
     let mut out = String::new();
-    if s.is_multiple_of(86_400) && s >= 86_400 {
+    if s.is_multiple_of(86_400) && s >= 2 * 86_400 {
         let _ = write!(out, "{} d", s / 86_400);
     } else if s.is_multiple_of(3600) && s >= 3600 {
         let _ = write!(out, "{} h", s / 3600);

@@ -193,7 +193,7 @@ pub struct Explanation {
 /// let x = explain(&l, &Policy::spamcop(), &"192.0.2.1".parse()?, "2026-11-20T12:00:00Z".parse()?);
 /// assert_eq!(x.state, State::Listed);
 /// assert_eq!(x.until, Some("2026-11-21T10:00:00Z".parse()?));
-/// assert!(x.delisted_by[0].contains("no spam report or trap hit for 1 d"));
+/// assert!(x.delisted_by[0].contains("no spam report or trap hit for 24 h"));
 /// # Ok::<(), rblkit::Error>(())
 /// ```
 pub fn explain<C: CounterStore>(
