@@ -207,7 +207,7 @@ struct Explanation {
     profile: String,
     at: Timestamp,
     decision: Decision,
-    code: String,
+    codes: Vec<String>,
     time_to_delist: Option<u64>,
     rep: Option<rblkit::ledger::Reputation>,
 }
@@ -225,7 +225,7 @@ impl Explanation {
             "since": ts(d.since),
             "expires": ts(d.expires),
             "time_to_delist_secs": self.time_to_delist,
-            "codes": if d.listed { vec![self.code.clone()] } else { vec![] },
+            "codes": if d.listed { self.codes.clone() } else { vec![] },
             "fired": d.fired,
             "reasons": d.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
             "evidence": self.rep.map(|r| serde_json::json!({
@@ -259,7 +259,7 @@ impl Explanation {
             if d.listed { "listed" } else { "not listed" }
         );
         if d.listed {
-            let _ = write!(s, " ({})", self.code);
+            let _ = write!(s, " ({})", self.codes.join(", "));
         }
         let _ = write!(s, "\n  state: {}", state_name(d));
         match d.lifecycle {
@@ -354,7 +354,11 @@ pub extern "C" fn rblkit_ledger_explain(
                 profile: name.to_owned(),
                 at: now,
                 decision: policy.decide(&l, &s, now),
-                code: policy.code.to_string(),
+                codes: rblkit::policy::explain(&l, &policy, &s, now)
+                    .codes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 time_to_delist: policy.time_to_delist(&l, &s, now).map(|d| d.as_secs()),
                 rep: l.reputation(&s, now),
             }

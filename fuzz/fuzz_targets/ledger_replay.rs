@@ -1,19 +1,25 @@
 #![no_main]
 //! Arbitrary event sequences with arbitrary timestamps (time going backwards included), and
-//! the policy's list/delist calls between them: no panic, scores finite and not negative,
-//! the lifecycle consistent.
+//! the policy's list/delist calls between them, applied through one of the three profiles
+//! (`Policy::apply`): no panic, scores finite and not negative, the lifecycle consistent,
+//! decisions consistent with the lifecycle, explain and compile agreeing with decide, and a
+//! replay of the same events giving the same list.
 
 use libfuzzer_sys::fuzz_target;
 use rblkit::codes::{Reason, ReasonSet};
 use rblkit::ledger::{
-    Counter, DisputeDecision, DisputeReason, Event, Evidence, Ledger, Lifecycle, ScoreKind,
-    SmtpOutcome,
+    Counter, DisputeDecision, DisputeReason, Event, Evidence, Ledger, Lifecycle, Ownership,
+    ScoreKind, SmtpOutcome, SpfResult,
 };
+use rblkit::list::ListDiff;
+use rblkit::policy::{compile, explain, Policy};
 use rblkit::{Subject, Timestamp};
 
-const SUBJECTS: [&str; 8] = [
+const SUBJECTS: [&str; 10] = [
     "192.0.2.1",
     "192.0.2.2",
+    "root@localhost",
+    "a@example.net",
     "2001:db8::1",
     "198.51.100.0/24",
     "spam.example",
@@ -40,13 +46,36 @@ fn text(b: u8) -> Box<str> {
     ["a", "b", "c", "mallory"][usize::from(b % 4)].into()
 }
 
+/// Recipients: the addresses of the subjects (so that outcomes name tracked subjects), and
+/// a few that are no subject.
+fn recipient(b: u8) -> Box<str> {
+    [
+        "a@example.net",
+        "sender1@relay.example",
+        "root@localhost",
+        "x",
+        "",
+        "b@c.example.com",
+    ][usize::from(b % 6)]
+    .into()
+}
+
 fuzz_target!(|data: &[u8]| {
+    let Some((&which, data)) = data.split_first() else {
+        return;
+    };
+    let policy = Policy::profile(Policy::PROFILES[usize::from(which) % Policy::PROFILES.len()])
+        .expect("a profile");
     let subjects: Vec<Subject> = SUBJECTS.iter().map(|s| s.parse().unwrap()).collect();
     let mut l = Ledger::new(Default::default());
+    let mut applied: Vec<Event> = Vec::new();
+    let mut direct = false;
+    let mut last = Timestamp::MIN;
     for chunk in data.chunks_exact(11) {
         let (op, sel, arg, t) = (chunk[0], chunk[1], chunk[2], time(&chunk[3..11]));
         let s = &subjects[usize::from(sel) % subjects.len()];
-        let evidence = match op % 17 {
+        last = last.max(t);
+        let evidence = match op % 21 {
             0 => Evidence::SpamReport {
                 reporter: text(arg),
                 fingerprint: None,
@@ -61,14 +90,37 @@ fuzz_target!(|data: &[u8]| {
                 code: rblkit::codes::ReturnCode::LISTED,
             },
             4 => Evidence::Message {
-                recipient: text(arg),
-                sasl_username: None,
-                fingerprint: None,
+                recipient: recipient(arg),
+                sasl_username: (arg & 0x40 != 0).then(|| text(arg >> 2)),
+                fingerprint: (arg & 0x80 != 0).then(|| text(arg >> 4)),
             },
             5 => Evidence::SmtpOutcome {
                 outcome: SmtpOutcome::ALL[usize::from(arg) % SmtpOutcome::ALL.len()],
-                recipient: None,
+                recipient: (arg & 0x80 != 0).then(|| recipient(arg >> 3)),
             },
+            17 => Evidence::SpfResult {
+                result: SpfResult::ALL[usize::from(arg) % SpfResult::ALL.len()],
+                domain: None,
+            },
+            18 => Evidence::DomainOwnership {
+                result: Ownership::ALL[usize::from(arg) % 2],
+                domain: None,
+            },
+            19 => {
+                // explain and decide agree
+                let d = policy.decide(&l, s, t);
+                let x = explain(&l, &policy, s, t);
+                assert_eq!(d.listed, x.listed);
+                assert_eq!(d.expires, x.until);
+                if let Some(e) = d.expires.filter(|_| d.listed) {
+                    assert!(
+                        e > t || policy.time_to_delist(&l, s, t) == Some(std::time::Duration::ZERO)
+                    );
+                }
+                let _ = x.to_json().to_string();
+                let _ = x.to_string();
+                continue;
+            }
             6 => Evidence::ManualList {
                 note: text(arg),
                 reason: Reason::from_id(arg % 40),
@@ -93,10 +145,12 @@ fuzz_target!(|data: &[u8]| {
             13 | 14 => {
                 let listed = l.list(s, ReasonSet::EMPTY.with(Reason::SpamSource), t);
                 assert!(listed.listings >= 1);
+                direct = true;
                 continue;
             }
             15 => {
                 l.delist(s, t);
+                direct = true;
                 continue;
             }
             _ => {
@@ -113,11 +167,33 @@ fuzz_target!(|data: &[u8]| {
                 if let Lifecycle::Listed(listed) = state {
                     assert!(listed.expires.is_none_or(|e| e > t));
                 }
+                let d = policy.decide(&l, s, t);
+                match state {
+                    Lifecycle::Allowlisted | Lifecycle::SelfDelisted { .. } => assert!(!d.listed),
+                    _ if state.is_listed() => assert!(d.listed),
+                    _ => {}
+                }
                 continue;
             }
         };
-        let _ = l.apply(&Event::new(t, s.clone(), evidence));
+        let e = Event::new(t, s.clone(), evidence);
+        let _ = policy.apply(&mut l, &e);
+        applied.push(e);
     }
-    assert!(l.len() <= subjects.len());
+    // recipients are tracked too: at most the subjects and the recipients that parse
+    assert!(l.len() <= subjects.len() + 6);
     let _ = l.memory();
+    // compile agrees with decide, and (without direct list/delist calls) a replay of the
+    // same events gives the same list
+    let list = compile(&l, &policy, last);
+    for s in &subjects {
+        let d = policy.decide(&l, s, last);
+        // (no roll-up can happen here: too few addresses in one network)
+        assert_eq!(d.listed, list.lookup(s).is_some(), "{s}");
+    }
+    if !direct {
+        let mut again = Ledger::new(Default::default());
+        policy.apply_batch(&mut again, &applied, |_, _| {});
+        assert!(ListDiff::between(&list, &compile(&again, &policy, last)).is_empty());
+    }
 });

@@ -154,6 +154,21 @@ pub enum Evidence {
         /// The reviewer's note.
         note: Option<Box<str>>,
     },
+    /// The result of an SPF check of mail from the subject (the check itself runs outside
+    /// the core; this says what it found).
+    SpfResult {
+        /// The SPF result.
+        result: SpfResult,
+        /// The domain whose SPF record was checked.
+        domain: Option<Box<str>>,
+    },
+    /// Whether the sender owns the domain it sends as (checked outside the core).
+    DomainOwnership {
+        /// Owned or not.
+        result: Ownership,
+        /// The domain.
+        domain: Option<Box<str>>,
+    },
 }
 
 impl Evidence {
@@ -180,6 +195,8 @@ impl Evidence {
             Evidence::SelfDelist => "self_delist",
             Evidence::Dispute { .. } => "dispute",
             Evidence::DisputeDecision { .. } => "dispute_decision",
+            Evidence::SpfResult { .. } => "spf_result",
+            Evidence::DomainOwnership { .. } => "domain_ownership",
         }
     }
 
@@ -294,5 +311,58 @@ text_enum! {
         Upheld = "upheld",
         /// The dispute is wrong; nothing changes.
         Rejected = "rejected",
+    }
+}
+
+text_enum! {
+    /// The result of an SPF check (RFC 7208, section 2.6).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::SpfResult;
+    /// assert_eq!(SpfResult::from_name("softfail"), Some(SpfResult::Softfail));
+    /// assert!(SpfResult::Fail.not_authorised());
+    /// assert!(!SpfResult::Neutral.not_authorised());
+    /// ```
+    SpfResult {
+        /// The domain authorises the sending host.
+        Pass = "pass",
+        /// The domain says the host is not authorised.
+        Fail = "fail",
+        /// The domain says the host is probably not authorised.
+        Softfail = "softfail",
+        /// The domain says nothing about the host.
+        Neutral = "neutral",
+        /// No SPF record.
+        NoRecord = "none",
+        /// A temporary error during the check.
+        Temperror = "temperror",
+        /// The domain's record could not be interpreted.
+        Permerror = "permerror",
+    }
+}
+
+impl SpfResult {
+    /// Whether the result says the host is not authorised (`fail` or `softfail`).
+    pub const fn not_authorised(self) -> bool {
+        matches!(self, SpfResult::Fail | SpfResult::Softfail)
+    }
+}
+
+text_enum! {
+    /// Whether a sender owns the domain it sends as.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::Ownership;
+    /// assert_eq!(Ownership::from_name("not_owned"), Some(Ownership::NotOwned));
+    /// ```
+    Ownership {
+        /// The sender owns (or is authorised for) the domain.
+        Owned = "owned",
+        /// The sender does not own the domain.
+        NotOwned = "not_owned",
     }
 }

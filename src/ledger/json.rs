@@ -1,7 +1,9 @@
 //! The JSON-lines form of evidence events.
 
 use super::error::cut;
-use super::event::{DisputeDecision, DisputeReason, Event, Evidence, SmtpOutcome};
+use super::event::{
+    DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,
+};
 use super::LedgerError;
 use crate::codes::{Reason, ReturnCode};
 use crate::subject::Subject;
@@ -234,6 +236,24 @@ impl Event {
                 },
                 note: f.opt_text("note")?,
             },
+            "spf_result" => Evidence::SpfResult {
+                result: {
+                    let r = f.choice(
+                        "result",
+                        "pass, fail, softfail, neutral, none, temperror or permerror",
+                        SpfResult::from_name,
+                    )?;
+                    f.required("result", r)?
+                },
+                domain: f.opt_text("domain")?,
+            },
+            "domain_ownership" => Evidence::DomainOwnership {
+                result: {
+                    let r = f.choice("result", "owned or not_owned", Ownership::from_name)?;
+                    f.required("result", r)?
+                },
+                domain: f.opt_text("domain")?,
+            },
             other => {
                 return Err(LedgerError::UnknownEvent {
                     line,
@@ -327,6 +347,14 @@ impl Event {
             Evidence::DisputeDecision { decision, note } => {
                 w.str("decision", decision.as_str());
                 w.opt_str("note", note.as_deref());
+            }
+            Evidence::SpfResult { result, domain } => {
+                w.str("result", result.as_str());
+                w.opt_str("domain", domain.as_deref());
+            }
+            Evidence::DomainOwnership { result, domain } => {
+                w.str("result", result.as_str());
+                w.opt_str("domain", domain.as_deref());
             }
         }
         w.out.push('}');

@@ -46,14 +46,18 @@ mod error;
 mod event;
 mod hash;
 mod json;
+mod relay;
 mod state;
 #[cfg(feature = "store")]
 pub mod store;
 
 pub use counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
 pub use error::LedgerError;
-pub use event::{DisputeDecision, DisputeReason, Event, Evidence, SmtpOutcome};
+pub use event::{
+    DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,
+};
 pub use json::{parse_lines, MAX_WEIGHT};
+pub use relay::{Cadence, CampaignFacts, RelayFacts, RelayWindows};
 pub use state::{
     Escalation, Ledger, LedgerConfig, Lifecycle, Listed, Memory, Outcome, Refusal, Reputation,
     ScoreKind, SelfDelistRules, SubjectId,

@@ -1,8 +1,11 @@
 //! The in-memory ledger: per-subject records, scores, reporters, lifecycle.
 
 use super::counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
-use super::event::{DisputeDecision, DisputeReason, Event, Evidence};
+use super::event::{
+    DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,
+};
 use super::hash::{map_bytes, Map};
+use super::relay::{Group, Relay, RelayFacts, RelayWindows};
 use super::LedgerError;
 use crate::codes::{Reason, ReasonSet};
 use crate::subject::Subject;
@@ -161,6 +164,8 @@ pub struct LedgerConfig {
     pub escalation: Escalation,
     /// Self-delisting; `None` refuses every request.
     pub self_delist: Option<SelfDelistRules>,
+    /// How relay evidence (cadences, bursts) is summarised.
+    pub relay: RelayWindows,
 }
 
 impl Default for LedgerConfig {
@@ -177,6 +182,7 @@ impl Default for LedgerConfig {
             ],
             escalation: Escalation::default(),
             self_delist: Some(SelfDelistRules::default()),
+            relay: RelayWindows::default(),
         }
     }
 }
@@ -213,8 +219,10 @@ const LAST_REPORTER: u32 = MULTI - 2;
 const MAX_SUBJECTS: u32 = u32::MAX - 1;
 const NEVER: i64 = i64::MIN;
 
-/// One tracked subject: 64 bytes. Scores are decayed to `last_seen`.
+/// One tracked subject: 64 bytes, one cache line (aligned, so that an event touches one
+/// line of its record, not two). Scores are decayed to `last_seen`.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 struct Record {
     first_seen: i64,
     last_seen: i64,
@@ -261,6 +269,8 @@ struct Life {
     period_start: i64,
     allowlisted: bool,
     dispute: Option<(DisputeReason, u32)>,
+    /// When the open dispute was filed.
+    dispute_at: i64,
     /// The latest lifecycle time; later lifecycle events are clamped up to it.
     changed: i64,
 }
@@ -285,6 +295,7 @@ impl Life {
             period_start: NEVER,
             allowlisted: false,
             dispute: None,
+            dispute_at: NEVER,
             changed: NEVER,
         }
     }
@@ -320,7 +331,7 @@ fn end_of(t: i64, d: i64) -> i64 {
     t.saturating_add(d).min(Timestamp::MAX.unix_seconds())
 }
 
-fn ts(secs: i64) -> Timestamp {
+pub(super) fn ts(secs: i64) -> Timestamp {
     Timestamp::from_unix(secs).unwrap_or(if secs < 0 {
         Timestamp::MIN
     } else {
@@ -496,6 +507,8 @@ pub struct Reputation {
     pub last_trap: Option<Timestamp>,
     scores: [f64; 4],
     at_last: [f64; 4],
+    inv_half: [f64; 4],
+    at: i64,
     /// Spam reports still counted.
     pub reports: u32,
     /// Trap hits.
@@ -517,6 +530,29 @@ impl Reputation {
     /// A decayed score as of the latest evidence (`last_seen`), before the decay since then.
     pub fn score_at_last_seen(&self, kind: ScoreKind) -> f64 {
         self.at_last[kind.index()]
+    }
+
+    /// A score as it will be at `later` without new evidence (no earlier than the time the
+    /// reputation was taken at, or its latest evidence).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::{Event, Evidence, Ledger, ScoreKind};
+    /// use std::time::Duration;
+    /// let mut l = Ledger::new(Default::default());
+    /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+    /// let s: rblkit::Subject = "192.0.2.1".parse()?;
+    /// l.apply(&Event::new(t, s.clone(), Evidence::TrapHit { trap: "t1".into() }));
+    /// let r = l.reputation(&s, t).unwrap();
+    /// let later = r.projected(ScoreKind::TrapHit, t + Duration::from_secs(4 * 86_400));
+    /// assert!((later - 0.25).abs() < 1e-6);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn projected(&self, kind: ScoreKind, later: Timestamp) -> f64 {
+        let k = kind.index();
+        let dt = later.unix_seconds().saturating_sub(self.at).max(0) as f64;
+        self.scores[k] * (-dt * self.inv_half[k]).exp2()
     }
 }
 
@@ -690,8 +726,12 @@ pub struct Ledger<C: CounterStore = EmbeddedCounters> {
     chunks: Vec<Vec<Record>>,
     len: u32,
     shares: Map<(u32, u32), Share>,
+    /// How many reporters each subject has, by id, when it has several (so that a
+    /// reputation reads them in order, without walking its shares).
+    reporter_counts: Vec<u32>,
     life: Map<u32, Life>,
     names: Map<Box<str>, u32>,
+    relay: Relay,
     counters: C,
 }
 
@@ -724,8 +764,10 @@ impl<C: CounterStore> Ledger<C> {
             chunks: Vec::new(),
             len: 0,
             shares: Map::default(),
+            reporter_counts: Vec::new(),
             life: Map::default(),
             names: Map::default(),
+            relay: Relay::default(),
             counters,
         }
     }
@@ -790,6 +832,7 @@ impl<C: CounterStore> Ledger<C> {
                     third_party: 0,
                 });
             }
+            self.reporter_counts.push(0);
             self.len += 1;
         } else {
             let r = self.rec_mut(id);
@@ -931,13 +974,70 @@ impl<C: CounterStore> Ledger<C> {
                 r.scores[k] += f as f32;
                 r.third_party = r.third_party.saturating_add(1);
             }
-            Evidence::Message { .. } => {
+            Evidence::Message {
+                recipient,
+                sasl_username,
+                fingerprint,
+            } => {
                 self.touch(id, t);
-                self.count_event(&e.subject, id, Counter::Messages, e.at);
+                let count = self.count_event(&e.subject, id, Counter::Messages, e.at);
+                let rcpt = self.intern(recipient);
+                let campaign = match fingerprint {
+                    Some(fp) => {
+                        let fp = self.intern(fp);
+                        let group = match (sasl_username, &e.subject) {
+                            (Some(user), _) => Some(Group::Account(self.intern(user))),
+                            (None, Subject::Email(a)) => {
+                                Some(Group::Domain(self.intern(a.domain().as_str())))
+                            }
+                            (None, Subject::Domain(d)) => {
+                                Some(Group::Domain(self.intern(d.as_str())))
+                            }
+                            _ => None,
+                        };
+                        group.map(|g| (fp, g))
+                    }
+                    None => None,
+                };
+                let w = self.config.relay;
+                self.relay.message(&w, id, rcpt, campaign, t, count);
             }
-            Evidence::SmtpOutcome { outcome, .. } => {
+            Evidence::SmtpOutcome { outcome, recipient } => {
                 self.touch(id, t);
                 self.count_event(&e.subject, id, Counter::from(*outcome), e.at);
+                if let Some(rcpt) = recipient {
+                    if *outcome != SmtpOutcome::Delivered {
+                        if let Some(&r) = self.names.get(&**rcpt) {
+                            self.relay.failure(id, r);
+                        }
+                    }
+                    if *outcome == SmtpOutcome::CannotReceive {
+                        if let Ok(rs) = rcpt.parse::<Subject>() {
+                            let rid = self.track(&rs, e.at).0;
+                            self.touch(rid, t);
+                            let r = self.relay.rec(rid);
+                            r.undeliverable = r.undeliverable.saturating_add(1);
+                            r.undeliverable_at = r.undeliverable_at.max(t);
+                        }
+                    }
+                }
+            }
+            Evidence::SpfResult { result, .. } => {
+                self.touch(id, t);
+                let r = self.relay.rec(id);
+                if result.not_authorised() {
+                    r.spf_fail_at = r.spf_fail_at.max(t);
+                } else if *result == SpfResult::Pass {
+                    r.spf_pass_at = r.spf_pass_at.max(t);
+                }
+            }
+            Evidence::DomainOwnership { result, .. } => {
+                self.touch(id, t);
+                let r = self.relay.rec(id);
+                match result {
+                    Ownership::NotOwned => r.not_owned_at = r.not_owned_at.max(t),
+                    Ownership::Owned => r.owned_at = r.owned_at.max(t),
+                }
             }
             Evidence::ManualList { reason, .. } => {
                 let reasons = ReasonSet::EMPTY.with(reason.unwrap_or(Reason::Manual));
@@ -956,6 +1056,7 @@ impl<C: CounterStore> Ledger<C> {
                 });
             }
             Evidence::ManualUnlist { .. } => {
+                self.relay.reset_escalation(id);
                 self.lifecycle_event(id, t, |life, t, _| {
                     life.settle(t);
                     if life.state != ListState::Clean {
@@ -985,6 +1086,7 @@ impl<C: CounterStore> Ledger<C> {
                         Outcome::Refused(Refusal::DisputeOpen)
                     } else {
                         life.dispute = Some((*reason, rid));
+                        life.dispute_at = t;
                         Outcome::Accepted { until: None }
                     }
                 });
@@ -1026,13 +1128,13 @@ impl<C: CounterStore> Ledger<C> {
         }
     }
 
-    fn count_event(&mut self, s: &Subject, id: u32, counter: Counter, at: Timestamp) {
+    fn count_event(&mut self, s: &Subject, id: u32, counter: Counter, at: Timestamp) -> u64 {
         let key = CounterKey {
             subject: s,
             id: SubjectId(id),
             counter,
         };
-        self.counters.add(key, at, 1);
+        self.counters.add(key, at, 1)
     }
 
     fn report(&mut self, id: u32, rid: u32, w: f64, t: i64) {
@@ -1069,6 +1171,8 @@ impl<C: CounterStore> Ledger<C> {
         match self.shares.get_mut(&(id, rid)) {
             Some(s) => add_share(s, w, t, inv),
             None => {
+                let n = &mut self.reporter_counts[id as usize];
+                *n = (*n).max(1).saturating_add(1);
                 self.shares.insert(
                     (id, rid),
                     Share {
@@ -1130,6 +1234,8 @@ impl<C: CounterStore> Ledger<C> {
         let Some(gone) = self.shares.remove(&(id, rid)) else {
             return;
         };
+        let n = &mut self.reporter_counts[id as usize];
+        *n = n.saturating_sub(1);
         match self.shares.get_mut(&(id, prev)) {
             Some(p) if prev != NONE => p.next = gone.next,
             _ => {
@@ -1300,7 +1406,7 @@ impl<C: CounterStore> Ledger<C> {
         }
         let reporters = match r.reporter {
             NONE => 0,
-            x if x & MULTI != 0 => self.shares_of(id.0).count() as u32,
+            x if x & MULTI != 0 => self.reporter_counts[id.0 as usize],
             _ => 1,
         };
         let opt = |t: i64| (t != NEVER).then(|| ts(t));
@@ -1311,12 +1417,76 @@ impl<C: CounterStore> Ledger<C> {
             last_trap: opt(r.last_trap),
             scores,
             at_last: r.scores.map(f64::from),
+            inv_half: self.inv_half,
+            at: now.unix_seconds().max(r.last_seen),
             reports: r.reports,
             traps: r.traps,
             hams: u32::from(r.hams),
             third_party: u32::from(r.third_party),
             reporters,
         }
+    }
+
+    /// The relay evidence of a subject, `None` when it has none.
+    pub fn relay_facts(&self, s: &Subject) -> Option<RelayFacts> {
+        self.relay.facts(self.index.get(s)?)
+    }
+
+    /// The relay evidence of the subject with this id, `None` when it has none.
+    pub fn relay_facts_of(&self, id: SubjectId) -> Option<RelayFacts> {
+        self.relay.facts(id.0)
+    }
+
+    /// The open dispute of the subject with this id: its reason and when it was filed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::{DisputeReason, Event, Evidence, Ledger};
+    /// let mut l = Ledger::new(Default::default());
+    /// let s: rblkit::Subject = "192.0.2.1".parse()?;
+    /// let t = "2026-11-20T10:00:00Z".parse()?;
+    /// l.apply(&Event::new(t, s.clone(), Evidence::Dispute {
+    ///     reason: DisputeReason::TechnicalError, reporter: None, contact: None, text: None }));
+    /// assert_eq!(l.open_dispute(l.id(&s).unwrap()), Some((DisputeReason::TechnicalError, t)));
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn open_dispute(&self, id: SubjectId) -> Option<(DisputeReason, Timestamp)> {
+        let life = self.life.get(&id.0)?;
+        life.dispute.map(|(r, _)| (r, ts(life.dispute_at)))
+    }
+
+    /// Self-delisting uses of the subject with this id in the period that is current at
+    /// `now`: `(used, end of the period)`, `None` when it never self-delisted or the period
+    /// is over.
+    pub fn self_delist_uses(&self, id: SubjectId, now: Timestamp) -> Option<(u32, Timestamp)> {
+        let life = self.life.get(&id.0)?;
+        let rules = self.config.self_delist?;
+        if life.period_start == NEVER {
+            return None;
+        }
+        let end = end_of(
+            life.period_start,
+            i64::try_from(rules.period.as_secs()).unwrap_or(i64::MAX),
+        );
+        (now.unix_seconds() < end).then(|| (u32::from(life.uses), ts(end)))
+    }
+
+    /// The window of a counter (of the counter store).
+    pub fn counter_window(&self, counter: Counter) -> Duration {
+        self.counters.window(counter)
+    }
+
+    /// The count of the counter of the subject with this id in its window ending at `now`.
+    pub fn count_of(&self, id: SubjectId, s: &Subject, counter: Counter, now: Timestamp) -> u64 {
+        self.counters.count(
+            CounterKey {
+                subject: s,
+                id,
+                counter,
+            },
+            now,
+        )
     }
 
     /// The count of a subject's counter in its window ending at `now`.
@@ -1331,6 +1501,27 @@ impl<C: CounterStore> Ledger<C> {
                 now,
             )
         })
+    }
+
+    /// Every tracked subject with its id, in id order (the order they were first seen in):
+    /// what reads every subject's state, such as a compile, reads it sequentially.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::Ledger;
+    /// let mut l = Ledger::new(Default::default());
+    /// let t = "2026-11-20T10:00:00Z".parse()?;
+    /// l.track(&"192.0.2.9".parse()?, t);
+    /// l.track(&"192.0.2.1".parse()?, t);
+    /// let v: Vec<String> = l.subjects_in_order().into_iter().map(|(s, _)| s.to_string()).collect();
+    /// assert_eq!(v, ["192.0.2.9", "192.0.2.1"]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn subjects_in_order(&self) -> Vec<(Subject, SubjectId)> {
+        let mut v: Vec<(Subject, SubjectId)> = self.subjects().collect();
+        v.sort_unstable_by_key(|e| e.1);
+        v
     }
 
     /// Every tracked subject with its id (in no particular order).
@@ -1375,9 +1566,11 @@ impl<C: CounterStore> Ledger<C> {
             bytes: self.index.bytes()
                 + records
                 + map_bytes(&self.shares)
+                + self.reporter_counts.capacity() * 4
                 + map_bytes(&self.life)
                 + map_bytes(&self.names)
                 + names
+                + self.relay.heap_bytes()
                 + self.counters.heap_bytes(),
         }
     }

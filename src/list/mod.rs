@@ -45,11 +45,13 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod diff;
 mod listing;
 mod names;
 mod pattern;
 mod tables;
 
+pub use diff::{Change, DiffKey, DiffScope, ListDiff};
 pub use listing::Listing;
 pub use pattern::{DomainPattern, DomainScope};
 pub use tables::Precedence;

@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 use rblkit::codes::{Reason, ReturnCode};
 use rblkit::ledger::{
-    parse_lines, DisputeDecision, DisputeReason, Event, Evidence, LedgerError, SmtpOutcome,
+    parse_lines, DisputeDecision, DisputeReason, Event, Evidence, LedgerError, Ownership,
+    SmtpOutcome, SpfResult,
 };
 use rblkit::{Subject, Timestamp};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -54,12 +55,34 @@ fn every_event_of_the_design_table_parses() {
             r#""event":"dispute_decision","decision":"upheld","note":"ok""#,
             "dispute_decision",
         ),
+        (
+            r#""event":"spf_result","result":"softfail","domain":"b.example""#,
+            "spf_result",
+        ),
+        (
+            r#""event":"domain_ownership","result":"not_owned""#,
+            "domain_ownership",
+        ),
     ];
     for (body, name) in cases {
         let e = parse(body).unwrap_or_else(|e| panic!("{body}: {e}"));
         assert_eq!(e.evidence.name(), name);
         assert_eq!(e.subject, "192.0.2.1".parse::<Subject>().unwrap());
     }
+    assert!(matches!(
+        parse(r#""event":"spf_result","result":"maybe""#),
+        Err(LedgerError::BadValue {
+            field: "result",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse(r#""event":"domain_ownership""#),
+        Err(LedgerError::MissingField {
+            field: "result",
+            ..
+        })
+    ));
     let e = parse(r#""event":"third_party_listing","list":"x","code":"127.0.0.4""#).unwrap();
     assert_eq!(
         e.evidence,
@@ -300,6 +323,10 @@ fn evidence() -> impl Strategy<Value = Evidence> {
             }),
         (proptest::sample::select(DisputeDecision::ALL), opt_text())
             .prop_map(|(decision, note)| Evidence::DisputeDecision { decision, note }),
+        (proptest::sample::select(SpfResult::ALL), opt_text())
+            .prop_map(|(result, domain)| Evidence::SpfResult { result, domain }),
+        (proptest::sample::select(Ownership::ALL), opt_text())
+            .prop_map(|(result, domain)| Evidence::DomainOwnership { result, domain }),
     ]
 }
 

@@ -14,6 +14,8 @@ mod ledger_cli;
 mod ledger_json;
 mod list;
 mod policy;
+mod policy_relay;
+mod policy_spam_center;
 #[cfg(feature = "cli")]
 mod postfix_tools;
 mod qname;

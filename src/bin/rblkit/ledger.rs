@@ -4,10 +4,9 @@
 use crate::exit;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rblkit::codes::ReturnCode;
 use rblkit::ledger::store::{Store, StoreError, StoreOptions};
-use rblkit::ledger::{Event, Evidence, Ledger, LedgerConfig, Lifecycle, Outcome};
-use rblkit::policy::{compile, Decision, Policy};
+use rblkit::ledger::{Event, Ledger, LedgerConfig, Outcome};
+use rblkit::policy::{compile, Explanation, Policy};
 use rblkit::subject::Domain;
 use rblkit::zone::{Dataset, DatasetKind};
 use rblkit::{Subject, Timestamp};
@@ -179,30 +178,16 @@ impl Profile {
         Policy::profile(&self.name).expect("checked in Profile::get")
     }
 
-    /// The ledger settings of the profile: self-delisting is what `spam-center` offers; the
-    /// others refuse it (their listings expire on their own).
+    /// The ledger settings of the profile.
     fn ledger_config(&self) -> LedgerConfig {
-        let mut c = LedgerConfig::default();
-        if self.name != "spam-center" {
-            c.self_delist = None;
-        }
-        c
+        LedgerConfig::default()
     }
 
-    /// How an event is applied under this profile. A self-delisting is asked of a listing the
-    /// policy's criteria made: the listing is entered in the ledger's lifecycle first, at the
-    /// request's time, so that the ledger can suspend it.
+    /// How an event is applied under this profile: through the policy, which decides
+    /// self-delisting requests and relisting on recurrence.
     fn apply(&self) -> rblkit::ledger::store::Apply {
         let policy = self.policy();
-        Box::new(move |ledger: &mut Ledger, e: &Event| {
-            if e.evidence == Evidence::SelfDelist && ledger.config().self_delist.is_some() {
-                let d = policy.decide(ledger, &e.subject, e.at);
-                if d.listed && d.lifecycle == Lifecycle::Clean {
-                    ledger.list(&e.subject, d.reasons, e.at);
-                }
-            }
-            ledger.apply(e)
-        })
+        Box::new(move |ledger: &mut Ledger, e: &Event| policy.apply(ledger, e))
     }
 }
 
@@ -405,25 +390,6 @@ fn outcome_line(out: &mut String, line: u64, e: &Event, o: Outcome) {
 
 // ---- status and explain -------------------------------------------------------------
 
-fn state_name(d: &Decision) -> &'static str {
-    match d.lifecycle {
-        Lifecycle::Allowlisted => "allowlisted",
-        Lifecycle::UnderReview { .. } => "under_review",
-        Lifecycle::SelfDelisted { .. } => "self_delisted",
-        _ if d.listed => "listed",
-        _ => "clean",
-    }
-}
-
-/// The codes a DNS query answers for a listed subject: those `compile` puts in the list.
-fn codes(policy: &Policy, d: &Decision) -> Vec<ReturnCode> {
-    if d.listed {
-        vec![policy.code]
-    } else {
-        Vec::new()
-    }
-}
-
 fn status(a: StatusArgs) -> Run {
     let profile = Profile::get(&a.common.profile)?;
     let store = open(&a.common.state, &profile)?;
@@ -431,28 +397,28 @@ fn status(a: StatusArgs) -> Run {
     let policy = profile.policy();
     let mut text = String::new();
     for s in &a.subjects {
-        let d = policy.decide(store.ledger(), s, at);
+        let x = explain_subject(store.ledger(), &policy, s, at);
         let ttd = policy.time_to_delist(store.ledger(), s, at);
         text.push_str("{\"subject\":");
         json_str(&mut text, &s.to_string());
         let _ = write!(
             text,
             ",\"listed\":{},\"state\":\"{}\",\"since\":",
-            d.listed,
-            state_name(&d)
+            x.listed,
+            x.state.as_str()
         );
-        json_time(&mut text, d.since.filter(|_| d.listed));
+        json_time(&mut text, x.since.filter(|_| x.listed));
         text.push_str(",\"expires\":");
-        json_time(&mut text, d.expires.filter(|_| d.listed));
+        json_time(&mut text, x.until.filter(|_| x.listed));
         text.push_str(",\"time_to_delist_secs\":");
-        match ttd {
+        match ttd.filter(|_| x.listed) {
             Some(t) => {
                 let _ = write!(text, "{}", t.as_secs());
             }
             None => text.push_str("null"),
         }
         text.push_str(",\"codes\":[");
-        for (i, c) in codes(&policy, &d).iter().enumerate() {
+        for (i, c) in x.codes.iter().enumerate() {
             if i > 0 {
                 text.push(',');
             }
@@ -471,167 +437,9 @@ fn print_out(text: &str) -> Run {
     }
 }
 
-/// Why a subject stands where it does, for the operator.
-struct Explanation<'a> {
-    subject: &'a Subject,
-    at: Timestamp,
-    profile: &'a str,
-    decision: Decision,
-    time_to_delist: Option<u64>,
-    rep: Option<rblkit::ledger::Reputation>,
-    codes: Vec<ReturnCode>,
-}
-
-impl Explanation<'_> {
-    /// What would end the listing.
-    fn would_delist(&self) -> String {
-        let d = &self.decision;
-        if !d.listed {
-            return match d.lifecycle {
-                Lifecycle::SelfDelisted { until, .. } => format!(
-                    "not listed: self-delisted until {until}; listed again if the problem recurs"
-                ),
-                Lifecycle::Allowlisted => "not listed: allowlisted".into(),
-                _ => "not listed".into(),
-            };
-        }
-        let mut ways = Vec::new();
-        if !d.fired.is_empty() {
-            match d.expires {
-                Some(t) => ways.push(format!("no new report or trap hit until {t}")),
-                None => ways.push("the evidence decaying below the threshold".into()),
-            }
-        } else if let Some(t) = d.expires {
-            ways.push(format!("the listing expiring at {t}"));
-        } else {
-            ways.push("an operator's manual_unlist".into());
-        }
-        ways.push("an upheld dispute".into());
-        ways.push("allowlisting".into());
-        ways.join(", or ")
-    }
-}
-
-/// The one function that formats `explain`, as text or as one JSON object.
-fn render_explanation(x: &Explanation<'_>, json: bool) -> String {
-    let d = &x.decision;
-    let state = state_name(d);
-    let reasons: Vec<&str> = d.reasons.iter().map(|r| r.name()).collect();
-    let mut o = String::new();
-    if json {
-        o.push_str("{\"subject\":");
-        json_str(&mut o, &x.subject.to_string());
-        let _ = write!(
-            o,
-            ",\"at\":\"{}\",\"profile\":\"{}\",\"listed\":{},\"state\":\"{state}\",\"fired\":[",
-            x.at, x.profile, d.listed
-        );
-        o.push_str(
-            &d.fired
-                .iter()
-                .map(|f| format!("\"{f}\""))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("],\"reasons\":[");
-        o.push_str(
-            &reasons
-                .iter()
-                .map(|r| format!("\"{r}\""))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("],\"since\":");
-        json_time(&mut o, d.since);
-        o.push_str(",\"expires\":");
-        json_time(&mut o, d.expires);
-        o.push_str(",\"time_to_delist_secs\":");
-        match x.time_to_delist {
-            Some(t) => {
-                let _ = write!(o, "{t}");
-            }
-            None => o.push_str("null"),
-        }
-        o.push_str(",\"codes\":[");
-        o.push_str(
-            &x.codes
-                .iter()
-                .map(|c| format!("\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("],\"evidence\":");
-        match &x.rep {
-            None => o.push_str("null"),
-            Some(r) => {
-                let _ = write!(
-                    o,
-                    "{{\"spam_reports\":{},\"reporters\":{},\"trap_hits\":{},\"ham_reports\":{},\"third_party_listings\":{},\"first_seen\":\"{}\",\"last_seen\":\"{}\",\"last_report\":",
-                    r.reports, r.reporters, r.traps, r.hams, r.third_party, r.first_seen, r.last_seen
-                );
-                json_time(&mut o, r.last_report);
-                o.push_str(",\"last_trap_hit\":");
-                json_time(&mut o, r.last_trap);
-                let _ = write!(
-                    o,
-                    ",\"scores\":{{\"spam_report\":{:.4},\"trap_hit\":{:.4},\"ham_report\":{:.4},\"third_party_listing\":{:.4}}}}}",
-                    r.score(rblkit::ledger::ScoreKind::SpamReport),
-                    r.score(rblkit::ledger::ScoreKind::TrapHit),
-                    r.score(rblkit::ledger::ScoreKind::HamReport),
-                    r.score(rblkit::ledger::ScoreKind::ThirdPartyListing),
-                );
-            }
-        }
-        o.push_str(",\"would_delist\":");
-        json_str(&mut o, &x.would_delist());
-        o.push_str("}\n");
-        return o;
-    }
-    let t = |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| t.to_string());
-    let _ = writeln!(o, "{} at {} (profile {})", x.subject, x.at, x.profile);
-    let _ = writeln!(
-        o,
-        "  listed:       {} (state {state})",
-        if d.listed { "yes" } else { "no" }
-    );
-    if !x.codes.is_empty() {
-        let codes: Vec<String> = x.codes.iter().map(ToString::to_string).collect();
-        let _ = writeln!(o, "  codes:        {}", codes.join(" "));
-    }
-    let fired = if d.fired.is_empty() {
-        "none".to_owned()
-    } else {
-        d.fired.join(", ")
-    };
-    let _ = writeln!(o, "  criteria:     {fired}");
-    if !reasons.is_empty() {
-        let _ = writeln!(o, "  reasons:      {}", reasons.join(", "));
-    }
-    let _ = writeln!(o, "  since:        {}", t(d.since));
-    let _ = writeln!(o, "  expires:      {}", t(d.expires));
-    if let Some(s) = x.time_to_delist {
-        let _ = writeln!(
-            o,
-            "  delisted in:  {}h {:02}m ({s} s)",
-            s / 3600,
-            s % 3600 / 60
-        );
-    }
-    match &x.rep {
-        None => {
-            let _ = writeln!(o, "  evidence:     none");
-        }
-        Some(r) => {
-            let _ = writeln!(
-                o,
-                "  evidence:     {} spam reports from {} reporters (last {}), {} trap hits (last {}), {} ham reports, {} third-party listings",
-                r.reports, r.reporters, t(r.last_report), r.traps, t(r.last_trap), r.hams, r.third_party
-            );
-            let _ = writeln!(o, "  seen:         {} .. {}", r.first_seen, r.last_seen);
-        }
-    }
-    let _ = writeln!(o, "  would delist: {}", x.would_delist());
-    o
+/// The policy's explanation of a subject: the one source of `status` and `explain`.
+fn explain_subject(ledger: &Ledger, policy: &Policy, s: &Subject, at: Timestamp) -> Explanation {
+    rblkit::policy::explain(ledger, policy, s, at)
 }
 
 fn explain(a: ExplainArgs) -> Run {
@@ -639,19 +447,19 @@ fn explain(a: ExplainArgs) -> Run {
     let store = open(&a.common.state, &profile)?;
     let at = judged_at(a.at.at, &store)?;
     let policy = profile.policy();
-    let decision = policy.decide(store.ledger(), &a.subject, at);
-    let x = Explanation {
-        subject: &a.subject,
-        at,
-        profile: &profile.name,
-        time_to_delist: policy
-            .time_to_delist(store.ledger(), &a.subject, at)
-            .map(|d| d.as_secs()),
-        rep: store.ledger().reputation(&a.subject, at),
-        codes: codes(&policy, &decision),
-        decision,
+    let x = explain_subject(store.ledger(), &policy, &a.subject, at);
+    let text = if a.json {
+        let mut t = x.to_json().to_string();
+        t.push('\n');
+        t
+    } else {
+        let mut t = x.to_string();
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t
     };
-    print_out(&render_explanation(&x, a.json))
+    print_out(&text)
 }
 
 // ---- compile ------------------------------------------------------------------------
