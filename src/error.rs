@@ -1,4 +1,6 @@
 use crate::codes::CodesError;
+#[cfg(feature = "dns")]
+use crate::dns::server::ServerError;
 use crate::extract::ExtractError;
 use crate::ledger::LedgerError;
 use crate::qname::QnameError;
@@ -40,6 +42,10 @@ pub enum Error {
     /// An evidence line did not parse, or a ledger setting was wrong.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The DNS server could not be set up.
+    #[cfg(feature = "dns")]
+    #[error(transparent)]
+    Server(#[from] ServerError),
 }
 
 /// `Result` with [`Error`].

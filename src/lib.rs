@@ -38,7 +38,10 @@
 //!
 //! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text
 //!   (and `Serialize` for [`extract::Hit`]).
-//! - `cli`: the `rblkit` command-line tool (`rblkit extract`).
+//! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
+//!   several threads, reloads while it answers).
+//! - `cli`: the `rblkit` command-line tool (`rblkit extract`, `rblkit serve`, …); enables
+//!   `dns`.
 //!
 //! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
 
@@ -47,6 +50,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codes;
+#[cfg(feature = "dns")]
+pub mod dns;
 mod error;
 pub mod extract;
 pub mod ledger;

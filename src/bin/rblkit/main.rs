@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod extract;
 mod lookup;
+mod serve;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
@@ -26,6 +27,8 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message.
     Extract(extract::Args),
+    /// Answer DNS queries for rbldnsd datasets, over UDP and TCP.
+    Serve(serve::ServeArgs),
 }
 
 /// Exit statuses (sysexits.h where one fits).
@@ -38,6 +41,8 @@ pub(crate) mod exit {
     pub(crate) const NOINPUT: u8 = 66;
     /// An output that cannot be written.
     pub(crate) const CANTCREAT: u8 = 73;
+    /// An operating system failure (a socket that cannot be bound).
+    pub(crate) const OSERR: u8 = 71;
 }
 
 fn main() -> ExitCode {
@@ -46,5 +51,6 @@ fn main() -> ExitCode {
         Command::Zone(a) => zone::run(a),
         Command::Lookup(a) => lookup::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }
