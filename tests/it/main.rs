@@ -2,6 +2,12 @@
 
 mod alloc;
 mod codes;
+#[cfg(feature = "dns")]
+mod dns_interop;
+#[cfg(feature = "dns")]
+mod dns_server;
+#[cfg(feature = "dns")]
+mod dns_tools;
 mod extract;
 mod ledger;
 mod ledger_json;
