@@ -164,6 +164,11 @@ impl Udp {
         }
     }
 
+    /// Sends bytes without waiting for an answer.
+    pub fn sock_send(&self, packet: &[u8]) -> std::io::Result<usize> {
+        self.sock.send(packet)
+    }
+
     pub fn ask(&self, q: &Q) -> Option<Vec<u8>> {
         let id = self.id.get().wrapping_add(1);
         self.id.set(id);
