@@ -2,6 +2,8 @@
 
 mod alloc;
 mod codes;
+#[cfg(feature = "cli")]
+mod dns_cli;
 #[cfg(feature = "dns")]
 mod dns_interop;
 #[cfg(feature = "dns")]
