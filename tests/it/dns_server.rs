@@ -436,3 +436,33 @@ fn answering_allocates_nothing() {
     assert_eq!(n, 0, "answering allocated {n} times");
     assert!(total > 0);
 }
+
+#[test]
+fn answers_on_ipv4_and_ipv6_addresses() {
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("SKIPPED: no IPv6 loopback");
+        return;
+    }
+    let mut p = DatasetParser::new(DatasetKind::Ip4Set);
+    p.parse_file("a", BL.as_bytes()).unwrap();
+    let zone = Zone::new("bl.test".parse().unwrap(), vec![p.finish().into()]);
+    let server = Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .listen("[::1]:0".parse().unwrap())
+        .threads(2)
+        .catalog(Catalog::builder().zone(zone).build().unwrap())
+        .start()
+        .unwrap();
+    assert_eq!(server.local_addrs().len(), 2);
+    for &addr in server.local_addrs() {
+        let q = Q::new("1.2.0.192.bl.test", 1);
+        let u = read(&Udp::new(addr).ask(&q).unwrap()).unwrap();
+        assert_eq!(
+            u.answer,
+            ["1.2.0.192.bl.test. 600 in a 127.0.0.2"],
+            "{addr}"
+        );
+        let t = read(&tcp_ask(addr, &q.wire(2)).unwrap()).unwrap();
+        assert_eq!(t.answer, u.answer, "{addr}");
+    }
+}
