@@ -3,7 +3,8 @@
 //! input; the answer never panics, parses, stays within 512 octets over UDP without EDNS,
 //! and over TCP holds every record the UDP answer holds.
 
-use domain::base::Message;
+use domain::base::{Message, ParsedName};
+use domain::rdata::AllRecordData;
 use libfuzzer_sys::fuzz_target;
 use rblkit::dns::server::{respond, Catalog, Scratch, Transport};
 use rblkit::zone::{DatasetKind, DatasetParser, Zone};
@@ -17,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     if rest.len() < 3 {
         return;
     }
-    let kind = if rest[0] & 1 == 0 { DatasetKind::DnSet } else { DatasetKind::Ip4Set };
+    let kind = if rest[0] & 1 == 0 {
+        DatasetKind::DnSet
+    } else {
+        DatasetKind::Ip4Set
+    };
     let qtype = [1u16, 16, 255, 2, 6, 15, 28][usize::from(rest[1] % 7)];
     let mut p = DatasetParser::new(kind);
     if p.parse_file("f", file).is_err() {
@@ -47,12 +52,15 @@ fuzz_target!(|data: &[u8]| {
     let n = respond(&c, &q, Transport::Udp, &mut scratch, &mut udp);
     let k = respond(&c, &q, Transport::Tcp, &mut scratch, &mut tcp);
     assert!(n > 0 && n <= 512 && k > 0);
-    let records = |m: &[u8]| -> (bool, Vec<Vec<u8>>) {
+    let records = |m: &[u8]| -> (bool, Vec<String>) {
         let msg = Message::from_octets(m).expect("answer parses");
         let mut v = Vec::new();
         for rr in msg.answer().expect("answer section") {
             let rr = rr.expect("record");
-            v.push(rr.data().to_vec());
+            let rec = rr
+                .into_any_record::<AllRecordData<_, ParsedName<_>>>()
+                .expect("record data");
+            v.push(rec.to_string());
         }
         (msg.header().tc(), v)
     };

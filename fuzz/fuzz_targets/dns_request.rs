@@ -3,6 +3,7 @@
 //! crate reads as the same question; every answer built for it is a well-formed message
 //! echoing the ID and the question, within the size the transport allows.
 
+use domain::base::name::ToLabelIter;
 use domain::base::Message;
 use libfuzzer_sys::fuzz_target;
 use rblkit::dns::server::{respond, Catalog, Request, Scratch, Transport};
@@ -30,7 +31,7 @@ fn catalog() -> &'static Catalog {
 fuzz_target!(|data: &[u8]| {
     if let Ok(r) = Request::parse(data) {
         if let Ok(m) = Message::from_octets(data) {
-            if let Ok(q) = m.first_question() {
+            if let Some(q) = m.first_question() {
                 let mut theirs = Vec::new();
                 for l in q.qname().iter_labels() {
                     theirs.push(l.len() as u8);
