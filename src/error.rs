@@ -1,4 +1,6 @@
 use crate::codes::CodesError;
+#[cfg(feature = "dns")]
+use crate::dns::server::ServerError;
 use crate::extract::ExtractError;
 use crate::intake::IntakeError;
 #[cfg(feature = "store")]
@@ -50,6 +52,10 @@ pub enum Error {
     #[cfg(feature = "store")]
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The DNS server could not be set up.
+    #[cfg(feature = "dns")]
+    #[error(transparent)]
+    Server(#[from] ServerError),
 }
 
 /// `Result` with [`Error`].

@@ -40,8 +40,10 @@
 //!   (and `Serialize` for [`extract::Hit`]).
 //! - `store`: [`ledger::store`], the ledger persisted in a state directory shared by several
 //!   processes (SQLite in WAL mode, compiled in).
-//! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`);
-//!   enables `store`.
+//! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
+//!   several threads, reloads while it answers).
+//! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
+//!   `serve`, …); enables `store` and `dns`.
 //!
 //! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
 
@@ -50,6 +52,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codes;
+#[cfg(feature = "dns")]
+pub mod dns;
 mod error;
 pub mod extract;
 pub mod intake;

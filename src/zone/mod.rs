@@ -47,10 +47,12 @@ mod addr;
 mod error;
 mod export;
 mod parse;
+mod records;
 
 pub use error::{LineError, Problem, ZoneError};
 pub use export::MasterReport;
 pub use parse::DatasetParser;
+pub use records::{list_hits, subzone_split, Hit, MAX_TXT};
 
 use crate::codes::ReturnCode;
 use crate::list::List;

@@ -385,7 +385,8 @@ fn simulated_weeks_status_requests_compile_and_serve() {
     assert_eq!(x["reasons"], serde_json::json!(["manual"]));
     let by = x["delisted_by"].as_array().unwrap();
     assert!(
-        by.iter().any(|w| w.as_str().unwrap().contains("manual_unlist")),
+        by.iter()
+            .any(|w| w.as_str().unwrap().contains("manual_unlist")),
         "{x}"
     );
     let o = rblkit(

@@ -2,6 +2,14 @@
 
 mod alloc;
 mod codes;
+#[cfg(feature = "cli")]
+mod dns_cli;
+#[cfg(feature = "dns")]
+mod dns_interop;
+#[cfg(feature = "dns")]
+mod dns_server;
+#[cfg(feature = "dns")]
+mod dns_tools;
 mod extract;
 mod intake;
 #[cfg(feature = "cli")]

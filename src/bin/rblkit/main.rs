@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod extract;
 mod ledger;
 mod lookup;
+mod serve;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
@@ -36,6 +37,8 @@ enum Command {
     Extract(extract::Args),
     /// The persisted reputation ledger: ingest evidence, ask about subjects, compile the list.
     Ledger(ledger::LedgerArgs),
+    /// Answer DNS queries for rbldnsd datasets, over UDP and TCP.
+    Serve(serve::ServeArgs),
 }
 
 /// The exit statuses of `rblkit`, as `rblkit --help` lists them (for the README too).
@@ -48,6 +51,7 @@ enum Command {
 ///   65  bad data: a bad line with --strict, a bad evidence line or message, an input over
 ///       a limit (EX_DATAERR)
 ///   66  an input file cannot be read (EX_NOINPUT)
+///   71  an operating system failure, such as a socket that cannot be bound (EX_OSERR)
 ///   73  an output file cannot be created (EX_CANTCREAT)
 ///   74  reading or writing failed (EX_IOERR)
 ///   78  bad configuration, such as a suffix list that does not parse (EX_CONFIG)
@@ -60,6 +64,7 @@ Exit status:
   65  bad data: a bad line with --strict, a bad evidence line or message, an input over
       a limit (EX_DATAERR)
   66  an input file cannot be read (EX_NOINPUT)
+  71  an operating system failure, such as a socket that cannot be bound (EX_OSERR)
   73  an output file cannot be created (EX_CANTCREAT)
   74  reading or writing failed (EX_IOERR)
   78  bad configuration, such as a suffix list that does not parse (EX_CONFIG)";
@@ -76,6 +81,8 @@ pub(crate) mod exit {
     pub(crate) const CANTCREAT: u8 = 73;
     /// Reading or writing failed (an input, an output, the state directory).
     pub(crate) const IOERR: u8 = 74;
+    /// An operating system failure (a socket that cannot be bound).
+    pub(crate) const OSERR: u8 = 71;
 }
 
 fn main() -> ExitCode {
@@ -96,5 +103,6 @@ fn main() -> ExitCode {
         Command::Lookup(a) => lookup::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Ledger(a) => ledger::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }
