@@ -1,4 +1,8 @@
 use crate::codes::CodesError;
+#[cfg(feature = "dns-client")]
+use crate::dns::client::ClientError;
+#[cfg(feature = "dns-client")]
+use crate::dns::monitor::MonitorError;
 use crate::extract::ExtractError;
 use crate::ledger::LedgerError;
 use crate::qname::QnameError;
@@ -40,6 +44,14 @@ pub enum Error {
     /// An evidence line did not parse, or a ledger setting was wrong.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A list check could not be set up, or a DNS response did not parse.
+    #[cfg(feature = "dns-client")]
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A monitor's config or state was wrong.
+    #[cfg(feature = "dns-client")]
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
 }
 
 /// `Result` with [`Error`].

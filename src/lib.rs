@@ -40,6 +40,10 @@
 //!   (and `Serialize` for [`extract::Hit`]).
 //! - `cli`: the `rblkit` command-line tool (`rblkit extract`).
 //!
+//! - `dns-client`: [`dns::client`], checking subjects against DNS lists concurrently
+//!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
+//!   over time and reporting what changed (tokio, `domain`, `toml`).
+//!
 //! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
 
 #![forbid(unsafe_code)]
@@ -47,6 +51,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codes;
+/// DNS adapters: the list checker and monitor (feature `dns-client`).
+#[cfg(feature = "dns-client")]
+pub mod dns;
 mod error;
 pub mod extract;
 pub mod ledger;

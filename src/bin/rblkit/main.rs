@@ -6,8 +6,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
 mod extract;
 mod lookup;
+mod monitor;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
@@ -26,6 +28,10 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Find URLs, hosts, emails and IP addresses in mail text, HTML or a whole message.
     Extract(extract::Args),
+    /// Ask DNS lists whether an IP address or domain is listed (tri-state per list).
+    Check(check::CheckArgs),
+    /// Check a set of subjects against lists and report what changed since the last run.
+    Monitor(monitor::MonitorArgs),
 }
 
 /// Exit statuses (sysexits.h where one fits).
@@ -36,15 +42,26 @@ pub(crate) mod exit {
     pub(crate) const DATAERR: u8 = 65;
     /// A file that cannot be read.
     pub(crate) const NOINPUT: u8 = 66;
+    /// An internal error (the async runtime would not start).
+    pub(crate) const SOFTWARE: u8 = 70;
     /// An output that cannot be written.
     pub(crate) const CANTCREAT: u8 = 73;
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad usage exits 64 (EX_USAGE), not clap's 2: `check` gives 2 its own meaning.
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+        }
+    };
     match cli.command {
         Command::Zone(a) => zone::run(a),
         Command::Lookup(a) => lookup::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Monitor(a) => monitor::run(a),
     }
 }

@@ -1,0 +1,4 @@
+#[cfg(feature = "dns-client")]
+pub mod client;
+#[cfg(feature = "dns-client")]
+pub mod monitor;
