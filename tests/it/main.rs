@@ -2,10 +2,16 @@
 
 mod alloc;
 mod codes;
+#[cfg(feature = "dns-client")]
+mod dns_client;
+#[cfg(feature = "dns-client")]
+mod dns_client_tools;
 mod extract;
 mod ledger;
 mod ledger_json;
 mod list;
+#[cfg(feature = "dns-client")]
+mod monitor;
 mod policy;
 mod qname;
 mod zone;
