@@ -418,3 +418,56 @@ fn check_binary() {
     assert_eq!(o.status.code(), Some(0));
     assert!(out(&o).contains("Exit status: 0 not listed"));
 }
+
+/// How long, in the runtime's paused virtual time (no wall clock involved), checking `n`
+/// subjects against a silent resolver takes with these settings.
+fn virtual_duration(n: u8, concurrency: usize, rate: Option<u32>) -> (Duration, usize) {
+    let sock = silent_udp();
+    let checker = Checker::builder(sock.local_addr().unwrap())
+        .timeout(Duration::from_secs(1))
+        .attempts(1)
+        .concurrency(concurrency)
+        .rate_limit(rate)
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let pairs: Vec<(Subject, ListSpec)> = (0..n)
+        .map(|i| (s(&format!("192.0.2.{i}")), l("bl.test")))
+        .collect();
+    let (elapsed, results) = rt.block_on(async {
+        let t0 = tokio::time::Instant::now();
+        let r = checker.check_pairs(pairs).await;
+        (t0.elapsed(), r)
+    });
+    assert!(results
+        .iter()
+        .all(|r| r.outcome == Outcome::Error(Failure::Timeout)));
+    (elapsed, results.len())
+}
+
+#[test]
+fn concurrency_and_rate_are_bounded() {
+    // 12 queries, all at once: one timeout
+    let (d, n) = virtual_duration(12, 32, None);
+    assert_eq!(n, 12);
+    assert!(
+        d >= Duration::from_secs(1) && d < Duration::from_secs(2),
+        "{d:?}"
+    );
+    // at most 3 outstanding: four rounds of one timeout each
+    let (d, _) = virtual_duration(12, 3, None);
+    assert!(
+        d >= Duration::from_secs(4) && d < Duration::from_secs(5),
+        "{d:?}"
+    );
+    // 4 queries a second: the 12th is sent after 11/4 s, then times out
+    let (d, _) = virtual_duration(12, 32, Some(4));
+    assert!(
+        d >= Duration::from_millis(2750 + 1000) && d < Duration::from_secs(5),
+        "{d:?}"
+    );
+}

@@ -12,8 +12,9 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::Mutex;
 use tokio::time::{Instant, Interval};
 
-/// The largest DNS message (over TCP; a UDP datagram is smaller still).
-const MAX_MESSAGE: usize = 65_535;
+/// The receive buffer for UDP: room for more than the payload size offered in EDNS0
+/// (a longer datagram is cut, fails to parse, and is a malformed answer).
+const UDP_BUFFER: usize = 4096;
 
 /// Hands out unpredictable message IDs: a per-process random key hashed with a counter.
 #[derive(Debug)]
@@ -55,7 +56,7 @@ impl Transport {
         limiter: Option<&Mutex<Interval>>,
     ) -> Result<Answer, Failure> {
         let mut query = Vec::with_capacity(64 + q.name_len());
-        let mut buf = vec![0u8; MAX_MESSAGE];
+        let mut buf = [0u8; UDP_BUFFER];
         let mut last = Failure::Timeout;
         for _ in 0..self.attempts {
             if let Some(l) = limiter {
