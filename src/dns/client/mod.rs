@@ -1,7 +1,7 @@
 //! Checking subjects against DNS lists: many lists at once, with timeouts, retries and a
 //! tri-state result per list.
 //!
-//! - [`ListSpec`]: a list to ask, by the name of a [known](crate::codes::known) public list
+//! - [`ListSpec`]: a list to ask, by the name of a public list in [`crate::codes::known`]
 //!   (`spamhaus-zen`, `barracuda`, …, see [`known_list_names`]) or by its zone
 //!   (`bl.example`), with the [`CodeScheme`] its answers are decoded with.
 //! - [`Checker`]: asks a resolver ([`system_resolver`] or any `ADDR:PORT`) for the query
