@@ -1,4 +1,8 @@
 use crate::codes::CodesError;
+#[cfg(feature = "dns-client")]
+use crate::dns::client::ClientError;
+#[cfg(feature = "dns-client")]
+use crate::dns::monitor::MonitorError;
 #[cfg(feature = "dns")]
 use crate::dns::server::ServerError;
 use crate::extract::ExtractError;
@@ -56,6 +60,14 @@ pub enum Error {
     #[cfg(feature = "dns")]
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// A list check could not be set up, or a DNS response did not parse.
+    #[cfg(feature = "dns-client")]
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A monitor's config or state was wrong.
+    #[cfg(feature = "dns-client")]
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
 }
 
 /// `Result` with [`Error`].

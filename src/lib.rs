@@ -43,16 +43,19 @@
 //! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
 //!   several threads, reloads while it answers).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
-//!   `serve`, …); enables `store` and `dns`.
+//!   `serve`, `check`, `monitor`); enables `store`, `dns` and `dns-client`.
+//! - `dns-client`: [`dns::client`], checking subjects against DNS lists concurrently
+//!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
+//!   over time and reporting what changed (tokio, `domain`, `toml`).
 //!
-//! Later features (`dns`, `dns-client`, `smtp`, `http`, `cli`) add the adapters.
+//! Later features (`smtp`, `http`) add the remaining adapters.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, clippy::exhaustive_enums)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod codes;
-#[cfg(feature = "dns")]
+#[cfg(any(feature = "dns", feature = "dns-client"))]
 pub mod dns;
 mod error;
 pub mod extract;

@@ -4,6 +4,10 @@ mod alloc;
 mod codes;
 #[cfg(feature = "cli")]
 mod dns_cli;
+#[cfg(feature = "dns-client")]
+mod dns_client;
+#[cfg(feature = "dns-client")]
+mod dns_client_tools;
 #[cfg(feature = "dns")]
 mod dns_interop;
 #[cfg(feature = "dns")]
@@ -21,6 +25,8 @@ mod ledger;
 mod ledger_cli;
 mod ledger_json;
 mod list;
+#[cfg(feature = "dns-client")]
+mod monitor;
 mod policy;
 mod policy_relay;
 mod policy_spam_center;

@@ -6,9 +6,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
 mod extract;
 mod ledger;
 mod lookup;
+mod monitor;
 mod serve;
 mod zone;
 
@@ -39,6 +41,10 @@ enum Command {
     Ledger(ledger::LedgerArgs),
     /// Answer DNS queries for rbldnsd datasets, over UDP and TCP.
     Serve(serve::ServeArgs),
+    /// Ask DNS lists whether an IP address or domain is listed (tri-state per list).
+    Check(check::CheckArgs),
+    /// Check a set of subjects against lists and report what changed since the last run.
+    Monitor(monitor::MonitorArgs),
 }
 
 /// The exit statuses of `rblkit`, as `rblkit --help` lists them (for the README too).
@@ -46,7 +52,9 @@ enum Command {
 /// ```text
 /// Exit status:
 ///   0   success; for lookup: something is listed
-///   1   lookup: nothing is listed; zone check: lines were skipped (see the warnings)
+///   1   lookup: nothing is listed; zone check: lines were skipped (see the warnings);
+///       check: listed on a list; monitor: something is newly listed
+///   2   check: not listed, but a list could not be checked
 ///   64  usage: a bad option, argument or ZONE:TYPE:FILE spec (EX_USAGE)
 ///   65  bad data: a bad line with --strict, a bad evidence line or message, an input over
 ///       a limit (EX_DATAERR)
@@ -59,7 +67,9 @@ enum Command {
 const EXIT_STATUS: &str = "\
 Exit status:
   0   success; for lookup: something is listed
-  1   lookup: nothing is listed; zone check: lines were skipped (see the warnings)
+  1   lookup: nothing is listed; zone check: lines were skipped (see the warnings);
+      check: listed on a list; monitor: something is newly listed
+  2   check: not listed, but a list could not be checked
   64  usage: a bad option, argument or ZONE:TYPE:FILE spec (EX_USAGE)
   65  bad data: a bad line with --strict, a bad evidence line or message, an input over
       a limit (EX_DATAERR)
@@ -77,6 +87,8 @@ pub(crate) mod exit {
     pub(crate) const DATAERR: u8 = 65;
     /// A file that cannot be read.
     pub(crate) const NOINPUT: u8 = 66;
+    /// An internal error (the async runtime would not start).
+    pub(crate) const SOFTWARE: u8 = 70;
     /// An output that cannot be written.
     pub(crate) const CANTCREAT: u8 = 73;
     /// Reading or writing failed (an input, an output, the state directory).
@@ -104,5 +116,7 @@ fn main() -> ExitCode {
         Command::Extract(a) => extract::run(a),
         Command::Ledger(a) => ledger::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Monitor(a) => monitor::run(a),
     }
 }
