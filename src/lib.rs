@@ -38,7 +38,7 @@
 //!
 //! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text
 //!   (and `Serialize` for [`extract::Hit`]).
-//! - `store`: [`ledger::store`], the ledger persisted in a state directory shared by several
+//! - `store`: `ledger::store`, the ledger persisted in a state directory shared by several
 //!   processes (SQLite in WAL mode, compiled in).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`);
 //!   enables `store`.
