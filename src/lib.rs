@@ -38,7 +38,7 @@
 //!
 //! - `serde`: `Serialize`/`Deserialize` for the value types, as their canonical text
 //!   (and `Serialize` for [`extract::Hit`]).
-//! - `store`: [`ledger::store`], the ledger persisted in a state directory shared by several
+//! - `store`: `ledger::store`, the ledger persisted in a state directory shared by several
 //!   processes (SQLite in WAL mode, compiled in).
 //! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
 //!   several threads, reloads while it answers).

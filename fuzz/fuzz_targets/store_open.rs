@@ -22,7 +22,9 @@ fn pristine() -> &'static [u8] {
             .map(|i| {
                 let subject = format!("192.0.2.{}", i % 200).parse().unwrap();
                 let evidence = match i % 3 {
-                    0 => Evidence::TrapHit { trap: format!("trap{i}").into() },
+                    0 => Evidence::TrapHit {
+                        trap: format!("trap{i}").into(),
+                    },
                     1 => Evidence::SpamReport {
                         reporter: format!("r{}", i % 7).into(),
                         fingerprint: None,
@@ -30,7 +32,11 @@ fn pristine() -> &'static [u8] {
                     },
                     _ => Evidence::SelfDelist,
                 };
-                Event::new(t0 + Duration::from_secs(u64::from(i) * 37), subject, evidence)
+                Event::new(
+                    t0 + Duration::from_secs(u64::from(i) * 37),
+                    subject,
+                    evidence,
+                )
             })
             .collect();
         for c in events.chunks(50) {
@@ -56,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
         None => (0, data),
     };
     for p in patches.chunks_exact(4) {
-        let at = (usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16) % file.len();
+        let at =
+            (usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16) % file.len();
         file[at] = p[3];
     }
     if cut & 0x8000 != 0 {
@@ -71,7 +78,9 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, &file).unwrap();
     if let Ok(store) = Store::open(dir, Default::default()) {
         let mut out = Vec::new();
-        let n = store.export(None, &mut out).expect("the rows that replayed export");
+        let n = store
+            .export(None, &mut out)
+            .expect("the rows that replayed export");
         assert_eq!(n, store.last_seq());
         let text = String::from_utf8(out).expect("the rows' text is UTF-8");
         for (i, line) in text.lines().enumerate() {

@@ -10,7 +10,7 @@
 //!   reports), and the [`Lifecycle`]: clean, listed (with escalation on relisting),
 //!   self-delisted, under review, allowlisted.
 //!
-//! - [`store`] (feature `store`): the ledger persisted in a state directory that several
+//! - `store` (feature `store`): the ledger persisted in a state directory that several
 //!   processes share (an SQLite journal in WAL mode, replayed into a [`Ledger`]).
 //!
 //! Nothing here reads the clock: every operation takes its time.
