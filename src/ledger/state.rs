@@ -477,6 +477,9 @@ pub enum Outcome {
     },
     /// A request refused.
     Refused(Refusal),
+    /// A spam report that was already counted: the same reporter reported the same message
+    /// (the same fingerprint) about the same subject before. It changes nothing.
+    Duplicate,
 }
 
 /// A subject's reputation at a time: decayed scores and evidence counts.
@@ -732,6 +735,9 @@ pub struct Ledger<C: CounterStore = EmbeddedCounters> {
     life: Map<u32, Life>,
     names: Map<Box<str>, u32>,
     relay: Relay,
+    /// Spam reports with a fingerprint already counted: (subject, reporter, fingerprint
+    /// hash), so that one reporter reporting one message twice counts once.
+    reported: Map<(u32, u32, u64), ()>,
     counters: C,
 }
 
@@ -768,6 +774,7 @@ impl<C: CounterStore> Ledger<C> {
             life: Map::default(),
             names: Map::default(),
             relay: Relay::default(),
+            reported: Map::default(),
             counters,
         }
     }
@@ -948,7 +955,20 @@ impl<C: CounterStore> Ledger<C> {
     fn apply_tracked(&mut self, id: u32, rid: u32, e: &Event) -> Outcome {
         let t = e.at.unix_seconds();
         match &e.evidence {
-            Evidence::SpamReport { weight, .. } => {
+            Evidence::SpamReport {
+                weight,
+                fingerprint,
+                ..
+            } => {
+                if let Some(fp) = fingerprint {
+                    if self
+                        .reported
+                        .insert((id, rid, fingerprint_hash(fp)), ())
+                        .is_some()
+                    {
+                        return Outcome::Duplicate;
+                    }
+                }
                 let w = weight.unwrap_or(1.0);
                 self.report(id, rid, w, t);
             }
@@ -1571,9 +1591,17 @@ impl<C: CounterStore> Ledger<C> {
                 + map_bytes(&self.names)
                 + names
                 + self.relay.heap_bytes()
+                + map_bytes(&self.reported)
                 + self.counters.heap_bytes(),
         }
     }
+}
+
+/// A stable 64-bit hash (FNV-1a) of a fingerprint's text.
+fn fingerprint_hash(fp: &str) -> u64 {
+    fp.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn add_share(s: &mut Share, w: f64, t: i64, inv: f64) {

@@ -487,3 +487,41 @@ proptest! {
         prop_assert!(l.len() <= 2 * events.len());
     }
 }
+
+#[test]
+fn one_reporter_reporting_one_message_twice_counts_once() {
+    use rblkit::ledger::{Event, Evidence, Ledger, Outcome};
+    let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    let s: rblkit::Subject = "192.0.2.77".parse().unwrap();
+    let report = |reporter: &str, fp: Option<&str>| {
+        Event::new(
+            t,
+            s.clone(),
+            Evidence::SpamReport {
+                reporter: reporter.into(),
+                fingerprint: fp.map(Into::into),
+                weight: None,
+            },
+        )
+    };
+    let mut l = Ledger::new(Default::default());
+    assert_eq!(l.apply(&report("alice", Some("fp1"))), Outcome::Recorded);
+    assert_eq!(l.apply(&report("alice", Some("fp1"))), Outcome::Duplicate);
+    // Another message, another reporter, or no fingerprint: each counts.
+    assert_eq!(l.apply(&report("alice", Some("fp2"))), Outcome::Recorded);
+    assert_eq!(l.apply(&report("bob", Some("fp1"))), Outcome::Recorded);
+    assert_eq!(l.apply(&report("carol", None)), Outcome::Recorded);
+    assert_eq!(l.apply(&report("carol", None)), Outcome::Recorded);
+    assert_eq!(l.reputation(&s, t).unwrap().reports, 5);
+    // The same message about another subject is another report.
+    let other = Event::new(
+        t,
+        "spam.example".parse().unwrap(),
+        Evidence::SpamReport {
+            reporter: "alice".into(),
+            fingerprint: Some("fp1".into()),
+            weight: None,
+        },
+    );
+    assert_eq!(l.apply(&other), Outcome::Recorded);
+}
