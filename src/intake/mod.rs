@@ -583,8 +583,8 @@ fn with_fingerprint(ev: Evidence, fp: &str) -> Evidence {
 /// The reported message attached to a forwarded report (the first `message/rfc822` part,
 /// not deeper than [`MAX_FORWARD_DEPTH`]), when the report is multipart.
 fn attached_message(raw: &[u8]) -> Option<Vec<u8>> {
-    let (headers, _) = mailparse::parse_headers(raw).ok()?;
-    let ct = headers.get_first_value("Content-Type")?;
+    let headers = header::Headers::parse(raw);
+    let ct = headers.all("Content-Type").next()?;
     if !ct
         .trim_start()
         .to_ascii_lowercase()

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rblkit::ledger::store::{Store, StoreError, StoreOptions};
 use rblkit::ledger::{Event, Ledger, LedgerConfig, Outcome};
-use rblkit::policy::{compile, Explanation, Policy};
+use rblkit::policy::{compile, explain, Policy};
 use rblkit::subject::Domain;
 use rblkit::zone::{Dataset, DatasetKind};
 use rblkit::{Subject, Timestamp};
@@ -140,7 +140,7 @@ pub(crate) fn run(args: LedgerArgs) -> ExitCode {
     let r = match args.command {
         LedgerCommand::Ingest(a) => ingest(a),
         LedgerCommand::Status(a) => status(a),
-        LedgerCommand::Explain(a) => explain(a),
+        LedgerCommand::Explain(a) => explain_cmd(a),
         LedgerCommand::Compile(a) => compile_cmd(a),
         LedgerCommand::Export(a) => export(a),
         LedgerCommand::Report(a) => report::report(a),
@@ -189,6 +189,20 @@ impl Profile {
         let policy = self.policy();
         Box::new(move |ledger: &mut Ledger, e: &Event| policy.apply(ledger, e))
     }
+}
+
+/// An input that cannot be opened or read: missing or forbidden is EX_NOINPUT, anything
+/// else EX_IOERR.
+fn input_error(p: &Path, e: std::io::Error) -> ExitCode {
+    let code = if matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+    ) {
+        exit::NOINPUT
+    } else {
+        exit::IOERR
+    };
+    fail(code, format_args!("{}: {e}", p.display()))
 }
 
 fn store_error(e: &StoreError) -> ExitCode {
@@ -257,16 +271,7 @@ fn ingest(a: IngestArgs) -> Run {
         None => ("-".into(), Box::new(std::io::stdin()), None),
         Some(p) if p.as_os_str() == "-" => ("-".into(), Box::new(std::io::stdin()), None),
         Some(p) => {
-            let f = std::fs::File::open(p).map_err(|e| {
-                let code = if e.kind() == std::io::ErrorKind::NotFound
-                    || e.kind() == std::io::ErrorKind::PermissionDenied
-                {
-                    exit::NOINPUT
-                } else {
-                    exit::IOERR
-                };
-                fail(code, format_args!("{}: {e}", p.display()))
-            })?;
+            let f = std::fs::File::open(p).map_err(|e| input_error(p, e))?;
             let size = f.metadata().ok().map(|m| m.len());
             (p.display().to_string(), Box::new(f), size)
         }
@@ -397,7 +402,7 @@ fn status(a: StatusArgs) -> Run {
     let policy = profile.policy();
     let mut text = String::new();
     for s in &a.subjects {
-        let x = explain_subject(store.ledger(), &policy, s, at);
+        let x = explain(store.ledger(), &policy, s, at);
         let ttd = policy.time_to_delist(store.ledger(), s, at);
         text.push_str("{\"subject\":");
         json_str(&mut text, &s.to_string());
@@ -437,17 +442,12 @@ fn print_out(text: &str) -> Run {
     }
 }
 
-/// The policy's explanation of a subject: the one source of `status` and `explain`.
-fn explain_subject(ledger: &Ledger, policy: &Policy, s: &Subject, at: Timestamp) -> Explanation {
-    rblkit::policy::explain(ledger, policy, s, at)
-}
-
-fn explain(a: ExplainArgs) -> Run {
+fn explain_cmd(a: ExplainArgs) -> Run {
     let profile = Profile::get(&a.common.profile)?;
     let store = open(&a.common.state, &profile)?;
     let at = judged_at(a.at.at, &store)?;
     let policy = profile.policy();
-    let x = explain_subject(store.ledger(), &policy, &a.subject, at);
+    let x = explain(store.ledger(), &policy, &a.subject, at);
     let text = if a.json {
         let mut t = x.to_json().to_string();
         t.push('\n');

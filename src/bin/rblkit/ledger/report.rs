@@ -1,6 +1,7 @@
 //! `rblkit ledger report`: one reported or trapped message, an ARF report, a directory of
 //! messages or an mbox → evidence events (printed as JSON lines, then ingested).
 
+use super::{fail, input_error, open, store_error, Profile, Run};
 use crate::exit;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -72,13 +73,6 @@ struct FileConfig {
     sender_domains: bool,
 }
 
-type Run<T = ExitCode> = Result<T, ExitCode>;
-
-fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("rblkit: {msg}");
-    ExitCode::from(code)
-}
-
 fn intake_config(a: &ReportArgs) -> Run<IntakeConfig> {
     let file = match &a.config {
         None => FileConfig::default(),
@@ -127,17 +121,6 @@ fn messages(file: Option<&Path>) -> Run<Vec<(String, Vec<u8>)>> {
             .map_err(|e| fail(exit::IOERR, format_args!("{name}: {e}")))?;
         Ok(v)
     };
-    let open_err = |p: &Path, e: std::io::Error| {
-        let code = if matches!(
-            e.kind(),
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
-        ) {
-            exit::NOINPUT
-        } else {
-            exit::IOERR
-        };
-        fail(code, format_args!("{}: {e}", p.display()))
-    };
     let (name, bytes) = match file {
         None => ("-".to_string(), read_all("-", Box::new(std::io::stdin()))?),
         Some(p) if p.as_os_str() == "-" => {
@@ -145,21 +128,21 @@ fn messages(file: Option<&Path>) -> Run<Vec<(String, Vec<u8>)>> {
         }
         Some(p) if p.is_dir() => {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| open_err(p, e))?
+                .map_err(|e| input_error(p, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
                 .collect();
             paths.sort();
             let mut out = Vec::with_capacity(paths.len());
             for q in paths {
-                let b = std::fs::read(&q).map_err(|e| open_err(&q, e))?;
+                let b = std::fs::read(&q).map_err(|e| input_error(&q, e))?;
                 out.push((q.display().to_string(), b));
             }
             return Ok(out);
         }
         Some(p) => (
             p.display().to_string(),
-            std::fs::read(p).map_err(|e| open_err(p, e))?,
+            std::fs::read(p).map_err(|e| input_error(p, e))?,
         ),
     };
     Ok(split_mbox(&name, bytes))
@@ -259,13 +242,14 @@ pub(crate) fn report(a: ReportArgs) -> Run {
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         return Err(fail(exit::IOERR, format_args!("standard output: {e}")));
     }
-    if !a.dry_run && !events.is_empty() {
-        let profile = super::Profile::get(&a.profile)?;
-        let mut store = super::open(&a.state, &profile)?;
-        store.append(&events).map_err(|e| super::store_error(&e))?;
-    } else if !a.dry_run {
-        // The profile is still checked, so that a typo is not silently accepted.
-        super::Profile::get(&a.profile)?;
+    if !a.dry_run {
+        // The profile is checked even when nothing is to be ingested, so that a typo is not
+        // silently accepted.
+        let profile = Profile::get(&a.profile)?;
+        if !events.is_empty() {
+            let mut store = open(&a.state, &profile)?;
+            store.append(&events).map_err(|e| store_error(&e))?;
+        }
     }
     Ok(if bad > 0 {
         ExitCode::from(exit::DATAERR)
