@@ -36,7 +36,7 @@ enum Backing {
     Memory { ledger: Ledger, apply: Apply },
     /// The journal of a state directory: every ingest is durable before it returns, and
     /// what other processes appended is read before each compile or explain.
-    Stored(Box<Store>),
+    Stored(Store),
 }
 
 impl Backing {
@@ -151,7 +151,7 @@ pub extern "C" fn rblkit_ledger_open(
                 apply,
             )
             .map_err(store_failure)?;
-            Backing::Stored(Box::new(store))
+            Backing::Stored(store)
         };
         out_handle!(
             out,
