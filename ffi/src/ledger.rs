@@ -31,6 +31,8 @@ pub struct rblkit_ledger {
 }
 
 /// Where a ledger's evidence lives.
+// One per handle, itself on the heap: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Backing {
     /// In this process only; events applied by `apply`.
     Memory { ledger: Ledger, apply: Apply },
