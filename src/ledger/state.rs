@@ -535,6 +535,11 @@ impl Reputation {
         self.at_last[kind.index()]
     }
 
+    /// The half-life of a kind's score, in seconds (infinite when it does not decay).
+    pub(crate) fn half_life_secs(&self, kind: ScoreKind) -> f64 {
+        1.0 / self.inv_half[kind.index()]
+    }
+
     /// A score as it will be at `later` without new evidence (no earlier than the time the
     /// reputation was taken at, or its latest evidence).
     ///
@@ -554,8 +559,13 @@ impl Reputation {
     /// ```
     pub fn projected(&self, kind: ScoreKind, later: Timestamp) -> f64 {
         let k = kind.index();
+        let s = self.scores[k];
+        if s == 0.0 {
+            // nothing of this kind: no decay to compute (the criteria ask often)
+            return 0.0;
+        }
         let dt = later.unix_seconds().saturating_sub(self.at).max(0) as f64;
-        self.scores[k] * (-dt * self.inv_half[k]).exp2()
+        s * (-dt * self.inv_half[k]).exp2()
     }
 }
 

@@ -59,7 +59,6 @@ pub use tables::Precedence;
 use crate::subject::{EmailAddr, Subject};
 use ipnet::IpNet;
 use names::Names;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tables::{Exact32, Ranges, EXCL, NONE};
 
@@ -697,41 +696,6 @@ impl List {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListingId(u32);
 
-/// A small multiplicative hasher for the builder's listing interner (the keys are the
-/// operator's own listings, hashed once per distinct listing).
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 31)
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
-
 /// Collects entries and compiles them into a [`List`].
 ///
 /// Inserting the same entry twice merges the listings (codes and TXT templates add up);
@@ -1180,7 +1144,7 @@ impl ListBuilder {
 /// The distinct listings of a builder, each with its id.
 #[derive(Debug, Clone, Default)]
 struct Interner {
-    map: FastMap<Listing, u32>,
+    map: crate::ledger::hash::Map<Listing, u32>,
     listings: Vec<Listing>,
 }
 
