@@ -829,6 +829,18 @@ impl<C: CounterStore> Ledger<C> {
     /// After 4 294 967 293 subjects.
     pub fn track(&mut self, s: &Subject, at: Timestamp) -> SubjectId {
         let t = at.unix_seconds();
+        let (id, new) = self.resolve(s, t);
+        if !new {
+            let r = self.rec_mut(id);
+            r.first_seen = r.first_seen.min(t);
+        }
+        SubjectId(id)
+    }
+
+    /// The id of `s`, and whether it is new: a new subject gets its record (seen at `t`); an
+    /// old one's record is not read, so that a batch can resolve many subjects before their
+    /// records arrive from memory.
+    fn resolve(&mut self, s: &Subject, t: i64) -> (u32, bool) {
         let (id, new) = self.index.get_or_insert(s, self.len);
         if new {
             assert!(self.len < MAX_SUBJECTS, "ledger full");
@@ -851,11 +863,8 @@ impl<C: CounterStore> Ledger<C> {
             }
             self.reporter_counts.push(0);
             self.len += 1;
-        } else {
-            let r = self.rec_mut(id);
-            r.first_seen = r.first_seen.min(t);
         }
-        SubjectId(id)
+        (id, new)
     }
 
     fn intern(&mut self, name: &str) -> u32 {
@@ -936,9 +945,9 @@ impl<C: CounterStore> Ledger<C> {
         const GROUP: usize = 16;
         let mut ids = [(0u32, NONE); GROUP];
         for (g, group) in events.chunks(GROUP).enumerate() {
-            // 1: resolve subjects and reporters (independent probes)
+            // 1: resolve subjects and reporters (independent probes; records not read yet)
             for (slot, e) in ids.iter_mut().zip(group) {
-                let id = self.track(&e.subject, e.at).0;
+                let id = self.resolve(&e.subject, e.at.unix_seconds()).0;
                 let rid = match &e.evidence {
                     Evidence::SpamReport { reporter, .. } => self.intern(reporter),
                     _ => NONE,
@@ -955,8 +964,10 @@ impl<C: CounterStore> Ledger<C> {
                 }
             }
             std::hint::black_box(touch);
-            // 3: apply
+            // 3: apply (the first sighting of a subject seen before may be earlier)
             for (i, (&(id, rid), e)) in ids.iter().zip(group).enumerate() {
+                let r = self.rec_mut(id);
+                r.first_seen = r.first_seen.min(e.at.unix_seconds());
                 outcome(g * GROUP + i, self.apply_tracked(id, rid, e));
             }
         }
