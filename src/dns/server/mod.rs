@@ -49,9 +49,11 @@ mod catalog;
 mod error;
 mod net;
 mod request;
+mod xfr;
 
 pub use answer::{respond, Scratch, Transport, EDNS_UDP_SIZE};
 pub use catalog::{Catalog, CatalogBuilder, DEFAULT_TTL};
 pub use error::ServerError;
 pub use net::{Event, Server, ServerBuilder};
 pub use request::{Edns, Malformed, Request};
+pub use xfr::TransferStyle;
