@@ -1,9 +1,9 @@
-//! The checker against real servers on loopback: rbldnsd (Debian package `rbldnsd`) for
-//! listings, error codes, exclusions, TXT, IPv6 and domains, and REFUSED for a zone it does
-//! not serve; NSD (Debian package `nsd`) for an answer too big for UDP (TCP retry) and
+//! The checker against real servers on loopback: our own `rblkit serve`, and real rbldnsd
+//! (Debian package `rbldnsd`) the same way, for listings, error codes, exclusions, TXT, IPv6
+//! and domains, and REFUSED for a zone it does not serve; NSD (Debian package `nsd`) for an answer too big for UDP (TCP retry) and
 //! SERVFAIL; a UDP socket that never answers for timeouts. Then the `rblkit check` binary.
 
-use super::dns_client_tools::{silent_udp, start_list_server, start_nsd, Server};
+use super::dns_client_tools::{silent_udp, start_list_server, start_nsd, start_rbldnsd, Server};
 use super::zone_tools::TempDir;
 use rblkit::codes::{ListError, Reason, ReturnCode};
 use rblkit::dns::client::{
@@ -31,21 +31,23 @@ const ZEN: &str = ":127.0.0.2:Spamhaus test data\n\
 192.0.2.6 :127.0.0.10:PBL\n\
 192.0.2.6 :127.0.0.2:SBL\n";
 
-/// rbldnsd with the four test zones; `None` when rbldnsd is missing (outside CI).
-fn list_server(dir: &TempDir) -> Option<Server> {
+/// The four test zones' specs.
+fn specs(dir: &TempDir) -> Vec<String> {
     let bl = dir.write("bl.ip4set", BL.as_bytes());
     let dbl = dir.write("dbl.dnset", DBL.as_bytes());
     let bl6 = dir.write("bl6.ip6trie", BL6.as_bytes());
     let zen = dir.write("zen.ip4set", ZEN.as_bytes());
-    start_list_server(
-        dir,
-        &[
-            format!("bl.test:ip4set:{bl}"),
-            format!("dbl.test:dnset:{dbl}"),
-            format!("bl6.test:ip6trie:{bl6}"),
-            format!("zen.spamhaus.org:ip4set:{zen}"),
-        ],
-    )
+    vec![
+        format!("bl.test:ip4set:{bl}"),
+        format!("dbl.test:dnset:{dbl}"),
+        format!("bl6.test:ip6trie:{bl6}"),
+        format!("zen.spamhaus.org:ip4set:{zen}"),
+    ]
+}
+
+/// The list server under test with the four test zones; `None` when it is missing.
+fn list_server(dir: &TempDir) -> Option<Server> {
+    start_list_server(dir, &specs(dir))
 }
 
 fn s(x: &str) -> Subject {
@@ -71,11 +73,23 @@ fn checker(server: std::net::SocketAddr) -> Checker {
 }
 
 #[test]
-fn checker_against_rbldnsd() {
+fn checker_against_the_list_server() {
     let dir = TempDir::new("dns-client");
-    let Some(server) = list_server(&dir) else {
-        return;
-    };
+    if let Some(server) = list_server(&dir) {
+        check_all(&server);
+    }
+}
+
+#[test]
+fn checker_against_rbldnsd() {
+    let dir = TempDir::new("dns-client-rbldnsd");
+    if let Some(server) = start_rbldnsd(&dir, &specs(&dir)) {
+        check_all(&server);
+    }
+}
+
+/// Every kind of answer of the four test zones, through the checker.
+fn check_all(server: &Server) {
     let pairs: Vec<(Subject, ListSpec)> = [
         ("192.0.2.1", "bl.test"),
         ("192.0.2.2", "bl.test"),

@@ -1,6 +1,6 @@
-//! Servers for the checker's and the monitor's tests: the list server under test (real
-//! rbldnsd for now; `rblkit serve` later, through the same function), NSD for TCP and
-//! SERVFAIL, and a UDP socket that never answers.
+//! Servers for the checker's and the monitor's tests: the list server under test
+//! (`rblkit serve`, or real rbldnsd for the one test that checks against it), NSD for TCP
+//! and SERVFAIL, and a UDP socket that never answers.
 
 use super::zone_tools::{tool, DnsClient, TempDir};
 use std::net::{SocketAddr, UdpSocket};
@@ -64,11 +64,62 @@ fn wait_answers(child: &mut Child, port: u16, probe: &str) -> bool {
 }
 
 /// Starts the list server under test on a free loopback port with these rbldnsd dataset
-/// specs (`ZONE:TYPE:FILE[,FILE…]`), re-reading changed files every second; `None` (the
-/// test skips) when the program is missing outside CI.
-///
-/// This is the one place that picks the server: rbldnsd (Debian package `rbldnsd`).
+/// specs (`ZONE:TYPE:FILE[,FILE…]`), re-reading changed files every second: our own
+/// `rblkit serve` (rbldnsd when the command is not built, without the `cli` feature).
 pub fn start_list_server(dir: &TempDir, specs: &[String]) -> Option<Server> {
+    #[cfg(feature = "cli")]
+    {
+        Some(start_rblkit_serve(dir, specs))
+    }
+    #[cfg(not(feature = "cli"))]
+    {
+        start_rbldnsd(dir, specs)
+    }
+}
+
+/// `rblkit serve` on a free loopback port (one UDP thread, files checked every second), its
+/// standard error in `rblkit.log`.
+#[cfg(feature = "cli")]
+pub fn start_rblkit_serve(dir: &TempDir, specs: &[String]) -> Server {
+    let log = dir.0.join("rblkit.log");
+    for _attempt in 0..5 {
+        let port = free_port();
+        let out = std::fs::File::create(&log).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rblkit"))
+            .args([
+                "serve",
+                "--threads",
+                "1",
+                "--check-interval",
+                "1",
+                "--listen",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(specs)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .expect("start rblkit serve");
+        if wait_answers(&mut child, port, "x.invalid.") {
+            return Server {
+                child,
+                addr: ([127, 0, 0, 1], port).into(),
+                log: log.clone(),
+            };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!(
+        "could not start rblkit serve: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+/// Starts real rbldnsd (Debian package `rbldnsd`) as [`start_list_server`] does; `None`
+/// (the test skips) when it is missing outside CI.
+pub fn start_rbldnsd(dir: &TempDir, specs: &[String]) -> Option<Server> {
     let bin = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd")?;
     let log = dir.0.join("rbldnsd.log");
     for _attempt in 0..5 {
@@ -161,7 +212,7 @@ pub fn start_nsd(dir: &TempDir, zones: &[(&str, Option<&str>)]) -> Option<Server
 }
 
 /// Waits (up to 20 s) until the server at `port` answers `name` with A code `code`
-/// (`None`: with no A record), as after rbldnsd re-read a changed dataset.
+/// (`None`: with no A record), as after the server re-read a changed dataset.
 pub fn wait_for_answer(port: u16, name: &str, code: Option<std::net::Ipv4Addr>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let c = DnsClient::new(port);
