@@ -56,4 +56,4 @@ pub use catalog::{Catalog, CatalogBuilder, DEFAULT_TTL};
 pub use error::ServerError;
 pub use net::{Event, Server, ServerBuilder};
 pub use request::{Edns, Malformed, Request};
-pub use xfr::TransferStyle;
+pub use xfr::{transfer, TransferStyle};
