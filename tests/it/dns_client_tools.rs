@@ -27,9 +27,16 @@ impl Server {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The server's process ID (for signals).
+    #[cfg(feature = "cli")]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
-fn free_port() -> u16 {
+/// A loopback port free for both UDP and TCP.
+pub fn free_port() -> u16 {
     // A port free for both UDP and TCP (NSD binds both).
     loop {
         let u = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -81,40 +88,28 @@ pub fn start_list_server(dir: &TempDir, specs: &[String]) -> Option<Server> {
 /// standard error in `rblkit.log`.
 #[cfg(feature = "cli")]
 pub fn start_rblkit_serve(dir: &TempDir, specs: &[String]) -> Server {
+    start_rblkit_serve_with(dir, &[], specs)
+}
+
+/// [`start_rblkit_serve`] with more flags before the specs.
+#[cfg(feature = "cli")]
+pub fn start_rblkit_serve_with(dir: &TempDir, flags: &[String], specs: &[String]) -> Server {
     let log = dir.0.join("rblkit.log");
-    for _attempt in 0..5 {
-        let port = free_port();
-        let out = std::fs::File::create(&log).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rblkit"))
-            .args([
-                "serve",
-                "--threads",
-                "1",
-                "--check-interval",
-                "1",
-                "--listen",
-            ])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(specs)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(out)
-            .spawn()
-            .expect("start rblkit serve");
-        if wait_answers(&mut child, port, "x.invalid.") {
-            return Server {
-                child,
-                addr: ([127, 0, 0, 1], port).into(),
-                log: log.clone(),
-            };
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!(
-        "could not start rblkit serve: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+    spawn_answering("rblkit serve", &log, |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rblkit"));
+        cmd.args([
+            "serve",
+            "--threads",
+            "1",
+            "--check-interval",
+            "1",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(flags)
+        .args(specs);
+        cmd
+    })
 }
 
 /// Starts real rbldnsd (Debian package `rbldnsd`) as [`start_list_server`] does; `None`
@@ -122,8 +117,7 @@ pub fn start_rblkit_serve(dir: &TempDir, specs: &[String]) -> Server {
 pub fn start_rbldnsd(dir: &TempDir, specs: &[String]) -> Option<Server> {
     let bin = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd")?;
     let log = dir.0.join("rbldnsd.log");
-    for _attempt in 0..5 {
-        let port = free_port();
+    Some(spawn_answering("rbldnsd", &log, |port| {
         let mut cmd = Command::new(&bin);
         cmd.arg("-n")
             .arg("-c")
@@ -135,24 +129,35 @@ pub fn start_rbldnsd(dir: &TempDir, specs: &[String]) -> Option<Server> {
             cmd.arg("-u").arg("nobody");
         }
         cmd.args(specs);
-        let out = std::fs::File::create(&log).unwrap();
-        cmd.stdin(Stdio::null())
+        cmd
+    }))
+}
+
+/// Runs the server `command(port)` makes on a free port, its output in `log`, until it
+/// answers a query (five tries with other ports).
+fn spawn_answering(name: &str, log: &PathBuf, command: impl Fn(u16) -> Command) -> Server {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let out = std::fs::File::create(log).unwrap();
+        let mut child = command(port)
+            .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        let mut child = cmd.spawn().expect("start rbldnsd");
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         if wait_answers(&mut child, port, "x.invalid.") {
-            return Some(Server {
+            return Server {
                 child,
                 addr: ([127, 0, 0, 1], port).into(),
                 log: log.clone(),
-            });
+            };
         }
         let _ = child.kill();
         let _ = child.wait();
     }
     panic!(
-        "could not start rbldnsd: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        "could not start {name}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
     );
 }
 
@@ -162,8 +167,7 @@ pub fn start_rbldnsd(dir: &TempDir, specs: &[String]) -> Option<Server> {
 pub fn start_nsd(dir: &TempDir, zones: &[(&str, Option<&str>)]) -> Option<Server> {
     let bin = tool("nsd", &["/usr/sbin/nsd"], "nsd")?;
     let log = dir.0.join("nsd.log");
-    for _attempt in 0..5 {
-        let port = free_port();
+    Some(spawn_answering("nsd", &log, |port| {
         let d = dir.0.display();
         let mut conf = format!(
             "server:\n  ip-address: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  \
@@ -186,29 +190,10 @@ pub fn start_nsd(dir: &TempDir, zones: &[(&str, Option<&str>)]) -> Option<Server
             conf.push_str(&format!("zone:\n  name: {name}\n  zonefile: \"{file}\"\n"));
         }
         let conf_path = dir.write("nsd.conf", conf.as_bytes());
-        let mut child = Command::new(&bin)
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nsd");
-        if wait_answers(&mut child, port, "x.invalid.") {
-            return Some(Server {
-                child,
-                addr: ([127, 0, 0, 1], port).into(),
-                log: log.clone(),
-            });
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!(
-        "could not start nsd: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+        let mut cmd = Command::new(&bin);
+        cmd.arg("-d").arg("-c").arg(&conf_path);
+        cmd
+    }))
 }
 
 /// Waits (up to 20 s) until the server at `port` answers `name` with A code `code`

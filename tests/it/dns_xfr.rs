@@ -2,33 +2,14 @@
 //! zone by AXFR, get a NOTIFY when the dataset changes and follow it by IXFR; transfers from
 //! an address not allowed are REFUSED.
 
-use super::dns_client_tools::rewrite;
+use super::dns_cli::Running;
+use super::dns_client_tools::{free_port, rewrite, start_rblkit_serve_with, Server};
 use super::zone_tools::{tool, DnsClient, TempDir};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A child process, killed on drop.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A loopback port free for UDP and TCP.
-fn free_port() -> u16 {
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
 
 const DATA_V1: &str =
     "$NS 1h ns.example.net.\n:2:listed $\n192.0.2.1\n192.0.2.2\n10.0.0.0/8\n!10.1.2.3\n";
@@ -43,40 +24,15 @@ fn bulk() -> String {
 }
 
 /// `rblkit serve` for `bl.test` from `file`, transfers allowed from 127.0.0.1, NOTIFY to
-/// `secondary`; its standard error in `log`.
-fn start_rblkit(file: &str, secondary: u16, log: &PathBuf) -> (Running, u16) {
-    for _attempt in 0..5 {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rblkit"))
-            .args(["serve", "--threads", "1", "--check-interval", "1"])
-            .args(["--allow-transfer", "127.0.0.1"])
-            .arg("--notify")
-            .arg(format!("127.0.0.1:{secondary}"))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg(format!("bl.test:ip4set:{file}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("start rblkit serve");
-        let mut r = Running(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if r.0.try_wait().unwrap().is_some() {
-                break;
-            }
-            if DnsClient::new(port).query("1.2.0.192.bl.test", 1).is_some() {
-                return (r, port);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = r.0.kill();
-    }
-    panic!(
-        "rblkit serve did not start: {}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
+/// `secondary`; its standard error in `rblkit.log`.
+fn start_rblkit(dir: &TempDir, file: &str, secondary: u16) -> Server {
+    let flags = [
+        "--allow-transfer".to_owned(),
+        "127.0.0.1".to_owned(),
+        "--notify".to_owned(),
+        format!("127.0.0.1:{secondary}"),
+    ];
+    start_rblkit_serve_with(dir, &flags, &[format!("bl.test:ip4set:{file}")])
 }
 
 /// Waits (up to `secs`) until the server on `port` answers `name` with A `code` (`None`:
@@ -125,7 +81,7 @@ fn axfr_rcode(addr: SocketAddr, from: Ipv4Addr) -> Option<u8> {
 
 /// The part of the server log after the first AXFR: one IXFR line going from one serial to
 /// a newer one.
-fn assert_ixfr_used(log: &PathBuf) {
+fn assert_ixfr_used(log: &Path) {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     assert!(
         text.lines().any(
@@ -159,8 +115,8 @@ fn nsd_mirrors_rblkit_by_axfr_then_notify_and_ixfr() {
         .as_bytes(),
     );
     let sec = free_port();
-    let log = dir.0.join("rblkit.log");
-    let (_rblkit, port) = start_rblkit(&file, sec, &log);
+    let rblkit = start_rblkit(&dir, &file, sec);
+    let (log, port) = (rblkit.log.clone(), rblkit.addr.port());
     let d = dir.0.display();
     let conf = format!(
         "server:\n  ip-address: 127.0.0.1@{sec}\n  port: {sec}\n  username: \"\"\n  \
@@ -228,8 +184,8 @@ fn knot_mirrors_rblkit_and_follows_a_sighup_reload() {
     let soa = "$SOA 1h ns.bl.test. hostmaster.bl.test. 7 1h 15m 1w 5m\n";
     let file = dir.write("bl.txt", format!("{soa}{DATA_V1}").as_bytes());
     let sec = free_port();
-    let log = dir.0.join("rblkit.log");
-    let (rblkit, port) = start_rblkit(&file, sec, &log);
+    let rblkit = start_rblkit(&dir, &file, sec);
+    let (log, port) = (rblkit.log.clone(), rblkit.addr.port());
     // Knot keeps its journal here; without it no change can be applied
     std::fs::create_dir_all(dir.0.join("db")).unwrap();
     let d = dir.0.display();
@@ -268,7 +224,7 @@ fn knot_mirrors_rblkit_and_follows_a_sighup_reload() {
     // the change, picked up on SIGHUP (the check every second would find it too)
     rewrite(&file, &format!("{soa}{DATA_V2}"));
     let _ = Command::new("kill")
-        .args(["-HUP", &rblkit.0.id().to_string()])
+        .args(["-HUP", &rblkit.pid().to_string()])
         .status();
     wait_for(sec, "3.2.0.192.bl.test", listed, 20, &logs);
     wait_for(sec, "2.2.0.192.bl.test", None, 5, &logs);
