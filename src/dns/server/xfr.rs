@@ -7,7 +7,7 @@
 //! the differences between record sets of successive versions: exact, whatever the
 //! wildcards of the master file became.
 
-use super::catalog::{Catalog, Source};
+use super::catalog::{serial_gt, Catalog, Source};
 use super::net::{Event, EventFn};
 use super::request::{skip_name, Request};
 use crate::subject::Domain;
@@ -495,11 +495,6 @@ pub fn transfer(
     let m = Mirror::new(vec![any], None, None);
     m.update(catalog, true);
     m.transfer(query, IpAddr::from([127, 0, 0, 1]), send)
-}
-
-/// `a > b` in serial-number arithmetic (RFC 1982).
-fn serial_gt(a: u32, b: u32) -> bool {
-    a != b && a.wrapping_sub(b) < 0x8000_0000
 }
 
 /// The serial of the SOA record in the authority section of an IXFR query.
