@@ -195,6 +195,46 @@ fn check_all(server: &Server) {
 }
 
 #[test]
+fn a_batch_reuses_its_udp_sockets() {
+    // a resolver that answers NXDOMAIN to everything and notes each query's source port
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = std::thread::spawn(move || {
+        let mut ports = std::collections::BTreeSet::new();
+        let mut n = 0;
+        let mut buf = [0u8; 512];
+        while let Ok((len, from)) = sock.recv_from(&mut buf) {
+            buf[2] |= 0x80;
+            buf[3] = 3;
+            let _ = sock.send_to(&buf[..len], from);
+            ports.insert(from.port());
+            n += 1;
+        }
+        (n, ports)
+    });
+    let checker = Checker::builder(addr)
+        .timeout(Duration::from_secs(2))
+        .concurrency(4)
+        .build()
+        .unwrap();
+    let pairs: Vec<(Subject, ListSpec)> = (1..=60)
+        .map(|i| (s(&format!("192.0.2.{i}")), l("bl.test")))
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt.block_on(checker.check_pairs(pairs));
+    assert!(r.iter().all(|x| x.outcome == Outcome::NotListed));
+    let (n, ports) = seen.join().unwrap();
+    assert_eq!(n, 60);
+    // one socket per query in flight, not one per query
+    assert!(ports.len() <= 4, "{ports:?}");
+}
+
+#[test]
 fn silent_resolver_is_a_timeout_after_every_attempt() {
     let sock = silent_udp();
     let checker = Checker::builder(sock.local_addr().unwrap())
