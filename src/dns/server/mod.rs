@@ -44,13 +44,15 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod access;
 mod answer;
 mod catalog;
 mod error;
 mod net;
 mod request;
 
-pub use answer::{respond, Scratch, Transport, EDNS_UDP_SIZE};
+pub use access::Client;
+pub use answer::{respond, respond_from, Scratch, Transport, EDNS_UDP_SIZE};
 pub use catalog::{Catalog, CatalogBuilder, DEFAULT_TTL};
 pub use error::ServerError;
 pub use net::{Event, Server, ServerBuilder};

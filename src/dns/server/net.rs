@@ -1,6 +1,7 @@
 //! Sockets and threads: UDP workers on SO_REUSEPORT sockets, TCP connections, reloads.
 
-use super::answer::{respond, Scratch, Transport};
+use super::access::Client;
+use super::answer::{respond_inner, Scratch, Transport};
 use super::catalog::Catalog;
 use super::error::ServerError;
 use crate::subject::Domain;
@@ -418,13 +419,15 @@ fn udp_worker(sh: &Shared, sock: &UdpSocket) {
             Ok(x) => x,
             Err(_) => continue,
         };
-        let len = respond(
+        let len = respond_inner(
             view.get(sh),
             &inb[..n],
             Transport::Udp,
+            &Client::at(peer.ip()),
             &mut scratch,
             &mut out,
-        );
+        )
+        .len;
         if len > 0 {
             let _ = sock.send_to(&out[..len], peer);
         }
@@ -468,6 +471,10 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
     let _ = s.set_nodelay(true);
     let mut view = View::new(sh);
     let mut scratch = Scratch::new();
+    let client = Client {
+        addr: s.peer_addr().ok().map(|a| a.ip()),
+        forced: None,
+    };
     let mut inb = vec![0u8; 65535];
     let mut out = vec![0u8; 65537];
     loop {
@@ -479,13 +486,15 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
         if !read_full(sh, &mut s, &mut inb[..n], idle) {
             return;
         }
-        let m = respond(
+        let m = respond_inner(
             view.get(sh),
             &inb[..n],
             Transport::Tcp,
+            &client,
             &mut scratch,
             &mut out[2..],
-        );
+        )
+        .len;
         if m == 0 {
             return;
         }
