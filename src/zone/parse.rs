@@ -993,7 +993,7 @@ impl DatasetParser {
         }
         let end = line.find([':', '=', ' ', '\t']).unwrap_or(line.len());
         let key = &line[..end];
-        if key.len() > 63 || key.contains('.') || key.bytes().any(|c| c < 0x21 || c > 0x7e) {
+        if key.len() > 63 || key.contains('.') || key.bytes().any(|c| !(0x21..=0x7e).contains(&c)) {
             return self.warn(col(line), Problem::BadKey { text: key.into() });
         }
         let Some(v) = self.acl_entry_value(&line[end..], col)? else {

@@ -176,6 +176,17 @@ impl Udp {
         }
     }
 
+    /// Makes receiving return at once when nothing is waiting.
+    pub fn nonblocking(self) -> Udp {
+        self.sock.set_nonblocking(true).unwrap();
+        self
+    }
+
+    /// One datagram if one is waiting (within the read timeout): its length.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Option<usize> {
+        self.sock.recv(buf).ok()
+    }
+
     /// Sends bytes without waiting for an answer.
     pub fn sock_send(&self, packet: &[u8]) -> std::io::Result<usize> {
         self.sock.send(packet)

@@ -171,6 +171,8 @@ pub(crate) struct Outcome {
     pub(crate) qtype: u16,
     /// Records from the data (or an access dataset's A+TXT) in the answer section.
     pub(crate) listed: bool,
+    /// A name under the apex (not the apex itself).
+    pub(crate) lookup: bool,
     pub(crate) verdict: Verdict,
     pub(crate) key: KeyUse,
     /// Where the question ends in the answer.
@@ -322,6 +324,7 @@ fn answer(
             gate.add(a, ttl);
         }
     }
+    let mut wrong_key = false;
     if let Some((keys, ttl)) = zone.keys().filter(|_| want != WANT_SOA && want != WANT_NS) {
         let known = if rel_labels >= 2 {
             let o = req.label_offset(rel_labels - 1);
@@ -340,6 +343,7 @@ fn answer(
             None => {
                 gate.add(keys.default_action(), ttl);
                 oc.key = KeyUse::Unknown;
+                wrong_key = rel_labels >= 2;
             }
         }
     }
@@ -375,11 +379,20 @@ fn answer(
         relbuf[rl..rl + len].copy_from_slice(label);
         rl += len;
     }
-    let rel = if rel_ok {
+    let mut rel = if rel_ok {
         std::str::from_utf8(&relbuf[..rl]).unwrap_or("")
     } else {
         ""
     };
+    // an unknown key where the key goes is taken off the name, as a known one is, so that
+    // the default answer is given for the subject; a name that is a subject itself has
+    // its key missing, and keeps all its labels
+    if wrong_key && gate.always.is_some() && zone.query_form(rel) != QueryForm::Lookup {
+        if let Some(i) = rel.rfind('.') {
+            rel = &rel[..i];
+            rel_labels -= 1;
+        }
+    }
     let mut found;
     if rel_labels == 0 {
         found = true;
@@ -451,6 +464,7 @@ fn answer(
         });
     }
     oc.listed = found && w.an > 0 && rel_labels > 0;
+    oc.lookup = rel_labels > 0;
     if !found {
         w.soa(zone, apex, true);
         if rel_ok && !gate.empty && zone.ent.holds(rel) {

@@ -113,6 +113,8 @@ pub(crate) struct ServedZone {
     /// The zone's `aclkey` dataset, and the queries counted per key.
     pub(crate) keys: Option<Arc<Dataset>>,
     pub(crate) key_counts: Arc<[AtomicU64]>,
+    /// The zone's query counters, kept across reloads.
+    pub(crate) counters: Arc<super::ops::ZoneCounters>,
 }
 
 impl ServedZone {
@@ -260,6 +262,7 @@ impl Catalog {
                 continue;
             };
             z.carry_key_counts(o);
+            z.counters = o.counters.clone();
             if Arc::ptr_eq(&o.generation, &z.generation) {
                 z.serial = o.serial;
             } else if !serial_gt(z.serial, o.serial) {
@@ -468,6 +471,7 @@ impl CatalogBuilder {
                 acl,
                 keys,
                 key_counts: (0..nkeys).map(|_| AtomicU64::new(0)).collect(),
+                counters: Arc::default(),
             });
         }
         zones.sort_by_key(|z| std::cmp::Reverse(z.labels));

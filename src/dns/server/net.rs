@@ -1,9 +1,10 @@
 //! Sockets and threads: UDP workers on SO_REUSEPORT sockets, TCP connections, reloads.
 
-use super::access::Client;
-use super::answer::{respond_inner, Scratch, Transport};
+use super::answer::{Scratch, Transport};
 use super::catalog::Catalog;
 use super::error::ServerError;
+use super::ops::Limits;
+use super::rrl::{Quota, RateLimit};
 use crate::subject::Domain;
 use crate::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
 use arc_swap::ArcSwap;
@@ -48,6 +49,12 @@ pub enum Event {
         /// Why.
         error: ZoneError,
     },
+    /// Per-zone statistics asked for with the stats flag (SIGUSR1), one line a zone, as
+    /// rbldnsd logs them.
+    Stats {
+        /// One line per zone: queries, listed, not listed, refused, ignored.
+        lines: Vec<String>,
+    },
 }
 
 type EventFn = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -69,6 +76,10 @@ pub struct ServerBuilder {
     tcp_idle: Duration,
     default_ttl: u32,
     on_event: Option<EventFn>,
+    rate_limit: Option<RateLimit>,
+    quota: Option<Quota>,
+    metrics: Option<SocketAddr>,
+    stats_flag: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -212,6 +223,70 @@ impl ServerBuilder {
         self
     }
 
+    /// Limits the UDP responses per client network (see [`RateLimit`]); off by default, so
+    /// that the server answers as rbldnsd does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::{RateLimit, Server};
+    /// let b = Server::builder().rate_limit(RateLimit::builder().rate(50).build()?);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn rate_limit(mut self, r: RateLimit) -> ServerBuilder {
+        self.rate_limit = Some(r);
+        self
+    }
+
+    /// Counts the queries per client network against a quota (see [`Quota`]); off by
+    /// default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::{Quota, Server};
+    /// let b = Server::builder().quota(Quota::builder().queries(10_000).period_secs(3600).build()?);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn quota(mut self, q: Quota) -> ServerBuilder {
+        self.quota = Some(q);
+        self
+    }
+
+    /// Serves Prometheus metrics on `GET http://ADDR/metrics` (queries by zone, type and
+    /// rcode, listed or not, access verdicts, per-key counts, rate-limit decisions, TCP
+    /// connections, answer latency, zone serials, entries and loads).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = rblkit::dns::server::Server::builder()
+    ///     .listen("127.0.0.1:0".parse().unwrap())
+    ///     .threads(1)
+    ///     .metrics("127.0.0.1:0".parse().unwrap())
+    ///     .start()?;
+    /// assert!(s.metrics_addr().is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn metrics(mut self, addr: SocketAddr) -> ServerBuilder {
+        self.metrics = Some(addr);
+        self
+    }
+
+    /// A flag that, when set (by a SIGUSR1 handler, say), makes the server report its
+    /// per-zone statistics as an [`Event::Stats`]; the server clears it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    /// let b = rblkit::dns::server::Server::builder().stats_flag(flag.clone());
+    /// ```
+    pub fn stats_flag(mut self, flag: Arc<AtomicBool>) -> ServerBuilder {
+        self.stats_flag = Some(flag);
+        self
+    }
+
     /// Loads the specs, binds the sockets and starts the threads.
     ///
     /// # Errors
@@ -226,7 +301,22 @@ impl ServerBuilder {
         if self.listen.is_empty() {
             return Err(ServerError::NoListen.into());
         }
-        let events = self.on_event.clone();
+        let mut limits = Limits::new(self.rate_limit, self.quota);
+        if self.metrics.is_some() {
+            limits = limits.with_stats();
+        }
+        let limits = Arc::new(limits);
+        let events: Option<EventFn> = if self.metrics.is_some() {
+            let (l, user) = (limits.clone(), self.on_event.clone());
+            Some(Arc::new(move |e: &Event| {
+                l.note(e);
+                if let Some(f) = &user {
+                    f(e);
+                }
+            }))
+        } else {
+            self.on_event.clone()
+        };
         let mut loader = Loader {
             specs: self.specs.clone(),
             load: self.load,
@@ -250,7 +340,30 @@ impl ServerBuilder {
             reload: self.reload_flag.unwrap_or_default(),
             publish: Mutex::new(()),
             tcp_open: AtomicUsize::new(0),
+            limits,
+            start: Instant::now(),
+            stats: self.stats_flag.unwrap_or_default(),
         });
+        let endpoint = match self.metrics {
+            Some(addr) => {
+                let sh = shared.clone();
+                let render = move || {
+                    super::ops::render(
+                        &sh.catalog.load(),
+                        &sh.limits,
+                        sh.tcp_open.load(Ordering::Relaxed),
+                    )
+                };
+                Some(crate::metrics::Endpoint::start(addr, render).map_err(|e| {
+                    ServerError::Socket {
+                        addr,
+                        what: "serve metrics on",
+                        kind: e.kind(),
+                    }
+                })?)
+            }
+            None => None,
+        };
         let mut threads = Vec::new();
         let mut local = Vec::new();
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
@@ -293,6 +406,7 @@ impl ServerBuilder {
             shared,
             threads,
             local,
+            endpoint,
         })
     }
 }
@@ -370,6 +484,23 @@ struct Shared {
     /// Serialises publishers, so serials follow one another.
     publish: Mutex<()>,
     tcp_open: AtomicUsize,
+    /// Quota, rate limiting, counters.
+    limits: Arc<Limits>,
+    /// The clock the limits count in.
+    start: Instant,
+    /// Set to ask for the per-zone statistics.
+    stats: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Milliseconds since the server started, when the limits need them.
+    fn now_ms(&self) -> u64 {
+        if self.limits.timed() {
+            self.start.elapsed().as_millis() as u64
+        } else {
+            0
+        }
+    }
 }
 
 impl Shared {
@@ -419,15 +550,16 @@ fn udp_worker(sh: &Shared, sock: &UdpSocket) {
             Ok(x) => x,
             Err(_) => continue,
         };
-        let len = respond_inner(
+        let now = sh.now_ms();
+        let len = sh.limits.answer(
             view.get(sh),
             &inb[..n],
             Transport::Udp,
-            &Client::at(peer.ip()),
+            peer.ip(),
+            now,
             &mut scratch,
             &mut out,
-        )
-        .len;
+        );
         if len > 0 {
             let _ = sock.send_to(&out[..len], peer);
         }
@@ -439,9 +571,16 @@ fn tcp_acceptor(sh: &Arc<Shared>, l: &TcpListener, max: usize, idle: Duration) {
     while !sh.stop.load(Ordering::Relaxed) {
         match l.accept() {
             Ok((s, _)) => {
+                let stats = sh.limits.stats.as_ref();
                 if sh.tcp_open.fetch_add(1, Ordering::AcqRel) >= max {
                     sh.tcp_open.fetch_sub(1, Ordering::AcqRel);
+                    if let Some(s) = stats {
+                        s.tcp_refused.inc();
+                    }
                     continue;
+                }
+                if let Some(s) = stats {
+                    s.tcp_accepted.inc();
                 }
                 let sh2 = sh.clone();
                 let spawned = std::thread::Builder::new()
@@ -471,10 +610,9 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
     let _ = s.set_nodelay(true);
     let mut view = View::new(sh);
     let mut scratch = Scratch::new();
-    let client = Client {
-        addr: s.peer_addr().ok().map(|a| a.ip()),
-        forced: None,
-    };
+    let peer = s
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0u8; 4]), |a| a.ip());
     let mut inb = vec![0u8; 65535];
     let mut out = vec![0u8; 65537];
     loop {
@@ -486,15 +624,16 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
         if !read_full(sh, &mut s, &mut inb[..n], idle) {
             return;
         }
-        let m = respond_inner(
+        let now = sh.now_ms();
+        let m = sh.limits.answer(
             view.get(sh),
             &inb[..n],
             Transport::Tcp,
-            &client,
+            peer,
+            now,
             &mut scratch,
             &mut out[2..],
-        )
-        .len;
+        );
         if m == 0 {
             return;
         }
@@ -677,6 +816,11 @@ fn reloader(sh: &Shared, mut loader: Loader, every: Option<Duration>) {
     let mut last = Instant::now();
     while !sh.stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50));
+        if sh.stats.swap(false, Ordering::AcqRel) {
+            loader.emit(Event::Stats {
+                lines: super::ops::zone_stats(&sh.catalog.load()),
+            });
+        }
         let due = every.is_some_and(|e| last.elapsed() >= e);
         let asked = sh.reload.swap(false, Ordering::AcqRel);
         if !due && !asked {
@@ -723,6 +867,7 @@ pub struct Server {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     local: Vec<SocketAddr>,
+    endpoint: Option<crate::metrics::Endpoint>,
 }
 
 impl std::fmt::Debug for Server {
@@ -752,7 +897,20 @@ impl Server {
             tcp_idle: Duration::from_secs(10),
             default_ttl: super::catalog::DEFAULT_TTL,
             on_event: None,
+            rate_limit: None,
+            quota: None,
+            metrics: None,
+            stats_flag: None,
         }
+    }
+
+    /// The address of the metrics endpoint, with the port actually bound.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServerBuilder::metrics`].
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.endpoint.as_ref().map(|e| e.local_addr())
     }
 
     /// The addresses listened on, with the ports actually bound.
@@ -822,6 +980,7 @@ impl Server {
     }
 
     fn stop(&mut self) {
+        self.endpoint = None;
         self.shared.stop.store(true, Ordering::Release);
         for t in self.threads.drain(..) {
             let _ = t.join();
