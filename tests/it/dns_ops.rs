@@ -487,3 +487,31 @@ fn quota_and_metrics_move() {
         1.0
     );
 }
+
+/// A dataset file replaced (written beside it and renamed into place, as rsync does) is
+/// picked up by the file watcher, without SIGHUP and without the periodic check.
+#[test]
+fn watched_files_reload_without_a_signal() {
+    let dir = TempDir::new("dns-watch");
+    let bl = dir.write("bl.txt", BL.as_bytes());
+    let server = Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .threads(1)
+        .specs(vec![spec(&format!("bl.test:ip4set:{bl}"))])
+        .check_interval(None)
+        .start()
+        .unwrap();
+    let c = Udp::new(server.local_addrs()[0]);
+    let q = Q::new("7.7.0.198.bl.test", 1);
+    assert_eq!(read(&c.ask(&q).unwrap()).unwrap().rcode, 3);
+    let tmp = dir.write("bl.txt.tmp", format!("{BL}198.0.7.7\n").as_bytes());
+    std::fs::rename(&tmp, &bl).unwrap();
+    let t0 = Instant::now();
+    while read(&c.ask(&q).unwrap()).unwrap().rcode != 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the change was not seen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

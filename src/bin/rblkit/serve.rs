@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Serves rbldnsd datasets over DNS (UDP and TCP), answering as rbldnsd does; reloads the
-/// files when they change (checked every --check-interval seconds) and on SIGHUP.
+/// files when they change (watched with inotify, and checked every --check-interval
+/// seconds) and on SIGHUP; SIGUSR1 logs per-zone statistics. Access datasets (ZONE:acl:FILE,
+/// ZONE:aclkey:FILE), response-rate limiting (--rrl-rate) and a query quota (--quota) say
+/// who gets which answers; all are off unless given.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     #[command(flatten)]
@@ -29,6 +32,10 @@ pub(crate) struct ServeArgs {
     /// TTL of records from datasets without $TTL, in seconds (rbldnsd's -t).
     #[arg(long, value_name = "SECS", default_value_t = rblkit::dns::server::DEFAULT_TTL)]
     ttl: u32,
+    /// Do not watch the dataset files (inotify); they are still checked every
+    /// --check-interval seconds and on SIGHUP.
+    #[arg(long)]
+    no_watch: bool,
     /// Serve Prometheus metrics on http://ADDR:PORT/metrics.
     #[arg(long, value_name = "ADDR:PORT")]
     metrics: Option<SocketAddr>,
@@ -123,6 +130,7 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
         .reload_flag(hup)
         .default_ttl(a.ttl)
         .stats_flag(usr1)
+        .watch_files(!a.no_watch)
         .on_event(log);
     let (rrl, quota) = limits;
     if let Some(r) = rrl {

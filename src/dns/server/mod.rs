@@ -52,6 +52,7 @@ mod net;
 mod ops;
 mod request;
 mod rrl;
+mod watch;
 
 pub use access::Client;
 pub use answer::{respond, respond_from, Scratch, Transport, EDNS_UDP_SIZE};

@@ -80,6 +80,7 @@ pub struct ServerBuilder {
     quota: Option<Quota>,
     metrics: Option<SocketAddr>,
     stats_flag: Option<Arc<AtomicBool>>,
+    watch: bool,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -287,6 +288,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether the dataset files are watched (inotify) and reloaded when they change, besides
+    /// the periodic check and [`Server::reload`]; default on. A change is read once the
+    /// file has been quiet for 250 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder().watch_files(false);
+    /// ```
+    pub fn watch_files(mut self, on: bool) -> ServerBuilder {
+        self.watch = on;
+        self
+    }
+
     /// Loads the specs, binds the sockets and starts the threads.
     ///
     /// # Errors
@@ -343,7 +358,18 @@ impl ServerBuilder {
             limits,
             start: Instant::now(),
             stats: self.stats_flag.unwrap_or_default(),
+            changes: Arc::default(),
         });
+        let watcher = if self.watch && !self.specs.is_empty() {
+            let files: Vec<Box<str>> = self
+                .specs
+                .iter()
+                .flat_map(|s| s.files().iter().cloned())
+                .collect();
+            super::watch::watch(&files, shared.changes.clone(), shared.start)
+        } else {
+            None
+        };
         let endpoint = match self.metrics {
             Some(addr) => {
                 let sh = shared.clone();
@@ -407,6 +433,7 @@ impl ServerBuilder {
             threads,
             local,
             endpoint,
+            _watcher: watcher,
         })
     }
 }
@@ -490,6 +517,8 @@ struct Shared {
     start: Instant,
     /// Set to ask for the per-zone statistics.
     stats: Arc<AtomicBool>,
+    /// File changes seen by the watcher.
+    changes: Arc<super::watch::Changes>,
 }
 
 impl Shared {
@@ -822,7 +851,8 @@ fn reloader(sh: &Shared, mut loader: Loader, every: Option<Duration>) {
             });
         }
         let due = every.is_some_and(|e| last.elapsed() >= e);
-        let asked = sh.reload.swap(false, Ordering::AcqRel);
+        let asked = sh.reload.swap(false, Ordering::AcqRel)
+            | sh.changes.due(sh.start.elapsed().as_millis() as u64);
         if !due && !asked {
             continue;
         }
@@ -868,6 +898,7 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     local: Vec<SocketAddr>,
     endpoint: Option<crate::metrics::Endpoint>,
+    _watcher: Option<notify::RecommendedWatcher>,
 }
 
 impl std::fmt::Debug for Server {
@@ -901,6 +932,7 @@ impl Server {
             quota: None,
             metrics: None,
             stats_flag: None,
+            watch: true,
         }
     }
 
