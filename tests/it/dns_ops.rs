@@ -18,6 +18,16 @@ fn spec(s: &str) -> DatasetSpec {
     s.parse().unwrap()
 }
 
+/// A server builder on a free loopback port for these specs, `threads` UDP threads, no
+/// periodic check.
+fn builder(specs: &[String], threads: usize) -> rblkit::dns::server::ServerBuilder {
+    Server::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .threads(threads)
+        .specs(specs.iter().map(|s| spec(s)).collect())
+        .check_interval(None)
+}
+
 /// `GET /metrics` from the endpoint.
 fn scrape(addr: SocketAddr) -> String {
     use std::io::{Read, Write};
@@ -47,22 +57,21 @@ fn keys_in_query_names_reload_and_count() {
     );
     let events = Arc::new(Mutex::new(Vec::<String>::new()));
     let ev = events.clone();
-    let server = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .threads(1)
-        .specs(vec![
-            spec(&format!("bl.test:ip4set:{bl}")),
-            spec(&format!("bl.test:aclkey:{keys}")),
-        ])
-        .check_interval(None)
-        .metrics("127.0.0.1:0".parse().unwrap())
-        .on_event(move |e| {
-            if let Event::LoadFailed { error, .. } = e {
-                ev.lock().unwrap().push(error.to_string());
-            }
-        })
-        .start()
-        .unwrap();
+    let server = builder(
+        &[
+            format!("bl.test:ip4set:{bl}"),
+            format!("bl.test:aclkey:{keys}"),
+        ],
+        1,
+    )
+    .metrics("127.0.0.1:0".parse().unwrap())
+    .on_event(move |e| {
+        if let Event::LoadFailed { error, .. } = e {
+            ev.lock().unwrap().push(error.to_string());
+        }
+    })
+    .start()
+    .unwrap();
     let c = Udp::new(server.local_addrs()[0]);
     let ask = |name: &str, t: u16| read(&c.ask(&Q::new(name, t)).unwrap()).unwrap();
 
@@ -180,25 +189,24 @@ fn check_reads_blocked_answers_as_errors() {
     let dir = TempDir::new("dns-keys-check");
     let bl = dir.write("bl.txt", BL.as_bytes());
     let keys = dir.write("keys.txt", b":127.255.255.254:No key\ngood :pass\n");
-    let server = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .threads(1)
-        .specs(vec![
-            spec(&format!("bl.test:ip4set:{bl}")),
-            spec(&format!("bl.test:aclkey:{keys}")),
-            spec(&format!("free.test:ip4set:{bl}")),
-        ])
-        .check_interval(None)
-        .quota(
-            Quota::builder()
-                .queries(1)
-                .period_secs(3600)
-                .prefixes(32, 128)
-                .build()
-                .unwrap(),
-        )
-        .start()
-        .unwrap();
+    let server = builder(
+        &[
+            format!("bl.test:ip4set:{bl}"),
+            format!("bl.test:aclkey:{keys}"),
+            format!("free.test:ip4set:{bl}"),
+        ],
+        1,
+    )
+    .quota(
+        Quota::builder()
+            .queries(1)
+            .period_secs(3600)
+            .prefixes(32, 128)
+            .build()
+            .unwrap(),
+    )
+    .start()
+    .unwrap();
     let addr = server.local_addrs()[0];
     let check = |list: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_rblkit"))
@@ -235,11 +243,7 @@ fn rate_limit_holds_a_flooder_and_answers_the_others() {
     let dir = TempDir::new("dns-rrl");
     let bl = dir.write("bl.txt", BL.as_bytes());
     let (rate, window) = (50u32, 1u32);
-    let server = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .threads(2)
-        .specs(vec![spec(&format!("bl.test:ip4set:{bl}"))])
-        .check_interval(None)
+    let server = builder(&[format!("bl.test:ip4set:{bl}")], 2)
         .rate_limit(
             RateLimit::builder()
                 .rate(rate)
@@ -381,11 +385,7 @@ fn rate_limit_holds_a_flooder_and_answers_the_others() {
 fn quota_and_metrics_move() {
     let dir = TempDir::new("dns-quota");
     let bl = dir.write("bl.txt", BL.as_bytes());
-    let server = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .threads(1)
-        .specs(vec![spec(&format!("bl.test:ip4set:{bl}"))])
-        .check_interval(None)
+    let server = builder(&[format!("bl.test:ip4set:{bl}")], 1)
         .quota(
             Quota::builder()
                 .queries(5)
@@ -494,11 +494,7 @@ fn quota_and_metrics_move() {
 fn watched_files_reload_without_a_signal() {
     let dir = TempDir::new("dns-watch");
     let bl = dir.write("bl.txt", BL.as_bytes());
-    let server = Server::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .threads(1)
-        .specs(vec![spec(&format!("bl.test:ip4set:{bl}"))])
-        .check_interval(None)
+    let server = builder(&[format!("bl.test:ip4set:{bl}")], 1)
         .start()
         .unwrap();
     let c = Udp::new(server.local_addrs()[0]);

@@ -65,7 +65,6 @@ const LATENCY_US: [u64; 14] = [
 #[derive(Debug, Clone)]
 struct Load {
     zone: Box<str>,
-    serial: u32,
     entries: u64,
     took: Duration,
     at: SystemTime,
@@ -107,12 +106,11 @@ impl Default for Stats {
 
 impl Stats {
     /// Notes a zone (re)load.
-    pub(crate) fn loaded(&self, zone: &str, serial: u32, entries: u64, took: Duration) {
+    pub(crate) fn loaded(&self, zone: &str, entries: u64, took: Duration) {
         self.reloads.inc();
         let mut g = self.loads.lock().unwrap_or_else(|p| p.into_inner());
         let l = Load {
             zone: zone.into(),
-            serial,
             entries,
             took,
             at: SystemTime::now(),
@@ -138,10 +136,10 @@ impl Limits {
         match e {
             super::Event::Loaded {
                 zone,
-                serial,
                 entries,
                 took,
-            } => s.loaded(zone.as_str(), *serial, *entries, *took),
+                ..
+            } => s.loaded(zone.as_str(), *entries, *took),
             super::Event::LoadFailed { .. } => s.load_failed(),
             _ => {}
         }
@@ -248,7 +246,7 @@ impl Limits {
             decision = Some(d);
         }
         if let Some(s) = &self.stats {
-            count(s, catalog, &oc, len, decision, over.is_some());
+            count(s, catalog, &oc, decision, over.is_some());
             if let Some(t0) = t0 {
                 s.latency.observe(t0.elapsed().as_micros() as u64);
             }
@@ -279,14 +277,7 @@ impl Limits {
     }
 }
 
-fn count(
-    s: &Stats,
-    catalog: &Catalog,
-    oc: &Outcome,
-    len: usize,
-    decision: Option<Decision>,
-    over: bool,
-) {
+fn count(s: &Stats, catalog: &Catalog, oc: &Outcome, decision: Option<Decision>, over: bool) {
     if over {
         s.over_quota.inc();
     }
@@ -316,12 +307,25 @@ fn count(
         s.unanswered.inc();
         return;
     }
-    let _ = len;
     c.queries[qtype_index(oc.qtype)][rcode_index(oc.rcode)].inc();
     if oc.listed {
         c.listed.inc();
     } else if oc.lookup && (oc.rcode == 3 || oc.rcode == 0) {
         c.not_listed.inc();
+    }
+}
+
+/// One metric family and its samples.
+fn series(
+    e: &mut Exposition,
+    name: &str,
+    help: &str,
+    kind: &str,
+    samples: &[(&[(&str, &str)], f64)],
+) {
+    e.family(name, help, kind);
+    for (labels, v) in samples {
+        e.sample(name, labels, *v);
     }
 }
 
@@ -416,59 +420,49 @@ pub(crate) fn render(catalog: &Catalog, l: &Limits, tcp_open: usize) -> String {
             );
         }
     }
-    e.family(
+    let g = |c: &Counter| c.get() as f64;
+    series(
+        &mut e,
         "rblkit_dns_unanswered_total",
         "Packets that got no answer (not a query, or ignored).",
         "counter",
+        &[(&[], g(&s.unanswered))],
     );
-    e.sample(
-        "rblkit_dns_unanswered_total",
-        &[],
-        s.unanswered.get() as f64,
-    );
-    e.family(
+    series(
+        &mut e,
         "rblkit_dns_rrl_responses_total",
         "UDP responses through the rate limiter: sent, slipped (sent truncated), dropped.",
         "counter",
+        &[
+            (&[("decision", "sent")], g(&s.rrl[0])),
+            (&[("decision", "slipped")], g(&s.rrl[1])),
+            (&[("decision", "dropped")], g(&s.rrl[2])),
+        ],
     );
-    for (i, n) in ["sent", "slipped", "dropped"].iter().enumerate() {
-        e.sample(
-            "rblkit_dns_rrl_responses_total",
-            &[("decision", n)],
-            s.rrl[i].get() as f64,
-        );
-    }
-    e.family(
+    series(
+        &mut e,
         "rblkit_dns_over_quota_total",
         "Queries from clients over their query quota.",
         "counter",
+        &[(&[], g(&s.over_quota))],
     );
-    e.sample(
-        "rblkit_dns_over_quota_total",
-        &[],
-        s.over_quota.get() as f64,
-    );
-    e.family(
+    series(
+        &mut e,
         "rblkit_dns_tcp_connections_total",
         "TCP connections accepted, and refused over the limit.",
         "counter",
+        &[
+            (&[("result", "accepted")], g(&s.tcp_accepted)),
+            (&[("result", "refused")], g(&s.tcp_refused)),
+        ],
     );
-    e.sample(
-        "rblkit_dns_tcp_connections_total",
-        &[("result", "accepted")],
-        s.tcp_accepted.get() as f64,
-    );
-    e.sample(
-        "rblkit_dns_tcp_connections_total",
-        &[("result", "refused")],
-        s.tcp_refused.get() as f64,
-    );
-    e.family(
+    series(
+        &mut e,
         "rblkit_dns_tcp_connections_open",
         "TCP connections open now.",
         "gauge",
+        &[(&[], tcp_open as f64)],
     );
-    e.sample("rblkit_dns_tcp_connections_open", &[], tcp_open as f64);
     e.histogram(
         "rblkit_dns_answer_seconds",
         "Time to build an answer, from the received query to the answer to send.",
@@ -527,38 +521,27 @@ pub(crate) fn render(catalog: &Catalog, l: &Limits, tcp_open: usize) -> String {
             &[("zone", &l.zone)],
             t,
         );
-        let _ = l.serial;
     }
-    e.family(
+    series(
+        &mut e,
         "rblkit_dns_loads_total",
         "Zone loads (the first and every reload), and reloads that failed (the old data kept).",
         "counter",
-    );
-    e.sample(
-        "rblkit_dns_loads_total",
-        &[("result", "ok")],
-        s.reloads.get() as f64,
-    );
-    e.sample(
-        "rblkit_dns_loads_total",
-        &[("result", "failed")],
-        s.load_failures.get() as f64,
+        &[
+            (&[("result", "ok")], g(&s.reloads)),
+            (&[("result", "failed")], g(&s.load_failures)),
+        ],
     );
     if let Some(r) = &l.rrl {
-        e.family(
+        series(
+            &mut e,
             "rblkit_dns_rrl_table_entries",
             "Clients in the rate limiter's table (its capacity is fixed).",
             "gauge",
-        );
-        e.sample(
-            "rblkit_dns_rrl_table_entries",
-            &[("kind", "used")],
-            r.used() as f64,
-        );
-        e.sample(
-            "rblkit_dns_rrl_table_entries",
-            &[("kind", "capacity")],
-            r.capacity() as f64,
+            &[
+                (&[("kind", "used")], r.used() as f64),
+                (&[("kind", "capacity")], r.capacity() as f64),
+            ],
         );
     }
     e.finish()
