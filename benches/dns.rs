@@ -103,7 +103,7 @@ fn bench(c: &mut Criterion) {
     let limits = Limits::new(
         Some(
             RateLimit::builder()
-                .rate(1_000_000)
+                .rate(100_000)
                 .window(4)
                 .build()
                 .unwrap(),

@@ -47,7 +47,7 @@ use std::net::IpAddr;
 ///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// See [`Acl`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AclAction {
@@ -101,9 +101,40 @@ pub(crate) fn keyword(s: &str, keys: bool) -> Option<AclAction> {
 /// The networks of an `acl` dataset and their actions; the longest prefix holding an
 /// address decides.
 ///
+/// ```text
+/// # acl: CIDR networks as ip4trie/ip6trie take them, each with an action
+/// :refuse                 # the default action of the lines after it (at first: ignore)
+/// 192.0.2.0/24            # the default action
+/// 192.0.2.7 :pass         # an exclusion: the longest prefix decides
+/// 198.51.100.0/24 :ignore # also :blackhole; no answer at all
+/// 203.0.113.0/24 :empty   # every name is not listed; SOA and NS answered as usual
+/// 2001:db8::/32 :127.0.0.255:Queries from $ are not allowed
+///
+/// # aclkey: one key (a DNS label) a line, with the same actions
+/// :127.255.255.254:Unknown or missing key, see https://bl.example/keys
+/// 5e1c2a7f :pass
+/// 0d0d0d0d :refuse
+/// ```
+///
+/// A value that is neither `:keyword` nor `=keyword` is an A+TXT value (`:A:TXT`, `:A`, or a
+/// TXT alone with the default A): every query of the zone from that client (or with that
+/// key) that names an address or domain the zone's datasets look up is answered as listed
+/// with it; `$` in its TXT stands for the client's address.
+///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// ```
+/// use rblkit::zone::{AclAction, DatasetKind, DatasetParser};
+/// let mut p = DatasetParser::new(DatasetKind::Acl);
+/// p.parse_file("acl", b":refuse\n127.0.0.0/8\n127.0.0.2 :pass\n::1 :empty\n")?;
+/// let ds = p.finish();
+/// let acl = ds.acl().unwrap();
+/// assert_eq!(acl.lookup("127.0.0.9".parse().unwrap()), Some(&AclAction::Refuse));
+/// assert_eq!(acl.lookup("127.0.0.2".parse().unwrap()), Some(&AclAction::Pass));
+/// assert_eq!(acl.lookup("::1".parse().unwrap()), Some(&AclAction::Empty));
+/// assert_eq!(acl.lookup("192.0.2.1".parse().unwrap()), None);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Acl {
     /// Prefix lengths present, longest first, per family (0: IPv4, 1: IPv6).
@@ -141,7 +172,7 @@ impl Acl {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`Acl`].
     pub fn lookup(&self, addr: IpAddr) -> Option<&AclAction> {
         let (fam, a, width) = match addr {
             IpAddr::V4(v) => (0u8, u128::from(u32::from(v)), 32u32),

@@ -89,29 +89,29 @@ impl<V: Copy + Default> Table<V> {
         self.shards.len() * SETS_PER_SHARD * WAYS
     }
 
-    /// A keyed hash of the parts (keyed per process, so that a client cannot aim at one
-    /// set): eight octets at a time through a folded 64×64→128-bit multiply, as foldhash
-    /// does, a few instructions an octet word.
-    pub(crate) fn hash(&self, parts: &[&[u8]]) -> u64 {
+    /// A keyed hash of three words and some octets (keyed per process, so that a client
+    /// cannot aim at one set): a folded 64×64→128-bit multiply per eight octets, as
+    /// foldhash does.
+    pub(crate) fn hash(&self, words: [u64; 3], bytes: &[u8]) -> u64 {
         let [k0, k1] = self.seed;
         let mix = |x: u64| {
             let m = u128::from(x) * u128::from(k1);
             (m as u64) ^ ((m >> 64) as u64)
         };
         let mut h = k0;
-        for p in parts {
-            let mut chunks = p.chunks_exact(8);
-            for c in &mut chunks {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(c);
-                h = mix(h ^ u64::from_le_bytes(w));
-            }
-            let rest = chunks.remainder();
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            h = mix(h ^ u64::from_le_bytes(w) ^ ((p.len() as u64) << 56));
+        for w in words {
+            h = mix(h ^ w);
         }
-        mix(h ^ k0)
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = mix(h ^ u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        mix(h ^ u64::from_le_bytes(w) ^ ((bytes.len() as u64) << 56) ^ k0)
     }
 
     /// Runs `f` on the entry of `key` with the milliseconds since its last use (`None`
@@ -185,31 +185,25 @@ fn mask(width: u32, bits: u8) -> u128 {
 }
 
 /// The client network an address is counted in: its family and its first `v4`/`v6` bits.
-fn prefix(addr: IpAddr, v4: u8, v6: u8) -> [u8; 17] {
-    let mut out = [0u8; 17];
+/// Its network's bits, and the family (4 or 6) in the third word.
+fn prefix(addr: IpAddr, v4: u8, v6: u8) -> [u64; 3] {
     match addr {
-        IpAddr::V4(a) => {
-            let bits = u32::from(a) & mask(32, v4) as u32;
-            out[0] = 4;
-            out[1..5].copy_from_slice(&bits.to_be_bytes());
-        }
+        IpAddr::V4(a) => [u64::from(u32::from(a) & mask(32, v4) as u32), 0, 4],
         IpAddr::V6(a) => match a.to_ipv4_mapped() {
-            Some(a4) => return prefix(IpAddr::V4(a4), v4, v6),
+            Some(a4) => prefix(IpAddr::V4(a4), v4, v6),
             None => {
                 let bits = u128::from(a) & mask(128, v6);
-                out[0] = 6;
-                out[1..17].copy_from_slice(&bits.to_be_bytes());
+                [(bits >> 64) as u64, bits as u64, 6]
             }
         },
     }
-    out
 }
 
 /// What a response is, for counting identical responses together.
 ///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// See [`RateLimit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ResponseClass {
@@ -231,7 +225,7 @@ pub enum ResponseClass {
 ///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// See [`RateLimit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Decision {
@@ -250,8 +244,38 @@ struct Bucket {
     limited: u32,
 }
 
-/// Response-rate limiting, shared by the server's threads. See the
-/// [module documentation](self).
+/// Response-rate limiting, shared by the server's threads.
+///
+/// The rate limiter and the quota keep their state in a table of fixed size allocated once, a set-associative
+/// hash table whose least recently used entry in a set makes room for a new client, so
+/// memory stays bounded whatever the number of clients, and clients that stopped asking
+/// age out.
+///
+/// Rate limiting counts responses per client network (IPv4 /24 and IPv6 /56 by default)
+/// and per kind of response, as Knot and NSD do, so that a flood of different names is
+/// counted as one: a positive answer by its name and type, a negative one (NXDOMAIN or no
+/// data) by its zone, an error (REFUSED, FORMERR, …) by its rcode alone. Each bucket holds
+/// up to `rate × window` responses and refills at `rate` per second; a response finding it
+/// empty is limited: every `slip`th limited response goes out truncated (TC, no records) so
+/// that a real resolver behind the address retries over TCP, which is never limited; the
+/// others are dropped.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::dns::server::{Decision, RateLimit, ResponseClass};
+/// let rrl = RateLimit::builder().rate(5).window(1).slip(2).build()?;
+/// let client = "192.0.2.1".parse().unwrap();
+/// let mut got = Vec::new();
+/// for _ in 0..9 {
+///     got.push(rrl.check(client, ResponseClass::Negative, b"\x02bl\x07example\x00", 1_000));
+/// }
+/// use Decision::*;
+/// assert_eq!(got, [Send, Send, Send, Send, Send, Slip, Drop, Slip, Drop]);
+/// // a second later the bucket has refilled
+/// assert_eq!(rrl.check(client, ResponseClass::Negative, b"\x02bl\x07example\x00", 2_000), Send);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct RateLimit {
     rate: u32,
@@ -266,7 +290,7 @@ pub struct RateLimit {
 ///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// See [`RateLimit`].
 #[derive(Debug, Clone)]
 pub struct RateLimitBuilder {
     rate: u32,
@@ -283,7 +307,7 @@ impl RateLimit {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn builder() -> RateLimitBuilder {
         RateLimitBuilder {
             rate: 20,
@@ -301,18 +325,15 @@ impl RateLimit {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn check(&self, client: IpAddr, class: ResponseClass, name: &[u8], now: u64) -> Decision {
         let net = prefix(client, self.v4, self.v6);
-        let (tag, name): ([u8; 3], &[u8]) = match class {
-            ResponseClass::Positive { qtype } => {
-                let t = qtype.to_be_bytes();
-                ([1, t[0], t[1]], name)
-            }
-            ResponseClass::Negative => ([2, 0, 0], name),
-            ResponseClass::Error { rcode } => ([3, rcode, 0], &[]),
+        let (tag, name): (u64, &[u8]) = match class {
+            ResponseClass::Positive { qtype } => (1 << 8 | u64::from(qtype) << 16, name),
+            ResponseClass::Negative => (2 << 8, name),
+            ResponseClass::Error { rcode } => (3 << 8 | u64::from(rcode) << 16, &[]),
         };
-        let key = self.table.hash(&[&net, &tag, name]);
+        let key = self.table.hash([net[0], net[1], net[2] | tag], name);
         let cap = self.rate as i64 * i64::from(self.window) * 1000;
         let rate = i64::from(self.rate);
         let slip = self.slip;
@@ -370,7 +391,7 @@ impl RateLimitBuilder {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn rate(mut self, per_second: u32) -> RateLimitBuilder {
         self.rate = per_second;
         self
@@ -381,7 +402,7 @@ impl RateLimitBuilder {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn window(mut self, seconds: u32) -> RateLimitBuilder {
         self.window = seconds;
         self
@@ -392,7 +413,7 @@ impl RateLimitBuilder {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn slip(mut self, n: u32) -> RateLimitBuilder {
         self.slip = n;
         self
@@ -430,7 +451,7 @@ impl RateLimitBuilder {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See [`RateLimit`].
     pub fn build(self) -> Result<RateLimit, crate::Error> {
         check_limits(self.rate, self.window, self.v4, self.v6, true)?;
         Ok(RateLimit {
@@ -531,7 +552,7 @@ impl Quota {
     /// See [`Quota`].
     pub fn count(&self, client: IpAddr, now: u64) -> bool {
         let net = prefix(client, self.v4, self.v6);
-        let key = self.table.hash(&[&net]);
+        let key = self.table.hash(net, &[]);
         let period = (now / self.period_ms) as u32;
         let max = self.queries;
         self.table.with(key, now, |(p, n), age| {
@@ -668,12 +689,12 @@ mod tests {
         let t: Table<u32> = Table::new(1);
         assert_eq!(t.capacity(), SETS_PER_SHARD * WAYS);
         for k in 1..100_000u64 {
-            let key = t.hash(&[&k.to_be_bytes()]);
+            let key = t.hash([k, 0, 0], &[]);
             t.with(key, k, |v, _| *v += 1);
         }
         assert_eq!(t.used(), t.capacity());
         // the most recent entry is still there, counted once
-        let key = t.hash(&[&99_999u64.to_be_bytes()]);
+        let key = t.hash([99_999, 0, 0], &[]);
         assert_eq!(t.with(key, 100_000, |v, age| (*v, age)), (1, Some(1)));
     }
 
