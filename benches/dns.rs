@@ -6,7 +6,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use domain::base::iana::{Class, Rcode};
 use domain::base::{Message, MessageBuilder};
 use domain::rdata::{Txt, A};
-use rblkit::dns::server::{respond, Catalog, Scratch, Transport};
+use rblkit::dns::server::{
+    respond, respond_from, Catalog, Client, Limits, RateLimit, Scratch, Transport,
+};
 use rblkit::zone::{DatasetKind, DatasetParser, Zone};
 use std::hint::black_box;
 
@@ -93,6 +95,57 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function(format!("domain stock {what}"), |b| {
             b.iter(|| stock(&z, black_box(q), Vec::with_capacity(512)).len())
+        });
+    }
+    g.finish();
+
+    // rate limiting with no client over its rate, beside the same answers without it
+    let limits = Limits::new(
+        Some(
+            RateLimit::builder()
+                .rate(100_000)
+                .window(4)
+                .build()
+                .unwrap(),
+        ),
+        None,
+    );
+    let clients: Vec<std::net::IpAddr> = (0..4096u32)
+        .map(|i| std::net::IpAddr::from([100, 64 + (i / 256) as u8, (i % 256) as u8, 1]))
+        .collect();
+    let mut g = c.benchmark_group("limits");
+    for (what, q) in &cases {
+        let mut scratch = Scratch::new();
+        let mut out = [0u8; 512];
+        let mut i = 0usize;
+        g.bench_function(format!("unlimited {what}"), |b| {
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                let from = Client::at(clients[i % clients.len()]);
+                respond_from(
+                    &catalog,
+                    black_box(q),
+                    Transport::Udp,
+                    from,
+                    &mut scratch,
+                    &mut out,
+                )
+            })
+        });
+        let mut i = 0usize;
+        g.bench_function(format!("rate limited {what}"), |b| {
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                let from = clients[i % clients.len()];
+                limits.answer_udp(
+                    &catalog,
+                    black_box(q),
+                    from,
+                    (i / 100) as u64,
+                    &mut scratch,
+                    &mut out,
+                )
+            })
         });
     }
     g.finish();

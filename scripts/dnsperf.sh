@@ -10,7 +10,9 @@
 # second, queries per second of CPU time the server used (what one core does, whatever
 # else runs), resident memory after loading, and load time (start until the first
 # answer); with the ratios to rbldnsd. Builds rblkit in release mode first (RBLKIT=path
-# skips that).
+# skips that). LIMITS=1 adds rblkit with one thread, response-rate limiting and a query
+# quota on, set so that no client is over them (what limiting costs when nobody is
+# limited; compare its q/CPU-s with rblkit --threads 1).
 set -eu
 
 secs=${1:-10}
@@ -120,17 +122,26 @@ while [ $i -lt "$rounds" ]; do
     r=$(measure)
     stop
     echo "two $r" >>"$dir/results"
+    if [ -n "${LIMITS:-}" ]; then
+        start "$RBLKIT" serve --threads 1 --listen "127.0.0.1:$port" \
+            --rrl-rate 1000000 --rrl-window 1 --quota 1000000000000 $specs
+        r=$(measure)
+        stop
+        echo "lim $r" >>"$dir/results"
+    fi
     i=$((i + 1))
 done
 
 # medians per server and column
 med() { grep "^$1 " "$dir/results" | awk -v c="$2" '{print $c}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 row() { echo "$(med "$1" 2) $(med "$1" 3) $(med "$1" 4) $(med "$1" 5)"; }
-echo "$(row rbldnsd) $(row one) $(row two)" | awk -v secs="$secs" -v rounds="$rounds" '{
+rows="$(row rbldnsd) $(row one) $(row two)"
+[ -n "${LIMITS:-}" ] && rows="$rows $(row lim)"
+echo "$rows" | awk -v secs="$secs" -v rounds="$rounds" '{
     printf "dnsperf, %d rounds of %d s, 100k ip4set + 10k dnset, 200k queries, loopback; medians\n", rounds, secs;
     printf "%-20s %9s %7s %10s %7s %10s %7s %9s\n", "server", "QPS", "ratio", "q/CPU-s", "ratio", "RSS KiB", "ratio", "load ms";
-    split("rbldnsd|rblkit --threads 1|rblkit --threads 2", name, "|");
-    for (i = 0; i < 3; i++) {
+    split("rbldnsd|rblkit --threads 1|rblkit --threads 2|rblkit 1, rrl + quota", name, "|");
+    for (i = 0; i < NF / 4; i++) {
         q = $(1 + 4 * i); c = $(2 + 4 * i); r = $(3 + 4 * i); l = $(4 + 4 * i);
         printf "%-20s %9.0f %6.2fx %10.0f %6.2fx %10d %6.2fx %9d\n", name[i + 1], q, q / $1, c, c / $2, r, r / $3, l;
     }

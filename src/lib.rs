@@ -42,6 +42,8 @@
 //!   processes (SQLite in WAL mode, compiled in).
 //! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
 //!   several threads, reloads while it answers).
+//! - `metrics`: [`metrics`], lock-free counters, gauges and histograms in the Prometheus
+//!   text format with a `GET /metrics` endpoint (enabled by `dns`).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
 //!   `serve`, `check`, `monitor`); enables `store`, `dns` and `dns-client`.
 //! - `dns-client`: [`dns::client`], checking subjects against DNS lists concurrently
@@ -62,6 +64,8 @@ pub mod extract;
 pub mod intake;
 pub mod ledger;
 pub mod list;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod policy;
 pub mod qname;
 pub mod subject;

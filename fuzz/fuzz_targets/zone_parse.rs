@@ -1,5 +1,6 @@
 #![no_main]
-//! rbldnsd dataset files of every type (the first byte picks it): no panic, the strict and
+//! rbldnsd dataset files of every type, the access types acl and aclkey included (the first
+//! byte picks it): no panic, the strict and
 //! lenient modes agree on the first bad line, and whatever loads is written back with
 //! `write_rbldnsd` (when the type can say it) and reads back to an equal list, and as a
 //! master file without error.
@@ -11,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, text)) = data.split_first() else {
         return;
     };
-    let kind = DatasetKind::ALL[usize::from(sel) % DatasetKind::ALL.len()];
+    let kinds: Vec<DatasetKind> = DatasetKind::ALL
+        .into_iter()
+        .chain(DatasetKind::ACCESS)
+        .collect();
+    let kind = kinds[usize::from(sel) % kinds.len()];
     let mut p = DatasetParser::new(kind);
     p.parse_file("fuzz", text)
         .expect("lenient mode only fails on I/O");

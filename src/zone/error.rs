@@ -128,6 +128,20 @@ pub enum Problem {
         /// The prefix.
         net: Box<str>,
     },
+    /// An `=keyword` value of an access dataset that is no keyword (`ignore`, `blackhole`,
+    /// `refuse`, `empty`, `pass`; `accept` for keys).
+    #[error("invalid keyword {text:?}")]
+    BadKeyword {
+        /// The word.
+        text: Box<str>,
+    },
+    /// An aclkey key that cannot be a DNS label (a dot, a control character or space, more
+    /// than 63 bytes).
+    #[error("invalid key {text:?}: a key is one DNS label of at most 63 printable bytes")]
+    BadKey {
+        /// The key.
+        text: Box<str>,
+    },
     /// A NUL byte in the line.
     #[error("NUL byte in line")]
     NulByte,

@@ -346,6 +346,12 @@ impl Dataset {
                 }
             }
             DatasetKind::Combined => {}
+            DatasetKind::Acl | DatasetKind::AclKey => {
+                return Err(not_expressible(
+                    format,
+                    "access datasets are not written back",
+                ))
+            }
             DatasetKind::DnSet => {
                 for (p, e) in list.domains() {
                     let key = match p.scope() {
@@ -913,6 +919,9 @@ impl Zone {
     fn master_ttl(&self) -> Result<u32, ZoneError> {
         let mut fams = [0u8; 3];
         for d in &self.datasets {
+            if DatasetKind::ACCESS.contains(&d.kind) {
+                continue;
+            }
             if d.kind == DatasetKind::Combined {
                 return Err(not_expressible(
                     "bind",

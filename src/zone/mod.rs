@@ -43,12 +43,14 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod acl;
 mod addr;
 mod error;
 mod export;
 mod parse;
 mod records;
 
+pub use acl::{Acl, AclAction, AclKeys, QueryForm};
 pub use error::{LineError, Problem, ZoneError};
 pub use export::{MasterRecord, MasterReport, RecordData};
 pub use parse::DatasetParser;
@@ -92,10 +94,16 @@ pub enum DatasetKind {
     /// Several datasets of the types above in one file, each for some subzones
     /// (`$DATASET type[:name] subzone…`, `@` for the zone itself).
     Combined,
+    /// Not data: what to do with queries from client networks (see [`Acl`]).
+    Acl,
+    /// Not data: keys in query names, `SUBJECT.KEY.ZONE` (see [`AclKeys`]; the `aclkey` type
+    /// of the rspamd fork of rbldnsd).
+    AclKey,
 }
 
 impl DatasetKind {
-    /// Every kind, in rbldnsd's documentation order.
+    /// Every data kind, in rbldnsd's documentation order (the access kinds apart, in
+    /// [`DatasetKind::ACCESS`]).
     ///
     /// # Examples
     ///
@@ -111,6 +119,18 @@ impl DatasetKind {
         DatasetKind::DnSet,
         DatasetKind::Combined,
     ];
+
+    /// The access kinds: `acl` and `aclkey`, which say who gets which answers rather than
+    /// what is listed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::zone::DatasetKind;
+    /// assert_eq!("acl".parse::<DatasetKind>()?, DatasetKind::ACCESS[0]);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub const ACCESS: [DatasetKind; 2] = [DatasetKind::Acl, DatasetKind::AclKey];
 
     /// rbldnsd's name of the type.
     ///
@@ -128,6 +148,8 @@ impl DatasetKind {
             DatasetKind::Ip6TSet => "ip6tset",
             DatasetKind::DnSet => "dnset",
             DatasetKind::Combined => "combined",
+            DatasetKind::Acl => "acl",
+            DatasetKind::AclKey => "aclkey",
         }
     }
 
@@ -154,6 +176,7 @@ impl FromStr for DatasetKind {
     fn from_str(s: &str) -> Result<DatasetKind, ZoneError> {
         DatasetKind::ALL
             .into_iter()
+            .chain(DatasetKind::ACCESS)
             .find(|k| k.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| ZoneError::UnknownType { name: s.into() })
     }
@@ -323,6 +346,10 @@ pub struct Dataset {
     mtime: Option<Timestamp>,
     /// combined: the nested datasets and the subzones (relative, "" for `@`) of each.
     subsets: Vec<(Vec<Box<str>>, Dataset)>,
+    /// acl: the networks and their actions.
+    acl: Option<Acl>,
+    /// aclkey: the keys and their actions.
+    keys: Option<AclKeys>,
 }
 
 impl Dataset {
@@ -356,7 +383,33 @@ impl Dataset {
             entries: 0,
             mtime: None,
             subsets: Vec::new(),
+            acl: None,
+            keys: None,
         }
+    }
+
+    /// The networks and actions of an `acl` dataset (`None` for other types).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::zone::{DatasetKind, DatasetParser};
+    /// let mut p = DatasetParser::new(DatasetKind::Acl);
+    /// p.parse_file("acl", b"192.0.2.0/24 :refuse\n2001:db8::/32\n")?;
+    /// assert_eq!(p.finish().acl().unwrap().len(), 2);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn acl(&self) -> Option<&Acl> {
+        self.acl.as_ref()
+    }
+
+    /// The keys of an `aclkey` dataset (`None` for other types).
+    ///
+    /// # Examples
+    ///
+    /// See [`AclKeys`].
+    pub fn keys(&self) -> Option<&AclKeys> {
+        self.keys.as_ref()
     }
 
     /// Loads the files of a spec (its zone is not used here).

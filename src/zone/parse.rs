@@ -1,5 +1,6 @@
 //! The dataset line parser.
 
+use super::acl::{keyword, Acl, AclAction, AclKeys};
 use super::addr::{self, AddrErr};
 use super::error::{LineError, Problem, ZoneError};
 use super::{Dataset, DatasetKind, HostBits, NsRecords, Soa, Strictness};
@@ -75,6 +76,19 @@ pub struct DatasetParser {
     current: Option<(Vec<Box<str>>, Box<DatasetParser>)>,
     skipping: bool,
     subsets: Vec<(Vec<Box<str>>, Dataset)>,
+    /// acl/aclkey: the default action, then the entries (IPv6?, network, bits, value) and
+    /// keys, values resolved when finished.
+    acl_default: AclValue,
+    acl_nets: Vec<(bool, u128, u8, AclValue)>,
+    acl_keys: Vec<(Box<str>, AclValue)>,
+}
+
+/// An access dataset's value before the TXT templates are expanded: a keyword, or an A+TXT
+/// value (an index of `rrs`).
+#[derive(Debug, Clone)]
+enum AclValue {
+    Keyword(AclAction),
+    Rr(u32),
 }
 
 fn is_space(c: u8) -> bool {
@@ -154,6 +168,9 @@ impl DatasetParser {
             current: None,
             skipping: false,
             subsets: Vec::new(),
+            acl_default: AclValue::Keyword(AclAction::Ignore),
+            acl_nets: Vec::new(),
+            acl_keys: Vec::new(),
         }
     }
 
@@ -338,6 +355,8 @@ impl DatasetParser {
             DatasetKind::Ip6Trie => self.ip6trie_line(line, &col),
             DatasetKind::Ip6TSet => self.ip6tset_line(line, &col),
             DatasetKind::DnSet => self.dnset_line(line, &col),
+            DatasetKind::Acl => self.acl_line(line, &col),
+            DatasetKind::AclKey => self.aclkey_line(line, &col),
             _ => Ok(()),
         }
     }
@@ -406,7 +425,7 @@ impl DatasetParser {
         let ty = words.next().unwrap_or("");
         let ty_name = ty.split(':').next().unwrap_or("");
         let kind = match ty_name.parse::<DatasetKind>() {
-            Ok(k) if k != DatasetKind::Combined => k,
+            Ok(k) if DatasetKind::ALL.contains(&k) && k != DatasetKind::Combined => k,
             _ => {
                 self.skipping = true;
                 return self.warn(
@@ -839,6 +858,156 @@ impl DatasetParser {
         Ok(())
     }
 
+    /// An access dataset's value: `=keyword`, `:keyword`, or an A+TXT value with the
+    /// default A and TXT (rbldnsd's `ds_acl_parse_val`). `None`: the line is skipped.
+    fn acl_value(
+        &mut self,
+        s: &str,
+        col: &dyn Fn(&str) -> usize,
+    ) -> Result<Option<AclValue>, ZoneError> {
+        let keys = self.kind == DatasetKind::AclKey;
+        if let Some(k) = s.strip_prefix('=') {
+            return match keyword(k, keys) {
+                Some(a) => Ok(Some(AclValue::Keyword(a))),
+                None => self
+                    .warn(
+                        col(s),
+                        Problem::BadKeyword {
+                            text: field(k).into(),
+                        },
+                    )
+                    .map(|()| None),
+            };
+        }
+        if let Some(a) = s.strip_prefix(':').and_then(|k| keyword(k, keys)) {
+            return Ok(Some(AclValue::Keyword(a)));
+        }
+        Ok(self.a_txt(s, self.default_rr, col)?.map(AclValue::Rr))
+    }
+
+    /// A default line of an access dataset: a keyword sets the default action, an A+TXT
+    /// value the default action and the default A+TXT.
+    fn acl_default_line(
+        &mut self,
+        line: &str,
+        col: &dyn Fn(&str) -> usize,
+    ) -> Result<(), ZoneError> {
+        match self.acl_value(line, col)? {
+            Some(AclValue::Rr(id)) => {
+                self.default_rr = id;
+                self.acl_default = AclValue::Rr(id);
+            }
+            Some(v) => self.acl_default = v,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The value after an entry of an access dataset: the default action when there is
+    /// none (or only a comment).
+    fn acl_entry_value(
+        &mut self,
+        rest: &str,
+        col: &dyn Fn(&str) -> usize,
+    ) -> Result<Option<AclValue>, ZoneError> {
+        let rest = skip_space(rest);
+        if rest.is_empty() || is_comment(rest.as_bytes()[0]) {
+            return Ok(Some(self.acl_default.clone()));
+        }
+        self.acl_value(rest, col)
+    }
+
+    /// An `acl` line: an IPv4 or IPv6 network as ip4trie and ip6trie take them, and an
+    /// action; or a default line.
+    fn acl_line(&mut self, line: &str, col: &dyn Fn(&str) -> usize) -> Result<(), ZoneError> {
+        if (line.starts_with(':') && !line.starts_with("::")) || line.starts_with('=') {
+            return self.acl_default_line(line, col);
+        }
+        let b = line.as_bytes();
+        let (v6, a, bits, n) = match addr::ip4cidr(b) {
+            Ok((a, bits, n)) if ends_entry(&b[n..]) => {
+                let Some(a) = self.network_start(a, addr::mask4(bits), col(line), line)? else {
+                    return Ok(());
+                };
+                if let Some(max) = self.maxrange4 {
+                    let span = u64::from(!addr::mask4(bits));
+                    if max <= span {
+                        return self.warn(
+                            col(line),
+                            Problem::RangeTooLarge {
+                                size: span + 1,
+                                max,
+                            },
+                        );
+                    }
+                }
+                (false, u128::from(a), bits, n)
+            }
+            r4 => match addr::ip6cidr(b) {
+                Ok((a, bits, n)) if ends_entry(&b[n..]) => {
+                    let Some(a) = self.network_start(a, addr::mask6(bits), col(line), line)? else {
+                        return Ok(());
+                    };
+                    (true, a, bits, n)
+                }
+                r6 => {
+                    let e = if field(line).contains(':') {
+                        r6.err()
+                    } else {
+                        r4.err()
+                    };
+                    let p = match e {
+                        Some(e) => addr_problem(e, field(line)),
+                        None => Problem::BadAddress {
+                            text: field(line).into(),
+                        },
+                    };
+                    return self.warn(col(line), p);
+                }
+            },
+        };
+        let Some(v) = self.acl_entry_value(&line[n..], col)? else {
+            return Ok(());
+        };
+        if self
+            .acl_nets
+            .iter()
+            .any(|e| (e.0, e.1, e.2) == (v6, a, bits))
+        {
+            let net = if v6 {
+                format!("{}/{bits}", Ipv6Addr::from(a))
+            } else {
+                format!("{}/{bits}", Ipv4Addr::from(a as u32))
+            };
+            return self.warn(col(line), Problem::Duplicate { net: net.into() });
+        }
+        self.entries += 1;
+        self.acl_nets.push((v6, a, bits, v));
+        Ok(())
+    }
+
+    /// An `aclkey` line: a key (one DNS label) and an action; or a default line.
+    fn aclkey_line(&mut self, line: &str, col: &dyn Fn(&str) -> usize) -> Result<(), ZoneError> {
+        if (line.starts_with(':') && !line.starts_with("::")) || line.starts_with('=') {
+            return self.acl_default_line(line, col);
+        }
+        let end = line.find([':', '=', ' ', '\t']).unwrap_or(line.len());
+        let key = &line[..end];
+        if key.len() > 63 || key.contains('.') || key.bytes().any(|c| !(0x21..=0x7e).contains(&c)) {
+            return self.warn(col(line), Problem::BadKey { text: key.into() });
+        }
+        let Some(v) = self.acl_entry_value(&line[end..], col)? else {
+            return Ok(());
+        };
+        self.entries += 1;
+        let key: Box<str> = key.to_ascii_lowercase().into();
+        match self.acl_keys.iter_mut().find(|(k, _)| *k == key) {
+            Some(e) => e.1 = v,
+            None => self.acl_keys.push((key, v)),
+        }
+        Ok(())
+    }
+
     fn special(&mut self, line: &str, body: &str, column: usize) -> Result<(), ZoneError> {
         let bad =
             |p: &mut DatasetParser| p.warn(column, Problem::BadDirective { text: line.into() });
@@ -846,7 +1015,9 @@ impl DatasetParser {
         let args = skip_space(&body[word.len()..]);
         let has_args = body.len() > word.len();
         let kw = word.to_ascii_lowercase();
+        let access = matches!(self.kind, DatasetKind::Acl | DatasetKind::AclKey);
         match kw.as_str() {
+            "soa" | "ns" | "nameserver" if access => return bad(self),
             "soa" if has_args => {
                 if self.soa.is_some() {
                     return Ok(());
@@ -954,6 +1125,9 @@ impl DatasetParser {
             lines,
             entries,
             subsets,
+            acl_nets,
+            acl_keys,
+            acl_default,
             ..
         } = self;
         let listings: Vec<Listing> = rrs
@@ -1029,6 +1203,31 @@ impl DatasetParser {
         }
         drop(names);
         drop(arena);
+        let action = |v: &AclValue| match v {
+            AclValue::Keyword(k) => k.clone(),
+            AclValue::Rr(id) => {
+                let (code, txt) = &rrs[*id as usize];
+                AclAction::Always {
+                    code: *code,
+                    txt: expand_template(txt, &subst).into(),
+                }
+            }
+        };
+        let acl = (kind == DatasetKind::Acl).then(|| {
+            let mut a = Acl::default();
+            for (v6, net, bits, v) in &acl_nets {
+                a.insert(*v6, *net, *bits, action(v));
+            }
+            a
+        });
+        let keys = (kind == DatasetKind::AclKey).then(|| {
+            let mut k = AclKeys::default();
+            k.set_default(action(&acl_default));
+            for (key, v) in &acl_keys {
+                k.insert(key, action(v));
+            }
+            k
+        });
         Dataset {
             kind,
             list: b.build(),
@@ -1043,6 +1242,8 @@ impl DatasetParser {
             entries,
             mtime: None,
             subsets,
+            acl,
+            keys,
         }
     }
 }

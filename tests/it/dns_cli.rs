@@ -105,3 +105,93 @@ fn serve_refuses_a_bad_spec() {
         .unwrap();
     assert_eq!(st.code(), Some(66));
 }
+
+/// `rblkit serve` with an acl dataset, rate limiting, a quota and `--metrics`: the acl
+/// refuses its client, the metrics endpoint counts, SIGUSR1 logs per-zone statistics; a
+/// bad `--quota-answer` is refused with status 64.
+#[test]
+fn serve_operations_flags() {
+    let dir = TempDir::new("dns-cli-ops");
+    let f = dir.write(
+        "bl.txt",
+        b"$SOA 1h ns.bl.test. hostmaster.bl.test. 3 1h 15m 1w 5m\n192.0.2.1 :127.0.0.2:listed\n",
+    );
+    let acl = dir.write("acl.txt", b"127.0.0.66 :refuse\n");
+    let (port, mport) = (free_port(), free_port());
+    let log = dir.0.join("serve.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_rblkit"))
+        .args([
+            "serve",
+            "--threads",
+            "1",
+            "--rrl-rate",
+            "1000",
+            "--rrl-slip",
+            "2",
+        ])
+        .args(["--quota", "100000", "--quota-answer", "refuse", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--metrics")
+        .arg(format!("127.0.0.1:{mport}"))
+        .arg(format!("bl.test:ip4set:{f}"))
+        .arg(format!("bl.test:acl:{acl}"))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let running = Running(child);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let c = Udp::new(addr);
+    let q = Q::new("1.2.0.192.bl.test", 1);
+    let t0 = Instant::now();
+    while c.ask(&q).is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no answer");
+    }
+    let refused = Udp::from_source([127, 0, 0, 66].into(), addr, Duration::from_millis(700));
+    assert_eq!(read(&refused.ask(&q).unwrap()).unwrap().rcode, 5);
+    let scrape = || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", mport)).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    let m = scrape();
+    assert!(
+        m.contains("rblkit_dns_acl_total{zone=\"bl.test\",action=\"refuse\"} 1\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("rblkit_dns_rrl_responses_total{decision=\"sent\"}"),
+        "{m}"
+    );
+    let st = Command::new("kill")
+        .args(["-USR1", &running.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t0 = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("rblkit: stats: bl.test: queries ") {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no statistics: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(running);
+    let st = Command::new(env!("CARGO_BIN_EXE_rblkit"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--quota", "5"])
+        .args([
+            "--quota-answer",
+            "sometimes",
+            &format!("bl.test:ip4set:{f}"),
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(64));
+}

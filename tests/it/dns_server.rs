@@ -138,7 +138,10 @@ fn malformed_packets_are_dropped_or_refused_never_crash() {
         }
         let _ = udp.sock_send(&p);
     }
-    assert_eq!(rcode(&good), Some((true, 0)));
+    // the flood may overrun the socket's receive queue on a busy machine, and a datagram
+    // dropped there is no crash: ask as a resolver would, up to three times
+    let after = (0..3).find_map(|_| rcode(&good));
+    assert_eq!(after, Some((true, 0)));
     let t = tcp_ask(addr, &good).map(|m| m[3] & 15);
     assert_eq!(t, Some(0));
 }

@@ -129,7 +129,7 @@ pub fn read(m: &[u8]) -> Option<A> {
 /// A UDP client to one server.
 pub struct Udp {
     sock: UdpSocket,
-    id: std::cell::Cell<u16>,
+    id: std::sync::atomic::AtomicU16,
 }
 
 impl Udp {
@@ -145,7 +145,19 @@ impl Udp {
             .unwrap();
         Udp {
             sock,
-            id: std::cell::Cell::new(100),
+            id: std::sync::atomic::AtomicU16::new(100),
+        }
+    }
+
+    /// A client whose socket is bound to `src` (port 0), to ask from several loopback
+    /// addresses; `wait` is how long one answer is waited for.
+    pub fn from_source(src: std::net::IpAddr, addr: SocketAddr, wait: Duration) -> Udp {
+        let sock = UdpSocket::bind(SocketAddr::new(src, 0)).unwrap();
+        sock.connect(addr).unwrap();
+        sock.set_read_timeout(Some(wait)).unwrap();
+        Udp {
+            sock,
+            id: std::sync::atomic::AtomicU16::new(100),
         }
     }
 
@@ -164,14 +176,36 @@ impl Udp {
         }
     }
 
+    /// Makes receiving return at once when nothing is waiting.
+    pub fn nonblocking(self) -> Udp {
+        self.sock.set_nonblocking(true).unwrap();
+        self
+    }
+
+    /// One datagram if one is waiting (within the read timeout): its length.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Option<usize> {
+        self.sock.recv(buf).ok()
+    }
+
     /// Sends bytes without waiting for an answer.
     pub fn sock_send(&self, packet: &[u8]) -> std::io::Result<usize> {
         self.sock.send(packet)
     }
 
+    /// One try only: the answer, or `None` after the read timeout.
+    pub fn ask_once(&self, q: &Q) -> Option<Vec<u8>> {
+        let id = self
+            .id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(1);
+        self.raw(&q.wire(id))
+    }
+
     pub fn ask(&self, q: &Q) -> Option<Vec<u8>> {
-        let id = self.id.get().wrapping_add(1);
-        self.id.set(id);
+        let id = self
+            .id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(1);
         let p = q.wire(id);
         for _ in 0..3 {
             if let Some(a) = self.raw(&p) {

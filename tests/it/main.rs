@@ -11,6 +11,8 @@ mod dns_client_tools;
 #[cfg(feature = "dns")]
 mod dns_interop;
 #[cfg(feature = "dns")]
+mod dns_ops;
+#[cfg(feature = "dns")]
 mod dns_server;
 #[cfg(feature = "dns")]
 mod dns_tools;

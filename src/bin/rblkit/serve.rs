@@ -3,8 +3,8 @@
 use crate::exit;
 use crate::zone::LoadArgs;
 use clap::Args;
-use rblkit::dns::server::{Event, Server};
-use rblkit::zone::{DatasetSpec, ZoneError};
+use rblkit::dns::server::{Event, Quota, RateLimit, Server};
+use rblkit::zone::{AclAction, DatasetKind, DatasetParser, DatasetSpec, Strictness, ZoneError};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Serves rbldnsd datasets over DNS (UDP and TCP), answering as rbldnsd does; reloads the
-/// files when they change (checked every --check-interval seconds) and on SIGHUP.
+/// files when they change (watched with inotify, and checked every --check-interval
+/// seconds) and on SIGHUP; SIGUSR1 logs per-zone statistics. Access datasets (ZONE:acl:FILE,
+/// ZONE:aclkey:FILE), response-rate limiting (--rrl-rate) and a query quota (--quota) say
+/// who gets which answers; all are off unless given.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     #[command(flatten)]
@@ -35,6 +38,40 @@ pub(crate) struct ServeArgs {
     /// Send NOTIFY to this secondary when a zone changes (repeatable).
     #[arg(long, value_name = "ADDR:PORT")]
     notify: Vec<SocketAddr>,
+    /// Do not watch the dataset files (inotify); they are still checked every
+    /// --check-interval seconds and on SIGHUP.
+    #[arg(long)]
+    no_watch: bool,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<SocketAddr>,
+    /// Response-rate limiting: UDP responses per second per client network and kind of
+    /// response (off when not given; TCP is never limited).
+    #[arg(long, value_name = "N")]
+    rrl_rate: Option<u32>,
+    /// Rate limiting: the burst window, in seconds (a bucket holds rate x window).
+    #[arg(long, value_name = "SECS", default_value_t = 4, requires = "rrl_rate")]
+    rrl_window: u32,
+    /// Rate limiting: every Nth limited response is sent truncated (TC), the others
+    /// dropped (0: drop all).
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "rrl_rate")]
+    rrl_slip: u32,
+    /// Rate limiting and quota: the client network lengths, IPv4/IPv6.
+    #[arg(long, value_name = "V4/V6", default_value = "24/56")]
+    client_prefix: String,
+    /// Rate limiting and quota: clients kept in each table (its memory is fixed).
+    #[arg(long, value_name = "N", default_value_t = 65536)]
+    client_table: usize,
+    /// A query quota per client network per --quota-period (off when not given).
+    #[arg(long, value_name = "N")]
+    quota: Option<u64>,
+    /// The quota period, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 86400, requires = "quota")]
+    quota_period: u64,
+    /// The answer over the quota: refuse, ignore, empty, or an rbldnsd A:TXT value
+    /// (default ":127.255.255.255:Excessive number of queries from $").
+    #[arg(long, value_name = "ACTION", requires = "quota")]
+    quota_answer: Option<String>,
     /// Datasets as ZONE:TYPE:FILE[,FILE...] (rbldnsd's form).
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<String>,
@@ -93,6 +130,11 @@ fn log(e: &Event) {
             serial,
             tries,
         } => eprintln!("rblkit: {zone}: NOTIFY of serial {serial} to {secondary}: no answer after {tries} tries"),
+        Event::Stats { lines } => {
+            for l in lines {
+                eprintln!("rblkit: stats: {l}");
+            }
+        }
         other => eprintln!("rblkit: {other:?}"),
     }
 }
@@ -108,6 +150,18 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
             }
         }
     }
+    let limits = match limits(&a) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rblkit: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let usr1 = Arc::new(AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, usr1.clone()) {
+        eprintln!("rblkit: cannot handle SIGUSR1: {e}");
+        return ExitCode::from(exit::OSERR);
+    }
     let hup = Arc::new(AtomicBool::new(false));
     if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone()) {
         eprintln!("rblkit: cannot handle SIGHUP: {e}");
@@ -119,7 +173,19 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
         .check_interval((a.check_interval > 0).then(|| Duration::from_secs(a.check_interval)))
         .reload_flag(hup)
         .default_ttl(a.ttl)
+        .stats_flag(usr1)
+        .watch_files(!a.no_watch)
         .on_event(log);
+    let (rrl, quota) = limits;
+    if let Some(r) = rrl {
+        b = b.rate_limit(r);
+    }
+    if let Some(q) = quota {
+        b = b.quota(q);
+    }
+    if let Some(m) = a.metrics {
+        b = b.metrics(m);
+    }
     if let Some(n) = a.threads {
         b = b.threads(n);
     }
@@ -137,6 +203,9 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
             for addr in server.local_addrs() {
                 eprintln!("rblkit: answering on {addr} (UDP and TCP)");
             }
+            if let Some(m) = server.metrics_addr() {
+                eprintln!("rblkit: metrics on http://{m}/metrics");
+            }
             server.wait();
             ExitCode::SUCCESS
         }
@@ -152,5 +221,73 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
             eprintln!("rblkit: {e}");
             ExitCode::from(exit::OSERR)
         }
+    }
+}
+
+/// The rate limiter and quota the flags ask for.
+fn limits(a: &ServeArgs) -> Result<(Option<RateLimit>, Option<Quota>), String> {
+    let (v4, v6) = a
+        .client_prefix
+        .split_once('/')
+        .and_then(|(x, y)| Some((x.parse::<u8>().ok()?, y.parse::<u8>().ok()?)))
+        .ok_or_else(|| {
+            format!(
+                "--client-prefix {:?}: expected V4/V6, as 24/56",
+                a.client_prefix
+            )
+        })?;
+    let rrl = match a.rrl_rate {
+        Some(rate) => Some(
+            RateLimit::builder()
+                .rate(rate)
+                .window(a.rrl_window)
+                .slip(a.rrl_slip)
+                .prefixes(v4, v6)
+                .table_size(a.client_table)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let quota = match a.quota {
+        Some(n) => {
+            let mut q = Quota::builder()
+                .queries(n)
+                .period_secs(a.quota_period)
+                .prefixes(v4, v6)
+                .table_size(a.client_table);
+            if let Some(text) = &a.quota_answer {
+                q = q.answer(quota_answer(text)?);
+            }
+            Some(q.build().map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    Ok((rrl, quota))
+}
+
+/// `refuse`, `ignore`, `empty`, or an rbldnsd `:A:TXT` value, read as an aclkey default
+/// line is.
+fn quota_answer(text: &str) -> Result<AclAction, String> {
+    let line = if text.starts_with(':') || text.starts_with('=') {
+        text.to_owned()
+    } else {
+        format!(":{text}")
+    };
+    let mut p = DatasetParser::new(DatasetKind::AclKey);
+    p.strictness(Strictness::Strict);
+    p.parse_file("--quota-answer", line.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let ds = p.finish();
+    match ds.keys().map(|k| k.default_action().clone()) {
+        Some(
+            a @ (AclAction::Refuse
+            | AclAction::Ignore
+            | AclAction::Empty
+            | AclAction::Always { .. }),
+        ) => Ok(a),
+        _ => Err(format!(
+            "--quota-answer {text:?}: expected refuse, ignore, empty or :A:TXT"
+        )),
     }
 }

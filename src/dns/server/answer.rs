@@ -1,7 +1,9 @@
 //! Building an answer into a fixed buffer, as rbldnsd does, without allocating.
 
+use super::access::{addr_text, Client, Gate, KeyUse, Verdict};
 use super::catalog::{Catalog, ServedZone, WireName};
 use super::request::{Malformed, Request};
+use crate::zone::QueryForm;
 use domain::base::iana::{Class, Rcode, Rtype};
 
 const QR: u8 = 0x80;
@@ -118,20 +120,93 @@ pub fn respond(
     scratch: &mut Scratch,
     out: &mut [u8],
 ) -> usize {
+    respond_inner(catalog, query, transport, &Client::default(), scratch, out).len
+}
+
+/// [`respond`] for a query from `client`: the zones' `acl` datasets look up its address
+/// (and `$` in their TXT answers is that address), and its forced action (an over-quota
+/// answer) applies before them. `aclkey` datasets apply whoever asks.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::dns::server::{respond_from, Catalog, Client, Scratch, Transport};
+/// use rblkit::zone::{DatasetKind, DatasetParser, Zone};
+/// let mut data = DatasetParser::new(DatasetKind::Ip4Set);
+/// data.parse_file("bl", b"192.0.2.1\n")?;
+/// let mut acl = DatasetParser::new(DatasetKind::Acl);
+/// acl.parse_file("acl", b"127.0.0.0/8 :pass\n0.0.0.0/0 :refuse\n")?;
+/// let zone = Zone::new("bl.example".parse()?, vec![data.finish().into(), acl.finish().into()]);
+/// let catalog = Catalog::builder().zone(zone).build()?;
+/// let mut q = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+/// q.extend_from_slice(b"\x011\x012\x010\x03192\x02bl\x07example\x00\x00\x01\x00\x01");
+/// let mut out = [0u8; 512];
+/// let ask = |from: &str, out: &mut [u8]| {
+///     respond_from(&catalog, &q, Transport::Udp, Client::at(from.parse().unwrap()), &mut Scratch::new(), out);
+///     out[3] & 15
+/// };
+/// assert_eq!(ask("127.0.0.1", &mut out), 0); // answered
+/// assert_eq!(ask("192.0.2.99", &mut out), 5); // REFUSED
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub fn respond_from(
+    catalog: &Catalog,
+    query: &[u8],
+    transport: Transport,
+    client: Client<'_>,
+    scratch: &mut Scratch,
+    out: &mut [u8],
+) -> usize {
+    respond_inner(catalog, query, transport, &client, scratch, out).len
+}
+
+/// What one answer was, for the counters and the rate limiter.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Outcome {
+    /// The answer's length (0: no answer).
+    pub(crate) len: usize,
+    /// The zone's index in the catalog.
+    pub(crate) zone: Option<usize>,
+    pub(crate) rcode: u8,
+    pub(crate) qtype: u16,
+    /// Records from the data (or an access dataset's A+TXT) in the answer section.
+    pub(crate) listed: bool,
+    /// A name under the apex (not the apex itself).
+    pub(crate) lookup: bool,
+    pub(crate) verdict: Verdict,
+    pub(crate) key: KeyUse,
+    /// Where the question ends in the answer.
+    pub(crate) qend: usize,
+    pub(crate) truncated: bool,
+}
+
+/// [`respond_from`], telling what the answer was.
+pub(crate) fn respond_inner(
+    catalog: &Catalog,
+    query: &[u8],
+    transport: Transport,
+    client: &Client<'_>,
+    scratch: &mut Scratch,
+    out: &mut [u8],
+) -> Outcome {
+    let mut oc = Outcome::default();
     let req = match Request::parse(query) {
         Ok(r) => r,
-        Err(Malformed::Drop) => return 0,
+        Err(Malformed::Drop) => return oc,
         Err(Malformed::FormErr) => {
             if out.len() < 12 {
-                return 0;
+                return oc;
             }
             out[..12].copy_from_slice(&query[..12]);
             out[2] = QR | (query[2] & 0x79);
             out[3] = Rcode::FORMERR.to_int();
             out[4..12].fill(0);
-            return 12;
+            oc.len = 12;
+            oc.rcode = Rcode::FORMERR.to_int();
+            return oc;
         }
     };
+    oc.qtype = req.qtype();
     let edns = req.edns();
     let limit = match transport {
         Transport::Udp => edns.map_or(512, |e| usize::from(e.udp_size).max(512)),
@@ -140,8 +215,9 @@ pub fn respond(
     .min(out.len());
     let opt_len = if edns.is_some() { 11 } else { 0 };
     let qend = req.question_end();
+    oc.qend = qend;
     if limit < qend + opt_len {
-        return 0;
+        return oc;
     }
     out[..qend].copy_from_slice(&query[..qend]);
     let mut w = Writer {
@@ -164,8 +240,12 @@ pub fn respond(
         Rcode::NOERROR
     } else {
         w.buf[2] = QR | (f1 & RD);
-        answer(catalog, &req, scratch, &mut w)
+        match answer(catalog, &req, client, scratch, &mut w, &mut oc) {
+            Some(r) => r,
+            None => return Outcome { len: 0, ..oc },
+        }
     };
+    oc.truncated = w.truncated;
     if w.truncated {
         w.pos = qend;
         w.an = 0;
@@ -191,16 +271,25 @@ pub fn respond(
     w.buf[6..8].copy_from_slice(&w.an.to_be_bytes());
     w.buf[8..10].copy_from_slice(&w.ns.to_be_bytes());
     w.buf[10..12].copy_from_slice(&w.ar.to_be_bytes());
-    w.pos
+    oc.len = w.pos;
+    oc.rcode = rcode.to_int();
+    oc
 }
 
-/// The body of a QUERY: sets AA, writes the records, returns the RCODE.
-fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Writer<'_>) -> Rcode {
+/// The body of a QUERY: sets AA, writes the records, returns the RCODE (`None`: no answer).
+fn answer(
+    catalog: &Catalog,
+    req: &Request,
+    client: &Client<'_>,
+    scratch: &mut Scratch,
+    w: &mut Writer<'_>,
+    oc: &mut Outcome,
+) -> Option<Rcode> {
     let class = Class::from_int(req.qclass());
     if class == Class::IN {
         w.buf[2] |= AA;
     } else if class != Class::ANY {
-        return Rcode::REFUSED;
+        return Some(Rcode::REFUSED);
     }
     let qtype = Rtype::from_int(req.qtype());
     let want = match qtype {
@@ -213,22 +302,64 @@ fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Write
         // transfers: over TCP from allowed addresses only (`xfr`)
         Rtype::AXFR | Rtype::IXFR => {
             w.buf[2] &= !AA;
-            return Rcode::REFUSED;
+            return Some(Rcode::REFUSED);
         }
         _ if req.qtype() >= Rtype::TSIG.to_int() => {
             w.buf[2] &= !AA;
-            return Rcode::NOTIMP;
+            return Some(Rcode::NOTIMP);
         }
         _ => 0,
     };
     let n = req.label_count();
     let qname = req.qname();
-    let Some(zone) = catalog.find(qname, n, |i| req.label_offset(i)) else {
+    let Some((zi, zone)) = catalog.find_index(qname, n, |i| req.label_offset(i)) else {
         w.buf[2] &= !AA;
-        return Rcode::REFUSED;
+        return Some(Rcode::REFUSED);
     };
-    let rel_labels = n - zone.labels;
+    oc.zone = Some(zi);
+    let mut rel_labels = n - zone.labels;
     let apex = 12 + req.label_offset(rel_labels);
+    // who may ask: the server's verdict, the zone's acl, the key in the name
+    let mut gate = Gate::default();
+    if let Some(f) = client.forced {
+        gate.add(f, None);
+    }
+    if let (Some((acl, ttl)), Some(ip)) = (zone.acl(), client.addr) {
+        if let Some(a) = acl.lookup(ip) {
+            gate.add(a, ttl);
+        }
+    }
+    let mut wrong_key = false;
+    if let Some((keys, ttl)) = zone.keys().filter(|_| want != WANT_SOA && want != WANT_NS) {
+        let known = if rel_labels >= 2 {
+            let o = req.label_offset(rel_labels - 1);
+            let label = &qname[o + 1..o + 1 + usize::from(qname[o])];
+            keys.lookup(label)
+        } else {
+            None
+        };
+        match known {
+            Some((i, a)) => {
+                gate.add(a, ttl);
+                rel_labels -= 1;
+                zone.key_counts[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                oc.key = KeyUse::Known(i);
+            }
+            None => {
+                gate.add(keys.default_action(), ttl);
+                oc.key = KeyUse::Unknown;
+                wrong_key = rel_labels >= 2;
+            }
+        }
+    }
+    oc.verdict = gate.verdict();
+    if gate.ignore {
+        return None;
+    }
+    if gate.refuse {
+        w.buf[2] &= !AA;
+        return Some(Rcode::REFUSED);
+    }
     let Scratch {
         subject,
         rel: relbuf,
@@ -253,11 +384,20 @@ fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Write
         relbuf[rl..rl + len].copy_from_slice(label);
         rl += len;
     }
-    let rel = if rel_ok {
+    let mut rel = if rel_ok {
         std::str::from_utf8(&relbuf[..rl]).unwrap_or("")
     } else {
         ""
     };
+    // an unknown key where the key goes is taken off the name, as a known one is, so that
+    // the default answer is given for the subject; a name that is a subject itself has
+    // its key missing, and keeps all its labels
+    if wrong_key && gate.always.is_some() && zone.query_form(rel) != QueryForm::Lookup {
+        if let Some(i) = rel.rfind('.') {
+            rel = &rel[..i];
+            rel_labels -= 1;
+        }
+    }
     let mut found;
     if rel_labels == 0 {
         found = true;
@@ -279,14 +419,37 @@ fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Write
             w.pos = req.question_end();
             w.an = 0;
             w.buf[2] &= !AA;
-            return Rcode::REFUSED;
+            return Some(Rcode::REFUSED);
         }
     } else {
         found = false;
     }
     let dttl = catalog.default_ttl;
     let mut nrec = 0usize;
-    if rel_ok && rel_labels > 0 {
+    if let (Some((code, tmpl, ttl)), true) = (gate.always, rel_ok && rel_labels > 0) {
+        if !gate.empty {
+            match zone.query_form(rel) {
+                QueryForm::Lookup => {
+                    found = true;
+                    let ttl = ttl.unwrap_or(dttl);
+                    if want & WANT_A != 0 {
+                        w.answer(recs, &mut nrec, Rtype::A, &code.addr().octets(), ttl);
+                    }
+                    if want & WANT_TXT != 0 {
+                        let mut ip = [0u8; 48];
+                        let k = addr_text(client.addr, &mut ip);
+                        let len = expand(tmpl.as_bytes(), &ip[..k], &mut txt[1..]);
+                        if len > 0 {
+                            txt[0] = len as u8;
+                            w.answer(recs, &mut nrec, Rtype::TXT, &txt[..len + 1], ttl);
+                        }
+                    }
+                }
+                QueryForm::Subzone => found = true,
+                _ => {}
+            }
+        }
+    } else if rel_ok && rel_labels > 0 && !gate.empty {
         found |= zone.hits(rel, subject, &mut |h| {
             let ttl = h.ttl.unwrap_or(dttl);
             if want & WANT_A != 0 {
@@ -305,19 +468,21 @@ fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Write
             }
         });
     }
+    oc.listed = found && w.an > 0 && rel_labels > 0;
+    oc.lookup = rel_labels > 0;
     if !found {
         w.soa(zone, apex, true);
-        if rel_ok && zone.ent.holds(rel) {
-            return Rcode::NOERROR;
+        if rel_ok && !gate.empty && zone.ent.holds(rel) {
+            return Some(Rcode::NOERROR);
         }
-        return Rcode::NXDOMAIN;
+        return Some(Rcode::NXDOMAIN);
     }
     if w.an == 0 {
         w.soa(zone, apex, true);
     } else if !zone.ns.names.is_empty() {
         w.ns_records(zone, apex, true);
     }
-    Rcode::NOERROR
+    Some(Rcode::NOERROR)
 }
 
 /// Expands a TXT template (`$` the subject, `$$` a dollar sign) into `out`, cut to

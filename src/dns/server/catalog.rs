@@ -8,6 +8,7 @@ use crate::subject::Domain;
 use crate::zone::{list_hits, Dataset, DatasetKind, NsRecords, Soa, Zone};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// rbldnsd's default TTL of the records it serves (35 minutes).
@@ -107,9 +108,50 @@ pub(crate) struct ServedZone {
     pub(crate) ent: Ent,
     /// Identity of the data, to tell a reload that changed it from one that did not.
     pub(crate) generation: Arc<()>,
+    /// The zone's `acl` dataset.
+    pub(crate) acl: Option<Arc<Dataset>>,
+    /// The zone's `aclkey` dataset, and the queries counted per key.
+    pub(crate) keys: Option<Arc<Dataset>>,
+    pub(crate) key_counts: Arc<[AtomicU64]>,
+    /// The zone's query counters, kept across reloads.
+    pub(crate) counters: Arc<super::ops::ZoneCounters>,
 }
 
 impl ServedZone {
+    /// How the zone's data takes a name, for the access datasets' A+TXT answers (a
+    /// compiled list takes every name).
+    pub(crate) fn query_form(&self, rel: &str) -> crate::zone::QueryForm {
+        match &self.source {
+            Source::Zone(z) => z.query_form(rel),
+            Source::List { .. } => crate::zone::QueryForm::Lookup,
+        }
+    }
+
+    /// The zone's acl, with the TTL of its answers.
+    pub(crate) fn acl(&self) -> Option<(&crate::zone::Acl, Option<u32>)> {
+        let d = self.acl.as_ref()?;
+        Some((d.acl()?, d.ttl()))
+    }
+
+    /// The zone's keys, with the TTL of their answers.
+    pub(crate) fn keys(&self) -> Option<(&crate::zone::AclKeys, Option<u32>)> {
+        let d = self.keys.as_ref()?;
+        Some((d.keys()?, d.ttl()))
+    }
+
+    /// Keeps counting where the zone served before left off, key by key.
+    fn carry_key_counts(&self, old: &ServedZone) {
+        let (Some((new, _)), Some((was, _))) = (self.keys(), old.keys()) else {
+            return;
+        };
+        for i in 0..new.len() {
+            if let Some((j, _)) = was.lookup(new.name(i).as_bytes()) {
+                let n = old.key_counts[j].load(Ordering::Relaxed);
+                self.key_counts[i].store(n, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Calls `each` for every listing matching `rel`; whether the name was found.
     pub(crate) fn hits(
         &self,
@@ -198,16 +240,17 @@ impl Catalog {
     }
 
     /// The zone holding a lowercase wire-form name of `labels` labels whose label `i`
-    /// starts at `offsets(i)`.
-    pub(crate) fn find(
+    /// starts at `offset(i)`, and its index.
+    pub(crate) fn find_index(
         &self,
         name: &[u8],
         labels: usize,
         offset: impl Fn(usize) -> usize,
-    ) -> Option<&ServedZone> {
+    ) -> Option<(usize, &ServedZone)> {
         self.zones
             .iter()
-            .find(|z| z.labels <= labels && name[offset(labels - z.labels)..] == *z.wire)
+            .enumerate()
+            .find(|(_, z)| z.labels <= labels && name[offset(labels - z.labels)..] == *z.wire)
     }
 
     /// Carries serials over from the catalog served before: a zone whose data changed gets
@@ -218,6 +261,8 @@ impl Catalog {
             let Some(o) = old.zones.iter().find(|o| o.name == z.name) else {
                 continue;
             };
+            z.carry_key_counts(o);
+            z.counters = o.counters.clone();
             if Arc::ptr_eq(&o.generation, &z.generation) {
                 z.serial = o.serial;
             } else if !serial_gt(z.serial, o.serial) {
@@ -407,6 +452,12 @@ impl CatalogBuilder {
                 wire.extend_from_slice(l.as_bytes());
             }
             wire.push(0);
+            let access = |k: DatasetKind| match &source {
+                Source::Zone(z) => z.datasets().iter().find(|d| d.kind() == k).cloned(),
+                Source::List { .. } => None,
+            };
+            let (acl, keys) = (access(DatasetKind::Acl), access(DatasetKind::AclKey));
+            let nkeys = keys.as_ref().and_then(|d| d.keys()).map_or(0, |k| k.len());
             zones.push(ServedZone {
                 labels: zname.split('.').count(),
                 name,
@@ -417,6 +468,10 @@ impl CatalogBuilder {
                 serial,
                 ent,
                 generation: Arc::new(()),
+                acl,
+                keys,
+                key_counts: (0..nkeys).map(|_| AtomicU64::new(0)).collect(),
+                counters: Arc::default(),
             });
         }
         zones.sort_by_key(|z| std::cmp::Reverse(z.labels));

@@ -37,6 +37,12 @@ pub enum ServerError {
     /// The server was given no address to listen on.
     #[error("no address to listen on")]
     NoListen,
+    /// A rate limit or quota that cannot work.
+    #[error("bad rate limit or quota: {what}")]
+    BadLimit {
+        /// What is wrong.
+        what: &'static str,
+    },
     /// A server thread could not be started.
     #[error("cannot start a server thread: {kind}")]
     Thread {

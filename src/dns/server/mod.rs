@@ -51,16 +51,23 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod access;
 mod answer;
 mod catalog;
 mod error;
 mod net;
+mod ops;
 mod request;
+mod rrl;
+mod watch;
 mod xfr;
 
-pub use answer::{respond, Scratch, Transport, EDNS_UDP_SIZE};
+pub use access::Client;
+pub use answer::{respond, respond_from, Scratch, Transport, EDNS_UDP_SIZE};
 pub use catalog::{Catalog, CatalogBuilder, DEFAULT_TTL};
 pub use error::ServerError;
 pub use net::{Event, Server, ServerBuilder};
+pub use ops::Limits;
 pub use request::{Edns, Malformed, Request};
+pub use rrl::{Decision, Quota, QuotaBuilder, RateLimit, RateLimitBuilder, ResponseClass};
 pub use xfr::{transfer, TransferStyle};

@@ -1,8 +1,10 @@
 //! Sockets and threads: UDP workers on SO_REUSEPORT sockets, TCP connections, reloads.
 
-use super::answer::{respond, Scratch, Transport};
+use super::answer::{Scratch, Transport};
 use super::catalog::Catalog;
 use super::error::ServerError;
+use super::ops::Limits;
+use super::rrl::{Quota, RateLimit};
 use super::xfr::Mirror;
 use crate::subject::Domain;
 use crate::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
@@ -101,6 +103,12 @@ pub enum Event {
         /// NOTIFY messages sent.
         tries: u32,
     },
+    /// Per-zone statistics asked for with the stats flag (SIGUSR1), one line a zone, as
+    /// rbldnsd logs them.
+    Stats {
+        /// One line per zone: queries, listed, not listed, refused, ignored.
+        lines: Vec<String>,
+    },
 }
 
 pub(crate) type EventFn = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -124,6 +132,11 @@ pub struct ServerBuilder {
     on_event: Option<EventFn>,
     allow_transfer: Vec<ipnet::IpNet>,
     notify: Vec<SocketAddr>,
+    rate_limit: Option<RateLimit>,
+    quota: Option<Quota>,
+    metrics: Option<SocketAddr>,
+    stats_flag: Option<Arc<AtomicBool>>,
+    watch: bool,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -296,6 +309,84 @@ impl ServerBuilder {
         self
     }
 
+    /// Limits the UDP responses per client network (see [`RateLimit`]); off by default, so
+    /// that the server answers as rbldnsd does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::{RateLimit, Server};
+    /// let b = Server::builder().rate_limit(RateLimit::builder().rate(50).build()?);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn rate_limit(mut self, r: RateLimit) -> ServerBuilder {
+        self.rate_limit = Some(r);
+        self
+    }
+
+    /// Counts the queries per client network against a quota (see [`Quota`]); off by
+    /// default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::{Quota, Server};
+    /// let b = Server::builder().quota(Quota::builder().queries(10_000).period_secs(3600).build()?);
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn quota(mut self, q: Quota) -> ServerBuilder {
+        self.quota = Some(q);
+        self
+    }
+
+    /// Serves Prometheus metrics on `GET http://ADDR/metrics` (queries by zone, type and
+    /// rcode, listed or not, access verdicts, per-key counts, rate-limit decisions, TCP
+    /// connections, answer latency, zone serials, entries and loads).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = rblkit::dns::server::Server::builder()
+    ///     .listen("127.0.0.1:0".parse().unwrap())
+    ///     .threads(1)
+    ///     .metrics("127.0.0.1:0".parse().unwrap())
+    ///     .start()?;
+    /// assert!(s.metrics_addr().is_some());
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn metrics(mut self, addr: SocketAddr) -> ServerBuilder {
+        self.metrics = Some(addr);
+        self
+    }
+
+    /// A flag that, when set (by a SIGUSR1 handler, say), makes the server report its
+    /// per-zone statistics as an [`Event::Stats`]; the server clears it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    /// let b = rblkit::dns::server::Server::builder().stats_flag(flag.clone());
+    /// ```
+    pub fn stats_flag(mut self, flag: Arc<AtomicBool>) -> ServerBuilder {
+        self.stats_flag = Some(flag);
+        self
+    }
+
+    /// Whether the dataset files are watched (inotify) and reloaded when they change, besides
+    /// the periodic check and [`Server::reload`]; default on. A change is read once the
+    /// file has been quiet for 250 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder().watch_files(false);
+    /// ```
+    pub fn watch_files(mut self, on: bool) -> ServerBuilder {
+        self.watch = on;
+        self
+    }
+
     /// Loads the specs, binds the sockets and starts the threads.
     ///
     /// # Errors
@@ -306,11 +397,26 @@ impl ServerBuilder {
     /// # Examples
     ///
     /// See [`Server`].
-    pub fn start(self) -> Result<Server, crate::Error> {
+    pub fn start(mut self) -> Result<Server, crate::Error> {
         if self.listen.is_empty() {
             return Err(ServerError::NoListen.into());
         }
-        let events = self.on_event.clone();
+        let mut limits = Limits::new(self.rate_limit.take(), self.quota.take());
+        if self.metrics.is_some() {
+            limits = limits.with_stats();
+        }
+        let limits = Arc::new(limits);
+        let events: Option<EventFn> = if self.metrics.is_some() {
+            let (l, user) = (limits.clone(), self.on_event.clone());
+            Some(Arc::new(move |e: &Event| {
+                l.note(e);
+                if let Some(f) = &user {
+                    f(e);
+                }
+            }))
+        } else {
+            self.on_event.clone()
+        };
         let mut loader = Loader {
             specs: self.specs.clone(),
             load: self.load,
@@ -339,7 +445,41 @@ impl ServerBuilder {
             reload: self.reload_flag.unwrap_or_default(),
             publish: Mutex::new(()),
             tcp_open: AtomicUsize::new(0),
+            limits,
+            start: Instant::now(),
+            stats: self.stats_flag.unwrap_or_default(),
+            changes: Arc::default(),
         });
+        let watcher = if self.watch && !self.specs.is_empty() {
+            let files: Vec<Box<str>> = self
+                .specs
+                .iter()
+                .flat_map(|s| s.files().iter().cloned())
+                .collect();
+            super::watch::watch(&files, shared.changes.clone(), shared.start)
+        } else {
+            None
+        };
+        let endpoint = match self.metrics {
+            Some(addr) => {
+                let sh = shared.clone();
+                let render = move || {
+                    super::ops::render(
+                        &sh.catalog.load(),
+                        &sh.limits,
+                        sh.tcp_open.load(Ordering::Relaxed),
+                    )
+                };
+                Some(crate::metrics::Endpoint::start(addr, render).map_err(|e| {
+                    ServerError::Socket {
+                        addr,
+                        what: "serve metrics on",
+                        kind: e.kind(),
+                    }
+                })?)
+            }
+            None => None,
+        };
         let mut threads = Vec::new();
         let mut local = Vec::new();
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
@@ -392,6 +532,8 @@ impl ServerBuilder {
             shared,
             threads,
             local,
+            endpoint,
+            _watcher: watcher,
         })
     }
 }
@@ -492,6 +634,25 @@ struct Shared {
     /// Serialises publishers, so serials follow one another.
     publish: Mutex<()>,
     tcp_open: AtomicUsize,
+    /// Quota, rate limiting, counters.
+    limits: Arc<Limits>,
+    /// The clock the limits count in.
+    start: Instant,
+    /// Set to ask for the per-zone statistics.
+    stats: Arc<AtomicBool>,
+    /// File changes seen by the watcher.
+    changes: Arc<super::watch::Changes>,
+}
+
+impl Shared {
+    /// Milliseconds since the server started, when the limits need them.
+    fn now_ms(&self) -> u64 {
+        if self.limits.timed() {
+            self.start.elapsed().as_millis() as u64
+        } else {
+            0
+        }
+    }
 }
 
 impl Shared {
@@ -544,10 +705,13 @@ fn udp_worker(sh: &Shared, sock: &UdpSocket) {
             Ok(x) => x,
             Err(_) => continue,
         };
-        let len = respond(
+        let now = sh.now_ms();
+        let len = sh.limits.answer(
             view.get(sh),
             &inb[..n],
             Transport::Udp,
+            peer.ip(),
+            now,
             &mut scratch,
             &mut out,
         );
@@ -562,9 +726,16 @@ fn tcp_acceptor(sh: &Arc<Shared>, l: &TcpListener, max: usize, idle: Duration) {
     while !sh.stop.load(Ordering::Relaxed) {
         match l.accept() {
             Ok((s, _)) => {
+                let stats = sh.limits.stats.as_ref();
                 if sh.tcp_open.fetch_add(1, Ordering::AcqRel) >= max {
                     sh.tcp_open.fetch_sub(1, Ordering::AcqRel);
+                    if let Some(s) = stats {
+                        s.tcp_refused.inc();
+                    }
                     continue;
+                }
+                if let Some(s) = stats {
+                    s.tcp_accepted.inc();
                 }
                 let sh2 = sh.clone();
                 let spawned = std::thread::Builder::new()
@@ -594,6 +765,9 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
     let _ = s.set_nodelay(true);
     let mut view = View::new(sh);
     let mut scratch = Scratch::new();
+    let peer = s
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0u8; 4]), |a| a.ip());
     let mut inb = vec![0u8; 65535];
     let mut out = vec![0u8; 65537];
     loop {
@@ -605,18 +779,21 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
         if !read_full(sh, &mut s, &mut inb[..n], idle) {
             return;
         }
-        if let (Some(m), Ok(peer)) = (&sh.mirror, s.peer_addr()) {
+        if let Some(m) = &sh.mirror {
             let mut w = &s;
-            match m.transfer(&inb[..n], peer.ip(), &mut |b| w.write_all(b)) {
+            match m.transfer(&inb[..n], peer, &mut |b| w.write_all(b)) {
                 Some(Ok(())) => continue,
                 Some(Err(_)) => return,
                 None => {}
             }
         }
-        let m = respond(
+        let now = sh.now_ms();
+        let m = sh.limits.answer(
             view.get(sh),
             &inb[..n],
             Transport::Tcp,
+            peer,
+            now,
             &mut scratch,
             &mut out[2..],
         );
@@ -802,8 +979,14 @@ fn reloader(sh: &Shared, mut loader: Loader, every: Option<Duration>) {
     let mut last = Instant::now();
     while !sh.stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50));
+        if sh.stats.swap(false, Ordering::AcqRel) {
+            loader.emit(Event::Stats {
+                lines: super::ops::zone_stats(&sh.catalog.load()),
+            });
+        }
         let due = every.is_some_and(|e| last.elapsed() >= e);
-        let asked = sh.reload.swap(false, Ordering::AcqRel);
+        let asked = sh.reload.swap(false, Ordering::AcqRel)
+            | sh.changes.due(sh.start.elapsed().as_millis() as u64);
         if !due && !asked {
             continue;
         }
@@ -848,6 +1031,8 @@ pub struct Server {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     local: Vec<SocketAddr>,
+    endpoint: Option<crate::metrics::Endpoint>,
+    _watcher: Option<notify::RecommendedWatcher>,
 }
 
 impl std::fmt::Debug for Server {
@@ -879,7 +1064,21 @@ impl Server {
             on_event: None,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
+            rate_limit: None,
+            quota: None,
+            metrics: None,
+            stats_flag: None,
+            watch: true,
         }
+    }
+
+    /// The address of the metrics endpoint, with the port actually bound.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServerBuilder::metrics`].
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.endpoint.as_ref().map(|e| e.local_addr())
     }
 
     /// The addresses listened on, with the ports actually bound.
@@ -949,6 +1148,7 @@ impl Server {
     }
 
     fn stop(&mut self) {
+        self.endpoint = None;
         self.shared.stop.store(true, Ordering::Release);
         for t in self.threads.drain(..) {
             let _ = t.join();
