@@ -542,24 +542,24 @@ fn form_nonce(site: &Inner, headers: &HeaderMap) -> (String, Option<HeaderValue>
     (n, Some(cookie))
 }
 
-/// Checks a form's CSRF token against the client's cookie; `Err` is the 403 answer.
-fn check_csrf(site: &Inner, headers: &HeaderMap, token: Option<&str>) -> Result<(), Response> {
-    let ok = match (cookie_nonce(headers), token) {
+/// Whether a form's CSRF token is good for the client's cookie.
+fn csrf_ok(site: &Inner, headers: &HeaderMap, token: Option<&str>) -> bool {
+    match (cookie_nonce(headers), token) {
         (Some(n), Some(t)) => site.csrf.check(&n, t, clock().unix_seconds()),
         _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(refuse(
-            false,
-            StatusCode::FORBIDDEN,
-            &input::bad(
-                "csrf",
-                "the form's security token is missing or expired; reload the page and send it again",
-            ),
-        ))
     }
+}
+
+/// The 403 answer to a form without a good CSRF token.
+fn csrf_refused() -> Response {
+    refuse(
+        false,
+        StatusCode::FORBIDDEN,
+        &input::bad(
+            "csrf",
+            "the form's security token is missing or expired; reload the page and send it again",
+        ),
+    )
 }
 
 fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {

@@ -3,9 +3,10 @@
 
 use super::input::{self, Bad, Fields};
 use super::{
-    check_csrf, clock, content_type_is, form_nonce, html, json, lock, page, refuse, store_failed,
-    with_cookie, wrong_type, Inner,
+    clock, content_type_is, csrf_ok, csrf_refused, form_nonce, html, json, lock, page, refuse,
+    store_failed, with_cookie, wrong_type, Inner,
 };
+use crate::ledger::store::StoreError;
 use crate::ledger::{DisputeDecision, Evidence, Outcome};
 use crate::policy::explain;
 use crate::subject::Subject;
@@ -194,11 +195,8 @@ async fn act(
     site: &Arc<Inner>,
     s: Subject,
     ev: Evidence,
-) -> Result<(&'static str, Option<String>), Response> {
-    let (o, _, ()) = site
-        .append(s, ev, |_, _, _, _| ())
-        .await
-        .map_err(|e| store_failed(true, &e))?;
+) -> Result<(&'static str, Option<String>), StoreError> {
+    let (o, _, ()) = site.append(s, ev, |_, _, _, _| ()).await?;
     Ok(match o {
         Outcome::Accepted { .. } => ("accepted", None),
         Outcome::Refused(r) => ("refused", Some(r.to_string())),
@@ -223,7 +221,7 @@ pub(super) async fn action_api(State(site): Site, headers: HeaderMap, body: Byte
     };
     let event = ev.name();
     match act(&site, s, ev).await {
-        Err(r) => r,
+        Err(e) => store_failed(true, &e),
         Ok((outcome, reason)) => json(
             StatusCode::OK,
             &j!({"event": event, "outcome": outcome, "reason": reason}),
@@ -239,8 +237,8 @@ pub(super) async fn action_form(State(site): Site, headers: HeaderMap, body: Byt
         Ok(f) => f,
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
     };
-    if let Err(r) = check_csrf(&site, &headers, f.get("csrf")) {
-        return r;
+    if !csrf_ok(&site, &headers, f.get("csrf")) {
+        return csrf_refused();
     }
     let (s, ev) = match action(f.get("subject"), f.get("action"), f.get("note")) {
         Ok(x) => x,
@@ -249,7 +247,7 @@ pub(super) async fn action_form(State(site): Site, headers: HeaderMap, body: Byt
     let name = s.to_string();
     let event = ev.name();
     match act(&site, s, ev).await {
-        Err(r) => r,
+        Err(e) => store_failed(false, &e),
         Ok((outcome, reason)) => {
             let b = format!(
                 "<h1>{}</h1><p class=\"notice\" id=\"notice\">{event}: {outcome}{}</p>\

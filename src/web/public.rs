@@ -2,9 +2,10 @@
 
 use super::input::{self, Bad, Fields};
 use super::{
-    check_csrf, clock, content_type_is, form_nonce, html, json, page, refuse, store_failed,
-    with_cookie, wrong_type, Inner, RELATIONSHIP,
+    clock, content_type_is, csrf_ok, csrf_refused, form_nonce, html, json, page, refuse,
+    store_failed, with_cookie, wrong_type, Inner, RELATIONSHIP,
 };
+use crate::ledger::store::StoreError;
 use crate::ledger::{DisputeReason, Evidence, Outcome, Refusal};
 use crate::policy::{status, SelfDelisting, State as Standing, Status};
 use crate::subject::Subject;
@@ -202,7 +203,7 @@ enum SelfDelist {
     Refused(String),
 }
 
-async fn self_delist(site: &Arc<Inner>, s: Subject) -> Result<SelfDelist, Response> {
+async fn self_delist(site: &Arc<Inner>, s: Subject) -> Result<SelfDelist, StoreError> {
     if site.policy.self_delisting == SelfDelisting::NotOffered {
         return Ok(SelfDelist::Refused(
             "this list does not offer self-delisting: its listings expire on their own".into(),
@@ -220,8 +221,7 @@ async fn self_delist(site: &Arc<Inner>, s: Subject) -> Result<SelfDelist, Respon
     }
     let (o, _, ()) = site
         .append(s, Evidence::SelfDelist, |_, _, _, _| ())
-        .await
-        .map_err(|e| store_failed(true, &e))?;
+        .await?;
     Ok(match o {
         Outcome::Accepted { until: Some(t) } => SelfDelist::Accepted(t),
         Outcome::Refused(Refusal::UsesExhausted { next }) => SelfDelist::Refused(format!(
@@ -250,7 +250,7 @@ pub(super) async fn self_delist_api(
         Err(b) => return refuse(true, StatusCode::BAD_REQUEST, &b),
     };
     match self_delist(&site, s).await {
-        Err(r) => r,
+        Err(e) => store_failed(true, &e),
         Ok(SelfDelist::Accepted(t)) => json(
             StatusCode::OK,
             &j!({"accepted": true, "until": t.to_string()}),
@@ -271,15 +271,15 @@ pub(super) async fn self_delist_form(
         Ok(f) => f,
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
     };
-    if let Err(r) = check_csrf(&site, &headers, f.get("csrf")) {
-        return r;
+    if !csrf_ok(&site, &headers, f.get("csrf")) {
+        return csrf_refused();
     }
     let s = match input::subject("subject", f.get("subject")) {
         Ok(s) => s,
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
     };
     let notice = match self_delist(&site, s.clone()).await {
-        Err(r) => return r,
+        Err(e) => return store_failed(false, &e),
         Ok(SelfDelist::Accepted(t)) => format!(
             "Accepted: {s} is excluded from the list until {t}. If the problem recurs, it is listed again."
         ),
@@ -324,7 +324,7 @@ fn removal(get: impl Fn(&'static str) -> Result<Option<String>, Bad>) -> Result<
 }
 
 /// Stores the request as a `dispute`: its id (the journal's seq) and review deadline.
-async fn file(site: &Arc<Inner>, r: Removal) -> Result<(u64, Option<Timestamp>), Response> {
+async fn file(site: &Arc<Inner>, r: Removal) -> Result<(u64, Option<Timestamp>), StoreError> {
     let mut text = format!("{RELATIONSHIP}{}", r.relationship);
     if let Some(t) = &r.text {
         text.push_str("\n\n");
@@ -344,8 +344,7 @@ async fn file(site: &Arc<Inner>, r: Removal) -> Result<(u64, Option<Timestamp>),
                 crate::policy::Review::None => None,
             })
         })
-        .await
-        .map_err(|e| store_failed(true, &e))?;
+        .await?;
     Ok((seq, review_by))
 }
 
@@ -361,7 +360,7 @@ pub(super) async fn removal_api(State(site): Site, headers: HeaderMap, body: Byt
         Err(b) => return refuse(true, StatusCode::BAD_REQUEST, &b),
     };
     match file(&site, r).await {
-        Err(resp) => resp,
+        Err(e) => store_failed(true, &e),
         Ok((id, review_by)) => json(
             StatusCode::CREATED,
             &j!({"id": id, "review_by": ts(review_by)}),
@@ -438,8 +437,8 @@ pub(super) async fn removal_form(State(site): Site, headers: HeaderMap, body: By
         Ok(f) => f,
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
     };
-    if let Err(r) = check_csrf(&site, &headers, f.get("csrf")) {
-        return r;
+    if !csrf_ok(&site, &headers, f.get("csrf")) {
+        return csrf_refused();
     }
     let r = match removal(|n| Ok(f.get(n).map(str::to_owned))) {
         Ok(r) => r,
@@ -447,7 +446,7 @@ pub(super) async fn removal_form(State(site): Site, headers: HeaderMap, body: By
     };
     let subject = r.subject.to_string();
     match file(&site, r).await {
-        Err(resp) => resp,
+        Err(e) => store_failed(false, &e),
         Ok((id, review_by)) => {
             let mut b = format!(
                 "<h1>Request received</h1><p class=\"notice\" id=\"notice\">Your request number \
