@@ -84,6 +84,12 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// The subject of a query string's only field, `q`.
+pub(crate) fn query_subject(q: Option<&str>) -> Result<Subject, Bad> {
+    let f = Fields::parse(q.unwrap_or("").as_bytes(), &["q"])?;
+    subject("q", f.get("q"))
+}
+
 /// A subject: an IP address, network, domain or email address.
 pub(crate) fn subject(field: &'static str, s: Option<&str>) -> Result<Subject, Bad> {
     let s = s.map(str::trim).unwrap_or("");

@@ -523,10 +523,12 @@ fn cookie_nonce(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The nonce for a page with a form, and the cookie to set when the client has none.
-fn form_nonce(site: &Inner, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+/// The CSRF token for a page with a form, and the cookie to set when the client has no
+/// nonce yet.
+fn form_token(site: &Inner, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    let now = clock().unix_seconds();
     if let Some(n) = cookie_nonce(headers) {
-        return (n, None);
+        return (site.csrf.token(&n, now), None);
     }
     let n = site.csrf.nonce();
     let secure = if site.config.secure_cookies {
@@ -539,7 +541,7 @@ fn form_nonce(site: &Inner, headers: &HeaderMap) -> (String, Option<HeaderValue>
         csrf::COOKIE
     ))
     .expect("a cookie of hex digits");
-    (n, Some(cookie))
+    (site.csrf.token(&n, now), Some(cookie))
 }
 
 /// Whether a form's CSRF token is good for the client's cookie.

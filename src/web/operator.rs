@@ -3,7 +3,7 @@
 
 use super::input::{self, Bad, Fields};
 use super::{
-    clock, content_type_is, csrf_ok, csrf_refused, form_nonce, html, json, lock, page, refuse,
+    clock, content_type_is, csrf_ok, csrf_refused, form_token, html, json, lock, page, refuse,
     store_failed, with_cookie, wrong_type, Inner,
 };
 use crate::ledger::store::StoreError;
@@ -84,13 +84,8 @@ pub(super) async fn queue_page(State(site): Site) -> Response {
     page(StatusCode::OK, "Removal requests", &b)
 }
 
-fn query_subject(q: Option<&str>) -> Result<Subject, Bad> {
-    let f = Fields::parse(q.unwrap_or("").as_bytes(), &["q"])?;
-    input::subject("q", f.get("q"))
-}
-
 pub(super) async fn explain_api(State(site): Site, RawQuery(q): RawQuery) -> Response {
-    match query_subject(q.as_deref()) {
+    match input::query_subject(q.as_deref()) {
         Err(b) => refuse(true, StatusCode::BAD_REQUEST, &b),
         Ok(s) => {
             let g = site.read();
@@ -114,7 +109,7 @@ pub(super) async fn subject_page(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let s = match query_subject(q.as_deref()) {
+    let s = match input::query_subject(q.as_deref()) {
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
         Ok(s) => s,
     };
@@ -122,8 +117,7 @@ pub(super) async fn subject_page(
         let g = site.read();
         explain(g.store.ledger(), &site.policy, &s, clock()).to_string()
     };
-    let (nonce, cookie) = form_nonce(&site, &headers);
-    let token = site.csrf.token(&nonce, clock().unix_seconds());
+    let (token, cookie) = form_token(&site, &headers);
     let name = s.to_string();
     let mut b = format!(
         "<h1>{}</h1><pre id=\"explain\">{}</pre><h2>Act</h2>\

@@ -2,7 +2,7 @@
 
 use super::input::{self, Bad, Fields};
 use super::{
-    clock, content_type_is, csrf_ok, csrf_refused, form_nonce, html, json, page, refuse,
+    clock, content_type_is, csrf_ok, csrf_refused, form_token, html, json, page, refuse,
     store_failed, with_cookie, wrong_type, Inner, RELATIONSHIP,
 };
 use crate::ledger::store::StoreError;
@@ -54,11 +54,6 @@ pub(super) async fn index() -> Response {
     page(StatusCode::OK, "Lookup", &b)
 }
 
-fn query_subject(q: Option<&str>) -> Result<Subject, Bad> {
-    let f = Fields::parse(q.unwrap_or("").as_bytes(), &["q"])?;
-    input::subject("q", f.get("q"))
-}
-
 fn standing(site: &Inner, s: &Subject) -> Status {
     let g = site.read();
     status(g.store.ledger(), &site.policy, s, clock())
@@ -81,7 +76,7 @@ fn status_json(st: &Status) -> Value {
 }
 
 pub(super) async fn lookup_api(State(site): Site, RawQuery(q): RawQuery) -> Response {
-    match query_subject(q.as_deref()) {
+    match input::query_subject(q.as_deref()) {
         Err(b) => refuse(true, StatusCode::BAD_REQUEST, &b),
         Ok(s) => json(StatusCode::OK, &status_json(&standing(&site, &s))),
     }
@@ -186,13 +181,12 @@ pub(super) async fn lookup_page(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let s = match query_subject(q.as_deref()) {
+    let s = match input::query_subject(q.as_deref()) {
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
         Ok(s) => s,
     };
     let st = standing(&site, &s);
-    let (nonce, cookie) = form_nonce(&site, &headers);
-    let token = site.csrf.token(&nonce, clock().unix_seconds());
+    let (token, cookie) = form_token(&site, &headers);
     let body = status_body(&site, &st, &token, None);
     with_cookie(page(StatusCode::OK, &st.subject.to_string(), &body), cookie)
 }
@@ -286,8 +280,7 @@ pub(super) async fn self_delist_form(
         Ok(SelfDelist::Refused(r)) => format!("Not accepted: {r}."),
     };
     let st = standing(&site, &s);
-    let (nonce, cookie) = form_nonce(&site, &headers);
-    let token = site.csrf.token(&nonce, clock().unix_seconds());
+    let (token, cookie) = form_token(&site, &headers);
     let body = status_body(&site, &st, &token, Some(&notice));
     with_cookie(page(StatusCode::OK, &s.to_string(), &body), cookie)
 }
@@ -409,8 +402,7 @@ pub(super) async fn removal_page(
         },
         Err(b) => return refuse(false, StatusCode::BAD_REQUEST, &b),
     };
-    let (nonce, cookie) = form_nonce(&site, &headers);
-    let token = site.csrf.token(&nonce, clock().unix_seconds());
+    let (token, cookie) = form_token(&site, &headers);
     with_cookie(
         page(
             StatusCode::OK,

@@ -47,6 +47,24 @@ fn manual_list(st: &str, profile: &str, subject: &str) {
     );
 }
 
+/// What `rblkit ledger status --profile spamcop` says of a subject (another process).
+fn cli_status(st: &str, subject: &str) -> serde_json::Value {
+    let out = std::process::Command::new(super::web_tools::BIN)
+        .args([
+            "ledger",
+            "status",
+            "--state",
+            st,
+            "--profile",
+            "spamcop",
+            "--json",
+            subject,
+        ])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn journal_len(st: &str) -> usize {
     let out = std::process::Command::new(super::web_tools::BIN)
         .args(["ledger", "export", "--state", st])
@@ -98,20 +116,7 @@ fn lookups_answer_the_public_fields_and_never_evidence() {
         assert!(!r.body.contains(secret), "{secret} disclosed: {}", r.body);
     }
     // the same as `rblkit ledger status` says
-    let out = std::process::Command::new(super::web_tools::BIN)
-        .args([
-            "ledger",
-            "status",
-            "--state",
-            &st,
-            "--profile",
-            "spamcop",
-            "--json",
-            "192.0.2.1",
-        ])
-        .output()
-        .unwrap();
-    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli = cli_status(&st, "192.0.2.1");
     assert_eq!(cli["listed"], v["listed"]);
     assert_eq!(cli["since"], v["since"]);
     assert_eq!(cli["codes"], v["codes"]);
@@ -239,20 +244,7 @@ fn removal_requests_are_stored_with_their_review_deadline() {
     assert!(v["id"].as_u64().unwrap() > 4);
     close_to(&v["review_by"], now() + Duration::from_secs(2 * 86_400));
     // under review (`rblkit ledger status` in another process sees it)
-    let out = std::process::Command::new(super::web_tools::BIN)
-        .args([
-            "ledger",
-            "status",
-            "--state",
-            &st,
-            "--profile",
-            "spamcop",
-            "--json",
-            "192.0.2.1",
-        ])
-        .output()
-        .unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = cli_status(&st, "192.0.2.1");
     assert_eq!(s["state"], "under_review");
     // the operator's queue has it, with everything the requester said
     let q = web
@@ -759,58 +751,48 @@ fn state_survives_a_restart_and_other_processes_are_seen() {
     );
 }
 
+/// Runs `rblkit web` with a config (or a profile) that it refuses: its exit status and
+/// standard error.
+fn refused(st: &str, profile: &str, config: Option<&str>) -> (Option<i32>, String) {
+    let mut args = vec![
+        "web",
+        "--listen",
+        "127.0.0.1:0",
+        "--state",
+        st,
+        "--profile",
+        profile,
+    ];
+    if let Some(f) = config {
+        args.extend(["--config", f]);
+    }
+    let out = std::process::Command::new(super::web_tools::BIN)
+        .args(&args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn bad_settings_are_refused_with_their_place() {
     let (d, st) = state("web-config");
     let f = d.write("bad.toml", b"[operator]\ntoken = \"short\"\n");
-    let out = std::process::Command::new(super::web_tools::BIN)
-        .args([
-            "web",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            &st,
-            "--profile",
-            "spamcop",
-            "--config",
-            &f,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("operator.token"));
+    let (code, err) = refused(&st, "spamcop", Some(&f));
+    assert_eq!(code, Some(78));
+    assert!(err.contains("operator.token"), "{err}");
     let f = d.write("bad2.toml", b"[limits]\nlookups = 5\n");
-    let out = std::process::Command::new(super::web_tools::BIN)
-        .args([
-            "web",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            &st,
-            "--profile",
-            "spamcop",
-            "--config",
-            &f,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 2"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, err) = refused(&st, "spamcop", Some(&f));
+    assert_eq!(code, Some(78));
+    assert!(err.contains("line 2"), "{err}");
+    let f = d.write(
+        "bad3.toml",
+        b"[operator]\nuser = \"staff\"\npassword_hash = \"plain\"\n",
     );
-    let out = std::process::Command::new(super::web_tools::BIN)
-        .args([
-            "web",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            &st,
-            "--profile",
-            "nope",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(64));
+    let (code, err) = refused(&st, "spamcop", Some(&f));
+    assert_eq!(code, Some(78));
+    assert!(err.contains("operator.password_hash"), "{err}");
+    assert_eq!(refused(&st, "nope", None).0, Some(64));
 }
