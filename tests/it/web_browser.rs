@@ -118,7 +118,9 @@ fn chromium_self_delists_a_listed_ip_from_its_lookup_page() {
         },
         "timeouts": {"pageLoad": 20000, "implicit": 5000, "script": 5000},
     }}});
+    let t0 = Instant::now();
     let session = driver.call("POST", "/session", Some(caps));
+    eprintln!("browser session in {:?}", t0.elapsed());
     let session = session["sessionId"].as_str().unwrap().to_owned();
     let page = format!("http://127.0.0.1:{}/lookup?q=192.0.2.77", web.port);
     driver.call(
@@ -144,6 +146,7 @@ fn chromium_self_delists_a_listed_ip_from_its_lookup_page() {
         "{until} is not 7 days ahead"
     );
     assert!(driver.text(&session, "#notice").contains("listed again"));
+    eprintln!("form submitted and checked at {:?}", t0.elapsed());
     let png = driver.call("GET", &format!("/session/{session}/screenshot"), None);
     use base64::Engine as _;
     let png = base64::engine::general_purpose::STANDARD
@@ -155,6 +158,7 @@ fn chromium_self_delists_a_listed_ip_from_its_lookup_page() {
     std::fs::write(&out, &png).unwrap();
     eprintln!("screenshot: {}", out.display());
     driver.call("DELETE", &format!("/session/{session}"), None);
+    eprintln!("session closed at {:?}", t0.elapsed());
     // the server agrees
     let v = web.get("/api/v1/lookup?q=192.0.2.77", &[]).json();
     assert_eq!(v["self_delisted_until"], until.to_string());

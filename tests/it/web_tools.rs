@@ -142,24 +142,53 @@ pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], bo
     s.write_all(req.as_bytes()).unwrap();
     // a server may answer (413) before it read the whole body
     let _ = s.write_all(body);
+    // read the head, then Content-Length bytes (a peer may keep the connection open), or
+    // to the end without one
     let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break raw.len(),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines
         .next()
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
-    let headers = lines
+        .unwrap_or_else(|| panic!("no HTTP answer: {head:?}"));
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
+    let mut body = raw.get(head_end + 4..).unwrap_or_default().to_vec();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    match length {
+        Some(n) => {
+            while body.len() < n {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => body.extend_from_slice(&buf[..k]),
+                }
+            }
+        }
+        None => {
+            let _ = s.read_to_end(&mut body);
+        }
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
     Resp {
         status,
         headers,
-        body: body.to_owned(),
+        body,
     }
 }
 
