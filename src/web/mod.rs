@@ -362,6 +362,21 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// Whether the request carries an operator credential; checked on a blocking thread, since
+/// an argon2 verification takes a while.
+async fn authorised(site: &Arc<Inner>, headers: &HeaderMap) -> bool {
+    let Some(h) = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec())
+    else {
+        return false;
+    };
+    let site = Arc::clone(site);
+    tokio::task::spawn_blocking(move || site.config.authorised(Some(&h)))
+        .await
+        .unwrap_or(false)
+}
+
 /// Rate limits, operator authentication and the security headers of every answer.
 async fn guard(State(site): State<Arc<Inner>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -387,13 +402,7 @@ async fn guard(State(site): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
         r
-    } else if operator
-        && !site.config.authorised(
-            req.headers()
-                .get(header::AUTHORIZATION)
-                .map(HeaderValue::as_bytes),
-        )
-    {
+    } else if operator && !authorised(&site, req.headers()).await {
         let why = if site.config.operator_open() {
             "operator credentials needed"
         } else {
