@@ -158,9 +158,14 @@ fn status_body(site: &Inner, st: &Status, csrf: &str, notice: Option<&str>) -> S
                 b.push_str(
                     "<button type=\"submit\" id=\"self-delist\">Exclude it now</button></form>",
                 );
+            } else {
+                b.push_str(
+                    "<p>This list offers no self-delisting: its listings end on their own once \
+                     the problem stops (see the time to delisting).</p>",
+                );
             }
         }
-        (Standing::Allowlisted, false) | (_, false) => {
+        (_, false) => {
             b.push_str("<p><span class=\"status clean\" id=\"state\">Not listed</span></p>");
         }
     }
