@@ -70,10 +70,8 @@ fuzz_target!(|data: &[u8]| {
     if authorised {
         b = b.header("authorization", "Bearer fuzz-operator-token-0123");
     }
-    if let Ok(cookie) = std::str::from_utf8(body) {
-        if cookie.is_ascii() && !cookie.contains(['\r', '\n']) {
-            b = b.header("cookie", cookie);
-        }
+    if let Ok(cookie) = axum::http::HeaderValue::from_bytes(body) {
+        b = b.header("cookie", cookie);
     }
     let req = b.body(Body::from(body.to_vec())).unwrap();
     let resp = rt.block_on(router.clone().oneshot(req)).unwrap();
