@@ -26,7 +26,12 @@ const ROUTES: &[&str] = &[
     "/api/v1/operator/explain",
     "/api/v1/operator/actions",
 ];
-const TYPES: &[&str] = &["application/json", "application/x-www-form-urlencoded", "text/plain", ""];
+const TYPES: &[&str] = &[
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "",
+];
 
 fn site() -> &'static (tokio::runtime::Runtime, axum::Router) {
     static S: OnceLock<(tokio::runtime::Runtime, axum::Router)> = OnceLock::new();
