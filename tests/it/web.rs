@@ -496,7 +496,9 @@ fn the_operator_side_needs_credentials_and_records_its_actions() {
     let (d, st) = state("web-op");
     seed_spamcop(&st);
     use argon2::password_hash::PasswordHasher as _;
-    let hash = argon2::Argon2::default()
+    // small argon2 parameters (1 MiB, one pass): the server under test is a debug build
+    let params = argon2::Params::new(1024, 1, 1, None).unwrap();
+    let hash = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_with_salt(b"correct horse", b"rblkit-test-salt")
         .unwrap()
         .to_string();
