@@ -13,6 +13,8 @@ use crate::ledger::LedgerError;
 use crate::qname::QnameError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
+#[cfg(feature = "http")]
+use crate::web::WebError;
 use crate::zone::ZoneError;
 
 /// Any error of rblkit: one variant per module, each wrapping that module's error enum.
@@ -56,6 +58,10 @@ pub enum Error {
     #[cfg(feature = "store")]
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The web adapter could not be set up.
+    #[cfg(feature = "http")]
+    #[error(transparent)]
+    Web(#[from] WebError),
     /// The DNS server could not be set up.
     #[cfg(feature = "dns")]
     #[error(transparent)]

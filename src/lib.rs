@@ -50,7 +50,10 @@
 //!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
 //!   over time and reporting what changed (tokio, `domain`, `toml`).
 //!
-//! Later features (`smtp`, `http`) add the remaining adapters.
+//! - `http`: [`web`], the public lookup, self-delisting and removal request site with its
+//!   JSON API and the operator's review (axum); enables `store`.
+//!
+//! A later feature (`smtp`) adds the remaining adapter.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, clippy::exhaustive_enums)]
@@ -70,6 +73,8 @@ pub mod policy;
 pub mod qname;
 pub mod subject;
 pub mod time;
+#[cfg(feature = "http")]
+pub mod web;
 pub mod zone;
 
 #[cfg(feature = "serde")]

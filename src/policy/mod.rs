@@ -17,7 +17,7 @@
 //!   through [`Policy::profile`].
 //! - [`Policy::apply`] is the ingest path for events whose outcome depends on the policy
 //!   (self-delisting, recurrence); [`Policy::decide`], [`Policy::time_to_delist`],
-//!   [`explain`] and [`compile`] read.
+//!   [`explain`], [`status`] (the public standing, without evidence) and [`compile`] read.
 //!
 //! [`Reputation`]: crate::ledger::Reputation
 //! [`RelayFacts`]: crate::ledger::RelayFacts
@@ -50,6 +50,7 @@ mod criteria;
 mod explain;
 mod profile;
 mod relay;
+mod status;
 
 pub use compile::{compile, RollUp};
 pub use criteria::{Criterion, Facts, Fired, ReputationScore, WeightedReports};
@@ -60,3 +61,4 @@ pub use relay::{
     NonexistentRecipients, RateLimit, SenderRotation, SpfNotAuthorised, UndeliverableRecipient,
     RESERVED_TLDS,
 };
+pub use status::{status, Status};

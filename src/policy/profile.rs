@@ -484,6 +484,8 @@ impl Policy {
     /// - `self_delist`: refused with [`Refusal::NotOffered`] unless the policy offers it;
     ///   a subject listed by the criteria has that listing recorded in the ledger first (so
     ///   that the ledger's rules — uses per period, 7 days — apply to it);
+    /// - `dispute` with [`Review::None`]: [`Outcome::Recorded`] and nothing else (the
+    ///   request stays in the journal for the operator; the subject is not under review);
     /// - with [`Recurrence::Relist`], a `spam_report`, `trap_hit` or `third_party_listing`
     ///   for a self-delisted subject relists it at once, with escalation.
     ///
@@ -512,6 +514,8 @@ impl Policy {
                 }
                 ledger.apply(e)
             }
+            // stored in the journal for the operator; no review is opened or promised
+            Evidence::Dispute { .. } if self.review == Review::None => Outcome::Recorded,
             Evidence::SpamReport { .. }
             | Evidence::TrapHit { .. }
             | Evidence::ThirdPartyListing { .. }
@@ -558,6 +562,7 @@ impl Policy {
     ) {
         let hooked = |e: &Event| match e.evidence {
             Evidence::SelfDelist => true,
+            Evidence::Dispute { .. } => self.review == Review::None,
             Evidence::SpamReport { .. }
             | Evidence::TrapHit { .. }
             | Evidence::ThirdPartyListing { .. } => self.recurrence == Recurrence::Relist,

@@ -39,6 +39,12 @@ mod postfix_tools;
 mod qname;
 #[cfg(feature = "store")]
 mod store;
+#[cfg(feature = "cli")]
+mod web;
+#[cfg(feature = "cli")]
+mod web_browser;
+#[cfg(feature = "cli")]
+mod web_tools;
 mod zone;
 #[cfg(feature = "cli")]
 mod zone_cli;

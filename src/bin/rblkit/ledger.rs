@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rblkit::ledger::store::{Store, StoreError, StoreOptions};
 use rblkit::ledger::{Event, Ledger, LedgerConfig, Outcome};
-use rblkit::policy::{compile, explain, Policy};
+use rblkit::policy::{compile, explain, status, Policy};
 use rblkit::subject::Domain;
 use rblkit::zone::{Dataset, DatasetKind};
 use rblkit::{Subject, Timestamp};
@@ -139,7 +139,7 @@ fn parse_zone(s: &str) -> Result<Domain, String> {
 pub(crate) fn run(args: LedgerArgs) -> ExitCode {
     let r = match args.command {
         LedgerCommand::Ingest(a) => ingest(a),
-        LedgerCommand::Status(a) => status(a),
+        LedgerCommand::Status(a) => status_cmd(a),
         LedgerCommand::Explain(a) => explain_cmd(a),
         LedgerCommand::Compile(a) => compile_cmd(a),
         LedgerCommand::Export(a) => export(a),
@@ -248,15 +248,6 @@ fn judged_at(at: Option<Timestamp>, store: &Store) -> Run<Timestamp> {
 
 fn json_str(out: &mut String, s: &str) {
     out.push_str(&serde_json::to_string(s).expect("a string serialises"));
-}
-
-fn json_time(out: &mut String, t: Option<Timestamp>) {
-    match t {
-        Some(t) => {
-            let _ = write!(out, "\"{t}\"");
-        }
-        None => out.push_str("null"),
-    }
 }
 
 // ---- ingest -------------------------------------------------------------------------
@@ -395,41 +386,15 @@ fn outcome_line(out: &mut String, line: u64, e: &Event, o: Outcome) {
 
 // ---- status and explain -------------------------------------------------------------
 
-fn status(a: StatusArgs) -> Run {
+fn status_cmd(a: StatusArgs) -> Run {
     let profile = Profile::get(&a.common.profile)?;
     let store = open(&a.common.state, &profile)?;
     let at = judged_at(a.at.at, &store)?;
     let policy = profile.policy();
     let mut text = String::new();
     for s in &a.subjects {
-        let x = explain(store.ledger(), &policy, s, at);
-        let ttd = policy.time_to_delist(store.ledger(), s, at);
-        text.push_str("{\"subject\":");
-        json_str(&mut text, &s.to_string());
-        let _ = write!(
-            text,
-            ",\"listed\":{},\"state\":\"{}\",\"since\":",
-            x.listed,
-            x.state.as_str()
-        );
-        json_time(&mut text, x.since.filter(|_| x.listed));
-        text.push_str(",\"expires\":");
-        json_time(&mut text, x.until.filter(|_| x.listed));
-        text.push_str(",\"time_to_delist_secs\":");
-        match ttd.filter(|_| x.listed) {
-            Some(t) => {
-                let _ = write!(text, "{}", t.as_secs());
-            }
-            None => text.push_str("null"),
-        }
-        text.push_str(",\"codes\":[");
-        for (i, c) in x.codes.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            let _ = write!(text, "\"{c}\"");
-        }
-        text.push_str("]}\n");
+        status(store.ledger(), &policy, s, at).write_json(&mut text);
+        text.push('\n');
     }
     print_out(&text)
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod lookup;
 mod monitor;
 mod serve;
+mod web;
 mod zone;
 
 /// Run and use DNS-based reputation lists.
@@ -45,6 +46,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Check a set of subjects against lists and report what changed since the last run.
     Monitor(monitor::MonitorArgs),
+    /// Serve the public lookup, self-delisting and removal request site, its JSON API and
+    /// the operator's review.
+    Web(web::WebArgs),
 }
 
 /// The exit statuses of `rblkit`, as `rblkit --help` lists them (for the README too).
@@ -118,5 +122,6 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Check(a) => check::run(a),
         Command::Monitor(a) => monitor::run(a),
+        Command::Web(a) => web::run(a),
     }
 }
