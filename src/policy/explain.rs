@@ -291,10 +291,7 @@ pub fn explain<C: CounterStore>(
     x.dispute = ledger.open_dispute(id).map(|(reason, filed)| OpenDispute {
         reason,
         filed,
-        review_by: match policy.review {
-            Review::Within(d) => Some(filed + d),
-            Review::None => None,
-        },
+        review_by: policy.review.deadline(filed),
     });
     if let (Some(r), Subject::Ip(ip @ std::net::IpAddr::V4(_))) = (&policy.rollup, subject) {
         x.network = Some(count_network(ledger, policy, r, *ip, now));
@@ -372,10 +369,8 @@ fn delisted_by(
             Some(t) => format!("the open dispute ({}) upheld: review by {t}", d.reason),
             None => format!("the open dispute ({}) upheld", d.reason),
         }),
-        (None, Review::Within(_)) => {
-            out.push("a removal request (dispute) upheld by the operator".into())
-        }
         (None, Review::None) => {}
+        (None, _) => out.push("a removal request (dispute) upheld by the operator".into()),
     }
     out.push("allowlisting".into());
     out

@@ -88,8 +88,16 @@ pub enum Recurrence {
 ///
 /// ```
 /// use rblkit::policy::{Policy, Review};
-/// assert_eq!(Policy::spamcop().review, Review::Within(std::time::Duration::from_secs(2 * 86_400)));
+/// assert_eq!(Policy::spamcop().review, Review::WorkingDays(2));
 /// assert_eq!(Policy::spam_center().review, Review::None);
+/// // filed on a Friday: reviewed by Tuesday
+/// let friday: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+/// assert_eq!(Review::WorkingDays(2).deadline(friday), Some("2026-11-24T10:00:00Z".parse()?));
+/// let on = |t: &str| Review::WorkingDays(2).deadline(t.parse().unwrap()).unwrap().to_string();
+/// assert_eq!(on("2026-11-21T23:00:00Z"), "2026-11-24T23:00:00Z"); // Saturday: Tuesday
+/// assert_eq!(on("2026-11-18T08:00:00Z"), "2026-11-20T08:00:00Z"); // Wednesday: Friday
+/// assert_eq!(on("2026-11-19T08:00:00Z"), "2026-11-23T08:00:00Z"); // Thursday: Monday
+/// # Ok::<(), rblkit::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -98,6 +106,32 @@ pub enum Review {
     None,
     /// Reviewed within this time of filing (`review_by`).
     Within(Duration),
+    /// Reviewed within this many working days (Monday to Friday, UTC) of filing: the
+    /// deadline is the filing time of day on the last of them.
+    WorkingDays(u8),
+}
+
+impl Review {
+    /// The review deadline of a request filed at `filed`; `None` without reviews.
+    pub fn deadline(&self, filed: Timestamp) -> Option<Timestamp> {
+        match *self {
+            Review::None => None,
+            Review::Within(d) => Some(filed + d),
+            Review::WorkingDays(n) => {
+                let mut t = filed;
+                let mut left = n;
+                while left > 0 {
+                    t = t + DAY;
+                    // 1970-01-01 was a Thursday: Monday is 0
+                    let weekday = (t.unix_seconds().div_euclid(86_400) + 3).rem_euclid(7);
+                    if weekday < 5 {
+                        left -= 1;
+                    }
+                }
+                Some(t)
+            }
+        }
+    }
 }
 
 /// What the public TXT of a listing says: never evidence.
@@ -188,7 +222,7 @@ pub(super) struct Core {
 
 impl Policy {
     /// A policy named `custom` of these criteria with these codes (for every kind of
-    /// subject), no TXT, no self-delisting, reviews within 2 days, no roll-up.
+    /// subject), no TXT, no self-delisting, reviews within 2 working days, no roll-up.
     ///
     /// # Examples
     ///
@@ -209,7 +243,7 @@ impl Policy {
             txt_reasons: TxtReasons::Hidden,
             self_delisting: SelfDelisting::NotOffered,
             recurrence: Recurrence::Ignore,
-            review: Review::Within(2 * DAY),
+            review: Review::WorkingDays(2),
             rollup: None,
         }
     }
@@ -227,7 +261,7 @@ impl Policy {
 
     /// The SpamCop-like profile: [`WeightedReports::default`] (a trap hit and two reports,
     /// or three reports, list; delisted 24 hours after the last report or trap hit), one
-    /// code `127.0.0.2`, no self-delisting, disputes reviewed within 2 days.
+    /// code `127.0.0.2`, no self-delisting, disputes reviewed within 2 working days.
     pub fn spamcop() -> Policy {
         let single = CodeScheme::single(ReturnCode::LISTED).expect("127.0.0.2 is a code");
         Policy::new(vec![Box::new(WeightedReports::default())], single).with_name("spamcop")
@@ -262,7 +296,7 @@ impl Policy {
     /// [`NonexistentRecipients`], [`SenderRotation`], [`FixedCadence`], [`Mailbomb`],
     /// [`UndeliverableRecipient`], [`InvalidSender`], [`SpfNotAuthorised`],
     /// [`DomainNotOwned`]; one code per reason ([`OWN_IP`], [`OWN_DOMAIN`]); the TXT gives
-    /// the reasons' public descriptions; disputes reviewed within 2 days.
+    /// the reasons' public descriptions; disputes reviewed within 2 working days.
     pub fn relay() -> Policy {
         let criteria: Vec<Box<dyn Criterion>> = vec![
             Box::new(RateLimit::default()),
@@ -453,8 +487,8 @@ impl Policy {
             .map(|e| e.saturating_duration_since(now))
     }
 
-    /// When the subject's open dispute is to be reviewed by: its filing time plus
-    /// [`Review::Within`]; `None` with no open dispute or no reviews.
+    /// When the subject's open dispute is to be reviewed by: the [`Review::deadline`] of
+    /// its filing time; `None` with no open dispute or no reviews.
     ///
     /// # Examples
     ///
@@ -465,17 +499,15 @@ impl Policy {
     /// let s: rblkit::Subject = "192.0.2.1".parse()?;
     /// l.apply(&Event::new("2026-11-20T10:00:00Z".parse()?, s.clone(), Evidence::Dispute {
     ///     reason: DisputeReason::UserError, reporter: None, contact: None, text: None }));
-    /// assert_eq!(Policy::spamcop().review_by(&l, &s), Some("2026-11-22T10:00:00Z".parse()?));
+    /// // filed on a Friday, reviewed within two working days
+    /// assert_eq!(Policy::spamcop().review_by(&l, &s), Some("2026-11-24T10:00:00Z".parse()?));
     /// assert_eq!(Policy::spam_center().review_by(&l, &s), None);
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn review_by<C: CounterStore>(&self, ledger: &Ledger<C>, s: &Subject) -> Option<Timestamp> {
-        let Review::Within(d) = self.review else {
-            return None;
-        };
         ledger
             .open_dispute(ledger.id(s)?)
-            .map(|(_, filed)| filed + d)
+            .and_then(|(_, filed)| self.review.deadline(filed))
     }
 
     /// Applies an event as this policy has it, for the events whose outcome depends on the

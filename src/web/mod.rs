@@ -55,7 +55,7 @@ pub use error::WebError;
 
 use crate::ledger::store::{Store, StoreError, StoreOptions};
 use crate::ledger::{DisputeReason, Event, Evidence, Ledger, LedgerConfig, Outcome};
-use crate::policy::{Policy, Review};
+use crate::policy::Policy;
 use crate::subject::Subject;
 use crate::time::Timestamp;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -337,10 +337,7 @@ impl Inner {
     }
 
     fn review_by(&self, filed: Timestamp) -> Option<Timestamp> {
-        match self.policy.review {
-            Review::Within(d) => Some(filed + d),
-            Review::None => None,
-        }
+        self.policy.review.deadline(filed)
     }
 }
 

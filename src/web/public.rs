@@ -337,10 +337,9 @@ async fn file(site: &Arc<Inner>, r: Removal) -> Result<(u64, Option<Timestamp>),
     let (_, seq, review_by) = site
         .append(r.subject, ev, |policy, ledger, s, now| {
             // the open review's deadline (this request's, or the one already open)
-            policy.review_by(ledger, s).or_else(|| match policy.review {
-                crate::policy::Review::Within(d) => Some(now + d),
-                crate::policy::Review::None => None,
-            })
+            policy
+                .review_by(ledger, s)
+                .or_else(|| policy.review.deadline(now))
         })
         .await?;
     Ok((seq, review_by))
