@@ -48,7 +48,11 @@
 //!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
 //!   over time and reporting what changed (tokio, `domain`, `toml`).
 //!
-//! Later features (`smtp`, `http`) add the remaining adapters.
+//! - `smtp`: [`smtp`], a Postfix SMTP access policy delegation server that enforces the
+//!   relay provider's rules on the ledger in a state directory (tokio; enables `store`),
+//!   its replies, and Postfix log lines as SMTP outcome evidence.
+//!
+//! A later feature (`http`) adds the remaining adapter.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, clippy::exhaustive_enums)]
@@ -64,6 +68,8 @@ pub mod ledger;
 pub mod list;
 pub mod policy;
 pub mod qname;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 pub mod subject;
 pub mod time;
 pub mod zone;

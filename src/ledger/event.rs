@@ -117,7 +117,8 @@ pub enum Evidence {
         /// The reason to list for ([`Reason::Manual`] when not given).
         reason: Option<Reason>,
     },
-    /// An operator delisted the subject.
+    /// An operator delisted the subject: its listing ends, and its relay escalation
+    /// evidence and rolling counts start afresh.
     ManualUnlist {
         /// The operator's note.
         note: Box<str>,

@@ -44,7 +44,7 @@
 mod counter;
 mod error;
 mod event;
-mod hash;
+pub(crate) mod hash;
 mod json;
 mod relay;
 mod state;

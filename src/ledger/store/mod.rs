@@ -53,6 +53,7 @@ pub use error::StoreError;
 use crate::ledger::{Event, Ledger, LedgerConfig, Outcome};
 use crate::time::Timestamp;
 use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -489,11 +490,64 @@ impl Store {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn append(&mut self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
+        let mut it = events.iter();
+        self.transact(|_| it.next().map(Cow::Borrowed))
+    }
+
+    /// Appends the events `next` gives, in one transaction, deciding each on the ledger as
+    /// it stands after the ones before it; returns what applying each did.
+    ///
+    /// `next` is called under the write lock, after the rows other processes appended were
+    /// applied, with the ledger including every event it gave before; it returns `None` when
+    /// there are no more. This is the group commit of a server: many requests share one
+    /// transaction (and one flush), each decided on everything before it. When it returns
+    /// `Ok`, every event given is committed; on an error none is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::store::Store;
+    /// use rblkit::ledger::{Counter, Event, Evidence};
+    /// let dir = std::env::temp_dir().join(format!("rblkit-doc-each-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let mut store = Store::open(&dir, Default::default())?;
+    /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+    /// let s: rblkit::Subject = "a@relay.example.com".parse()?;
+    /// // three messages, each decided on the count of the ones before it
+    /// let mut seen = Vec::new();
+    /// let mut left = 3;
+    /// store.append_each(|ledger| {
+    ///     seen.push(ledger.count(&s, Counter::Messages, t));
+    ///     (left > 0).then(|| {
+    ///         left -= 1;
+    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None })
+    ///     })
+    /// })?;
+    /// assert_eq!(seen, [0, 1, 2, 3]);
+    /// # drop(store);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn append_each(
+        &mut self,
+        mut next: impl FnMut(&Ledger) -> Option<Event>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        self.transact(|l| next(l).map(Cow::Owned))
+    }
+
+    fn transact<'e>(
+        &mut self,
+        mut next: impl FnMut(&Ledger) -> Option<Cow<'e, Event>>,
+    ) -> Result<Vec<Outcome>, StoreError> {
         if self.stale {
             self.rebuild();
             self.stale = false;
         }
-        let mut outcomes = Vec::with_capacity(events.len());
+        let mut outcomes = Vec::new();
         let path = &self.path;
         let state = &mut self.state;
         let line = &mut self.line;
@@ -515,9 +569,9 @@ impl Store {
                     )
                     .map_err(|e| write_err(state.seq, &e))?;
                 let mut subject = String::with_capacity(64);
-                for e in events {
+                while let Some(e) = next(&state.ledger) {
                     applied = true;
-                    outcomes.push((state.apply)(&mut state.ledger, e));
+                    outcomes.push((state.apply)(&mut state.ledger, &e));
                     line.clear();
                     e.write_line(line);
                     subject.clear();
@@ -542,9 +596,11 @@ impl Store {
                     state.seq = seq;
                     state.newest = Some(state.newest.map_or(e.at, |t| t.max(e.at)));
                 }
-                tx.prepare_cached("UPDATE head SET seq = ?1 WHERE id = 1")
-                    .and_then(|mut h| h.execute([state.seq as i64]))
-                    .map_err(|e| write_err(state.seq, &e))?;
+                if applied {
+                    tx.prepare_cached("UPDATE head SET seq = ?1 WHERE id = 1")
+                        .and_then(|mut h| h.execute([state.seq as i64]))
+                        .map_err(|e| write_err(state.seq, &e))?;
+                }
             }
             tx.commit().map_err(|e| write_err(state.seq, &e))
         })();
