@@ -20,7 +20,9 @@ use crate::time::Timestamp;
 ///
 /// ```
 /// use rblkit::smtp::DnsScore;
-/// let s = DnsScore { score: 3, listed_on: vec!["zen.example.org".into()] };
+/// let mut s = DnsScore::default();
+/// s.score += 3;
+/// s.listed_on.push("zen.example.org".into());
 /// assert_eq!(s.score, 3);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -71,7 +71,7 @@ impl DeliveryStatus {
 /// ```
 /// use rblkit::smtp::{LogLine, LogRecord};
 /// let l = LogLine::parse("Dec  2 05:16:31 mx postfix/smtpd[790]: 4dLq2x0fZ3z9t: client=localhost[127.0.0.1], sasl_method=PLAIN, sasl_username=alice").unwrap();
-/// assert_eq!(l.queue_id, "4dLq2x0fZ3z9t");
+/// assert_eq!(&*l.queue_id, "4dLq2x0fZ3z9t");
 /// assert_eq!(l.at, None, "a syslog time has no year");
 /// assert_eq!(l.record, LogRecord::Client { sasl_username: Some("alice".into()) });
 /// assert!(LogLine::parse("Dec  2 05:16:31 mx postfix/smtpd[790]: connect from localhost[127.0.0.1]").is_none());
