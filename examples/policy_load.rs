@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo run --release --features smtp --example policy_load -- \
-//!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal]
+//!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2]
 //! ```
 //!
 //! Each connection sends requests one after another, as Postfix's smtpd processes do;
@@ -15,7 +15,7 @@
 //! recipients: the first counts and is written, the others are answered from memory).
 //! Senders are spread over 100,000 identities so that no rate limit is reached.
 
-use rblkit::ledger::store::{Durability, Store, StoreOptions};
+use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
 use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +29,7 @@ struct Args {
     secs: u64,
     recipients: u64,
     durability: Durability,
+    threads: usize,
 }
 
 fn args() -> Args {
@@ -37,12 +38,14 @@ fn args() -> Args {
         secs: 5,
         recipients: 4,
         durability: Durability::Full,
+        threads: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--conns" => a.conns = v.parse().expect("--conns N"),
+            "--threads" => a.threads = v.parse().expect("--threads N"),
             "--secs" => a.secs = v.parse().expect("--secs N"),
             "--recipients" => a.recipients = v.parse::<u64>().expect("--recipients N").max(1),
             "--durability" => {
@@ -219,7 +222,10 @@ fn main() {
     let store = Store::open_with(
         &state,
         Default::default(),
-        StoreOptions::default().with_durability(a.durability),
+        // as `rblkit policy` opens it
+        StoreOptions::default()
+            .with_durability(a.durability)
+            .with_checkpoints(Checkpoints::Background),
         store_apply(&config),
     )
     .unwrap();

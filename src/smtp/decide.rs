@@ -163,15 +163,10 @@ impl Decider {
             identity,
             event: None,
         };
-        let c = &self.config;
-        if req
-            .client_address()
-            .is_some_and(|ip| c.exempt_networks.contains(ip) || c.allow_clients.contains(ip))
-            || c.is_exempt_user(req.sasl_username())
-            || (!req.sender().is_empty() && c.allow_senders.matches(req.sender()))
-        {
+        if self.passes(req) {
             return dunno(None);
         }
+        let c = &self.config;
         let rcpt_stage = req.stage().is_none_or(|s| s == Stage::Rcpt);
         let counts_here = match c.counting {
             Counting::PerMessage | Counting::PerRecipient => rcpt_stage,
@@ -237,6 +232,46 @@ impl Decider {
             identity: seen.identity,
             event,
         }
+    }
+
+    /// Whether a request is exempt or allowed by the config (answered `DUNNO`, not counted).
+    fn passes(&self, req: &Request) -> bool {
+        let c = &self.config;
+        req.client_address()
+            .is_some_and(|ip| c.exempt_networks.contains(ip) || c.allow_clients.contains(ip))
+            || c.is_exempt_user(req.sasl_username())
+            || (!req.sender().is_empty() && c.allow_senders.matches(req.sender()))
+    }
+
+    /// Whether [`Decider::decide`] would count this request (give a [`Verdict::event`]),
+    /// known before the ledger is read: the server answers the requests that do not count
+    /// without a transaction.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::smtp::{Decider, PolicyConfig, Request};
+    /// let d = Decider::new(PolicyConfig::default());
+    /// let r = Request::new(&[("request", "smtpd_access_policy"), ("protocol_state", "RCPT"),
+    ///     ("instance", "9"), ("sender", "a@shop.example.com"), ("recipient", "r@example.net")])?;
+    /// assert!(d.counts(&r));
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn counts(&self, req: &Request) -> bool {
+        if self.passes(req) {
+            return false;
+        }
+        let c = &self.config;
+        let rcpt_stage = req.stage().is_none_or(|s| s == Stage::Rcpt);
+        let here = match c.counting {
+            Counting::PerMessage => {
+                rcpt_stage
+                    && (req.instance().is_empty() || !self.seen.contains_key(&instance_key(req)))
+            }
+            Counting::PerRecipient => rcpt_stage,
+            Counting::EndOfMessage => req.is_stage(&Stage::EndOfMessage),
+        };
+        here && Decider::identity(req).is_some()
     }
 
     fn refuse(&self, r: RefusalReason, detail: Option<String>) -> (RefusalReason, Action) {

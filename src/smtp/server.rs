@@ -85,7 +85,7 @@ pub fn store_apply(config: &super::PolicyConfig) -> Apply {
 struct Job {
     req: Request,
     dns: Option<DnsScore>,
-    reply: tokio::sync::oneshot::Sender<Action>,
+    reply: Option<tokio::sync::oneshot::Sender<Action>>,
 }
 
 /// The most requests decided in one transaction.
@@ -196,11 +196,34 @@ impl PolicyServer {
             let _g = runtime.enter();
             dns::Scorer::new(&decider.config().dns)?.map(Arc::new)
         };
+        let checkpointer = store.checkpointer().map_err(|e| SmtpError::Io {
+            addr: listen.to_string().into(),
+            message: e.to_string().into(),
+        })?;
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_log = log.clone();
+        let (ckpt_stop, ckpt_wait) = mpsc::channel::<()>();
+        let ckpt_log = log.clone();
+        let ckpt = std::thread::Builder::new()
+            .name("rblkit-policy-checkpoint".into())
+            .spawn(move || {
+                // the log's pages into the database file, off the writer's path
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    ckpt_wait.recv_timeout(Duration::from_secs(1))
+                {
+                    if let Err(error) = checkpointer.checkpoint() {
+                        ckpt_log(ServerEvent::StoreFailed { error });
+                    }
+                }
+            })
+            .map_err(io_err)?;
         let writer = std::thread::Builder::new()
             .name("rblkit-policy-writer".into())
-            .spawn(move || write_loop(store, decider, rx, writer_log))
+            .spawn(move || {
+                write_loop(store, decider, rx, writer_log);
+                drop(ckpt_stop);
+                let _ = ckpt.join();
+            })
             .map_err(io_err)?;
         let stop = Arc::new(tokio::sync::Notify::new());
         let stop2 = stop.clone();
@@ -278,6 +301,7 @@ fn now() -> Timestamp {
 fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, log: Log) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
+    let mut last_sync = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(j) => batch.push(j),
@@ -285,6 +309,7 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
                 if let Err(error) = store.refresh() {
                     log(ServerEvent::StoreFailed { error });
                 }
+                last_sync = std::time::Instant::now();
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -296,6 +321,25 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
             }
         }
         let t = now();
+        // the requests that record nothing are answered at once, on the ledger as it is
+        // (caught up at least every second); the others share one transaction
+        if last_sync.elapsed() >= Duration::from_secs(1) {
+            if let Err(error) = store.refresh() {
+                log(ServerEvent::StoreFailed { error });
+            }
+            last_sync = std::time::Instant::now();
+        }
+        batch.retain_mut(|j| {
+            if decider.counts(&j.req) {
+                return true;
+            }
+            let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
+            answer(&log, j.reply.take(), v);
+            false
+        });
+        if batch.is_empty() {
+            continue;
+        }
         verdicts.clear();
         let mut i = 0;
         let result = store.append_each(|ledger| {
@@ -311,16 +355,11 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
             }
             None
         });
+        last_sync = std::time::Instant::now();
         match result {
             Ok(_) => {
-                for (j, v) in batch.drain(..).zip(verdicts.drain(..)) {
-                    if let Some(reason) = v.reason {
-                        log(ServerEvent::Refused {
-                            identity: v.identity,
-                            reason,
-                        });
-                    }
-                    let _ = j.reply.send(v.action);
+                for (mut j, v) in batch.drain(..).zip(verdicts.drain(..)) {
+                    answer(&log, j.reply.take(), v);
                 }
             }
             Err(error) => {
@@ -332,11 +371,25 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
                         .get(RefusalReason::Unavailable)
                         .clone(),
                 );
-                for j in batch.drain(..) {
-                    let _ = j.reply.send(unavailable.clone());
+                for mut j in batch.drain(..) {
+                    if let Some(r) = j.reply.take() {
+                        let _ = r.send(unavailable.clone());
+                    }
                 }
             }
         }
+    }
+}
+
+fn answer(log: &Log, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
+    if let Some(reason) = v.reason {
+        log(ServerEvent::Refused {
+            identity: v.identity,
+            reason,
+        });
+    }
+    if let Some(to) = to {
+        let _ = to.send(v.action);
     }
 }
 
@@ -439,7 +492,7 @@ impl Conn {
                 .send(Job {
                     req,
                     dns,
-                    reply: otx,
+                    reply: Some(otx),
                 })
                 .is_err()
             {

@@ -146,7 +146,7 @@ impl PolicyClient {
     /// Whether the server closed the connection (reads to the end, bounded).
     pub fn closed(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.r.read_to_end(&mut rest), Ok(_))
+        self.r.read_to_end(&mut rest).is_ok()
     }
 }
 

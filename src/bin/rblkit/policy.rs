@@ -6,7 +6,7 @@ use crate::ledger::{
     fail, json_str, json_time, parse_subject, print_out, spinner, store_error, Run,
 };
 use clap::{Args, Subcommand};
-use rblkit::ledger::store::{Durability, Store, StoreOptions};
+use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
 use rblkit::ledger::{Counter, Event, Evidence, LedgerConfig};
 use rblkit::policy::explain;
 use rblkit::smtp::{Decider, PolicyConfig, PolicyServer, ServerEvent};
@@ -175,7 +175,10 @@ fn open(state: &Path, config: &PolicyConfig, durability: Durability) -> Run<Stor
     let s = Store::open_with(
         state,
         LedgerConfig::default(),
-        StoreOptions::default().with_durability(durability),
+        // the server checkpoints from a thread of its own (a commit never does)
+        StoreOptions::default()
+            .with_durability(durability)
+            .with_checkpoints(Checkpoints::Background),
         rblkit::smtp::store_apply(config),
     )
     .map_err(|e| store_error(&e));

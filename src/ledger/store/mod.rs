@@ -103,6 +103,26 @@ pub enum Durability {
 pub struct StoreOptions {
     durability: Durability,
     busy_timeout: Duration,
+    checkpoints: Checkpoints,
+}
+
+/// Who moves committed pages from the write-ahead log into the database file.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::{Checkpoints, StoreOptions};
+/// assert_eq!(StoreOptions::default().checkpoints(), Checkpoints::OnCommit);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Checkpoints {
+    /// The commit that fills the log past 1,000 pages does it (SQLite's default); that
+    /// commit takes longer.
+    OnCommit,
+    /// Never a commit of this store: a [`Checkpointer`] on its own connection does it,
+    /// so a server's commits keep an even latency.
+    Background,
 }
 
 impl Default for StoreOptions {
@@ -111,6 +131,7 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Full,
             busy_timeout: Duration::from_secs(60),
+            checkpoints: Checkpoints::OnCommit,
         }
     }
 }
@@ -128,6 +149,17 @@ impl StoreOptions {
         self
     }
 
+    /// Sets who checkpoints.
+    pub fn with_checkpoints(mut self, c: Checkpoints) -> StoreOptions {
+        self.checkpoints = c;
+        self
+    }
+
+    /// Who checkpoints.
+    pub fn checkpoints(&self) -> Checkpoints {
+        self.checkpoints
+    }
+
     /// The durability.
     pub fn durability(&self) -> Durability {
         self.durability
@@ -143,6 +175,56 @@ impl StoreOptions {
 /// it. The same function applies the replayed rows and the new events, so every process
 /// that opens a store with it comes to the same state.
 pub type Apply = Box<dyn FnMut(&mut Ledger, &Event) -> Outcome + Send>;
+
+/// Checkpoints a store's write-ahead log from its own connection (for a store opened with
+/// [`Checkpoints::Background`]): [`Checkpointer::checkpoint`] copies what is committed into
+/// the database file without waiting for, or holding up, readers and writers.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::{Checkpoints, Store, StoreOptions};
+/// use rblkit::ledger::{Event, Evidence};
+/// let dir = std::env::temp_dir().join(format!("rblkit-doc-ckpt-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let opts = StoreOptions::default().with_checkpoints(Checkpoints::Background);
+/// let mut store = Store::open_with(&dir, Default::default(), opts, Box::new(|l, e| l.apply(e)))?;
+/// store.append(&[Event::new("2026-11-20T10:00:00Z".parse()?, "192.0.2.7".parse()?, Evidence::SelfDelist)])?;
+/// let c = store.checkpointer()?;
+/// c.checkpoint()?;
+/// # drop((c, store));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub struct Checkpointer {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Checkpointer {
+    /// Copies the committed pages that no reader still needs into the database file
+    /// (a passive checkpoint); returns the pages of the log and how many were copied.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`] when SQLite fails.
+    pub fn checkpoint(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map(|(a, b)| (a.max(0) as u64, b.max(0) as u64))
+            .map_err(|e| StoreError::sqlite(&self.path, "checkpoint", 0, &e))
+    }
+}
 
 /// What a full check found: every row read back intact.
 ///
@@ -395,6 +477,22 @@ impl Store {
         };
         store.refresh()?;
         Ok(store)
+    }
+
+    /// A [`Checkpointer`] on a connection of its own, for another thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`] when the database cannot be opened again.
+    pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(&self.path)
+            .map_err(|e| StoreError::sqlite(&self.path, "open", 0, &e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| StoreError::sqlite(&self.path, "set the busy timeout", 0, &e))?;
+        Ok(Checkpointer {
+            conn,
+            path: self.path.clone(),
+        })
     }
 
     /// The ledger, as of the last row read.
@@ -732,6 +830,10 @@ fn init(conn: &mut Connection, path: &Path, options: StoreOptions) -> Result<(),
     };
     conn.pragma_update(None, "synchronous", sync)
         .map_err(err("set the durability"))?;
+    if options.checkpoints == Checkpoints::Background {
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(err("turn off checkpoints on commit"))?;
+    }
     let app_id = |c: &Connection| c.query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0));
     let mut id = patiently(timeout, || app_id(conn)).map_err(err("read the header"))?;
     if id == 0 {
