@@ -43,11 +43,11 @@
 //! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
 //!   several threads, reloads while it answers).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
-//!   `serve`, `check`, `monitor`); enables `store`, `dns` and `dns-client`.
+//!   `serve`, `check`, `monitor`, `policy`, `ingest`); enables `store`, `dns`, `dns-client`
+//!   and `smtp`.
 //! - `dns-client`: [`dns::client`], checking subjects against DNS lists concurrently
 //!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
 //!   over time and reporting what changed (tokio, `domain`, `toml`).
-//!
 //! - `smtp`: [`smtp`], a Postfix SMTP access policy delegation server that enforces the
 //!   relay provider's rules on the ledger in a state directory (tokio; enables `store`),
 //!   its replies, and Postfix log lines as SMTP outcome evidence.

@@ -26,10 +26,10 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Counting {
     /// Once per message, at its first RCPT request (the requests of one message share
-    /// Postfix's `instance`). Postfix: `smtpd_recipient_restrictions = …,
-    /// check_policy_service inet:127.0.0.1:PORT` (or the same in
-    /// `smtpd_sender_restrictions`, which with the default `smtpd_delay_reject = yes` is
-    /// also asked at RCPT).
+    /// Postfix's `instance`). Postfix: `smtpd_sender_restrictions = check_policy_service
+    /// inet:127.0.0.1:PORT` (asked at RCPT with the default `smtpd_delay_reject = yes`;
+    /// there a sender status such as 5.1.7 reaches the client unchanged), or the same in
+    /// `smtpd_recipient_restrictions` (where Postfix maps 5.1.7 to 5.1.3).
     #[default]
     PerMessage,
     /// Every RCPT request counts: a message to ten recipients counts ten. Same Postfix lines.

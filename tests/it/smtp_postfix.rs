@@ -76,21 +76,12 @@ fn postfix_with_rblkit_policy_enforces_the_relay_rules_across_restarts() {
         )
     };
 
+    let send = |from: &str, to: &str| swaks(&swaks_bin, pf.port, from, to);
     // a normal message is accepted
-    let (ok, out) = swaks(
-        &swaks_bin,
-        pf.port,
-        "alice@shop.example.com",
-        "bob@rcpt.rblkit-test.example",
-    );
+    let (ok, out) = send("alice@shop.example.com", "bob@rcpt.rblkit-test.example");
     assert!(ok, "{}", ctx("normal message", &out, &policy));
     // an invalid sender: 5xx with the enhanced code, seen by the client
-    let (ok, out) = swaks(
-        &swaks_bin,
-        pf.port,
-        "root@localhost",
-        "bob@rcpt.rblkit-test.example",
-    );
+    let (ok, out) = send("root@localhost", "bob@rcpt.rblkit-test.example");
     assert!(!ok, "{}", ctx("root@localhost", &out, &policy));
     assert!(
         out.contains("<** 553 5.1.7 "),
@@ -98,12 +89,7 @@ fn postfix_with_rblkit_policy_enforces_the_relay_rules_across_restarts() {
         ctx("root@localhost", &out, &policy)
     );
     // a recipient that does not exist downstream: accepted here, bounced by Postfix
-    let (ok, out) = swaks(
-        &swaks_bin,
-        pf.port,
-        "alice@shop.example.com",
-        "nobody@gone.rblkit-test.example",
-    );
+    let (ok, out) = send("alice@shop.example.com", "nobody@gone.rblkit-test.example");
     assert!(ok, "{}", ctx("bouncing recipient", &out, &policy));
 
     // 301 messages in one session, each its own transaction (a new instance)
@@ -169,12 +155,7 @@ fn postfix_with_rblkit_policy_enforces_the_relay_rules_across_restarts() {
         )),
         "DUNNO"
     );
-    let (ok, out) = swaks(
-        &swaks_bin,
-        pf.port,
-        "alice@shop.example.com",
-        "bob@rcpt.rblkit-test.example",
-    );
+    let (ok, out) = send("alice@shop.example.com", "bob@rcpt.rblkit-test.example");
     assert!(ok, "{}", ctx("after garbage", &out, &policy));
     let log = policy.log();
     assert!(log.contains("disconnected: policy request line 1"), "{log}");

@@ -29,9 +29,8 @@ use std::time::{Duration, SystemTime};
 /// live in --state and survive restarts (SIGKILL included): an answered decision is on
 /// disk before the answer is sent.
 ///
-/// Postfix main.cf (one line):
-///   smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination,
-///       check_policy_service inet:127.0.0.1:10040
+/// Postfix main.cf (one line; asked at RCPT with smtpd_delay_reject = yes, the default):
+///   smtpd_sender_restrictions = check_policy_service inet:127.0.0.1:10040
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, verbatim_doc_comment)]
 pub(crate) struct PolicyArgs {
