@@ -3,26 +3,6 @@
 //! [`PostfixLog`] follows the lines of one queue id from `smtpd` (`sasl_username=`) and
 //! `qmgr` (`from=<…>`) to the delivery agents (`to=<…>, dsn=…, status=…`) and turns each
 //! delivery result into an `smtp_outcome` event about the sender identity.
-//!
-//! # Examples
-//!
-//! ```
-//! use rblkit::smtp::PostfixLog;
-//! use rblkit::ledger::{Evidence, SmtpOutcome};
-//! let mut log = PostfixLog::new();
-//! let now = "2026-12-02T05:00:00Z".parse()?;
-//! for line in [
-//!     "2026-12-02T05:16:32.101+00:00 mx postfix/qmgr[812]: 4dLq2x0fZ3z9t: from=<shop@sender.example.com>, size=312, nrcpt=1 (queue active)",
-//!     "2026-12-02T05:16:32.420+00:00 mx postfix/smtp[815]: 4dLq2x0fZ3z9t: to=<gone@example.net>, relay=mx.example.net[192.0.2.25]:25, delay=0.3, delays=0/0/0.1/0.2, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.25] said: 550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
-//! ] {
-//!     if let Some(e) = log.line(line, now) {
-//!         assert_eq!(e.subject.to_string(), "shop@sender.example.com");
-//!         assert_eq!(e.at.to_string(), "2026-12-02T05:16:32Z");
-//!         assert!(matches!(e.evidence, Evidence::SmtpOutcome { outcome: SmtpOutcome::NoSuchUser, .. }));
-//!     }
-//! }
-//! # Ok::<(), rblkit::Error>(())
-//! ```
 
 use super::reply::EnhancedCode;
 use crate::ledger::hash::Map;
@@ -276,8 +256,29 @@ struct Queued {
 /// The most queue ids followed at once; past it the oldest half is dropped.
 const KEEP: usize = 200_000;
 
-/// Follows Postfix log lines and turns delivery results into `smtp_outcome` events. See
-/// the [module docs](self).
+/// Follows Postfix log lines and turns delivery results into `smtp_outcome` events: the
+/// lines of one queue id from `smtpd` (`sasl_username=`) and `qmgr` (`from=<…>`) to the
+/// delivery agents (`to=<…>, dsn=…, status=…`).
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::PostfixLog;
+/// use rblkit::ledger::{Evidence, SmtpOutcome};
+/// let mut log = PostfixLog::new();
+/// let now = "2026-12-02T05:00:00Z".parse()?;
+/// for line in [
+///     "2026-12-02T05:16:32.101+00:00 mx postfix/qmgr[812]: 4dLq2x0fZ3z9t: from=<shop@sender.example.com>, size=312, nrcpt=1 (queue active)",
+///     "2026-12-02T05:16:32.420+00:00 mx postfix/smtp[815]: 4dLq2x0fZ3z9t: to=<gone@example.net>, relay=mx.example.net[192.0.2.25]:25, delay=0.3, delays=0/0/0.1/0.2, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.25] said: 550 5.1.1 <gone@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
+/// ] {
+///     if let Some(e) = log.line(line, now) {
+///         assert_eq!(e.subject.to_string(), "shop@sender.example.com");
+///         assert_eq!(e.at.to_string(), "2026-12-02T05:16:32Z");
+///         assert!(matches!(e.evidence, Evidence::SmtpOutcome { outcome: SmtpOutcome::NoSuchUser, .. }));
+///     }
+/// }
+/// # Ok::<(), rblkit::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct PostfixLog {
     queued: Map<Box<str>, (u64, Queued)>,
