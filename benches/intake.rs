@@ -2,6 +2,11 @@
 //! `Received` walk, extraction, fingerprint, events) beside extraction alone
 //! (`Extractor::extract_message`) on the same generated corpus of 10,000 messages — plain,
 //! HTML and multipart/alternative, 2–50 KB each.
+//!
+//! Two more pairs follow what the commands do with each message: `extract_json` is
+//! `rblkit extract --json` (format detection, extraction, one JSON line per hit; needs the
+//! `serde` feature) and `report_ingest` is `rblkit ledger report` short of the disk (the
+//! report, its events as JSON lines, the events applied to an in-memory ledger).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rblkit::extract::Extractor;
@@ -154,6 +159,44 @@ fn bench(c: &mut Criterion) {
                 hits.clear();
                 let _ = ex.extract_message(black_box(m), &mut hits);
                 n += hits.len();
+            }
+            n
+        })
+    });
+    #[cfg(feature = "serde")]
+    g.bench_function("extract_json", |b| {
+        let mut hits = Vec::new();
+        let mut out: Vec<u8> = Vec::new();
+        b.iter(|| {
+            let mut n = 0;
+            for m in &corpus {
+                hits.clear();
+                out.clear();
+                let format = rblkit::extract::Format::detect(black_box(m));
+                let _ = ex.extract(m, format, &mut hits);
+                for h in &hits {
+                    serde_json::to_writer(&mut out, h).expect("a hit serialises");
+                    out.push(b'\n');
+                }
+                n += out.len();
+            }
+            n
+        })
+    });
+    g.bench_function("report_ingest", |b| {
+        let mut text = String::new();
+        b.iter(|| {
+            let mut ledger = rblkit::ledger::Ledger::new(Default::default());
+            let mut n = 0;
+            for m in &corpus {
+                if let Ok(rep) = intake.report(black_box(m), &trap, now) {
+                    text.clear();
+                    for e in &rep.events {
+                        e.write_line(&mut text);
+                        ledger.apply(e);
+                    }
+                    n += text.len();
+                }
             }
             n
         })

@@ -104,7 +104,7 @@ enum rblkit_result
   RBLKIT_ERR_ABSENT = 8,
   // No built-in policy profile has that name.
   RBLKIT_ERR_UNKNOWN_PROFILE = 9,
-  // Not available in this build (such as a ledger state directory).
+  // Not available in this build (a feature the library was built without).
   RBLKIT_ERR_UNSUPPORTED = 10,
   // A limit was reached: input too large, too many hits, nesting too deep.
   RBLKIT_ERR_LIMIT = 11,
@@ -168,10 +168,13 @@ typedef struct rblkit_builder rblkit_builder;
 typedef struct rblkit_hits rblkit_hits;
 
 // A reputation ledger: evidence events in; lists and explanations out, under a policy
-// profile, at a time the caller gives (the library never reads the clock).
+// profile, at a time the caller gives (the library never reads the clock). In memory, or
+// kept in a state directory that `rblkit ledger …`, `rblkit policy`, `rblkit web` and other
+// processes share.
 //
 // Thread safety: internally locked. Any thread may call any function on one ledger at any
-// time; the calls are serialised. Free it once no call runs.
+// time; the calls are serialised. Free it once no call runs. Several handles (in one process
+// or several) may open the same state directory.
 typedef struct rblkit_ledger rblkit_ledger;
 
 // An immutable list: a loaded rbldnsd dataset, a built list, or a list compiled from a
@@ -191,6 +194,9 @@ typedef struct rblkit_ingest_counts {
   uint64_t accepted;
   // Requests refused (such as a self-delisting of a subject that is not listed).
   uint64_t refused;
+  // Spam reports already counted (the same reporter, message fingerprint and subject):
+  // kept in the journal, changing nothing.
+  uint64_t duplicates;
   // Bad lines, skipped.
   uint64_t bad;
   // The number (from 1) of the first bad line; 0 when none.
@@ -281,12 +287,24 @@ rblkit_result rblkit_hits_part(const struct rblkit_hits *hits, size_t i, size_t 
 // The flags of the `i`-th hit (`RBLKIT_FLAG_*` bits).
 rblkit_result rblkit_hits_flags(const struct rblkit_hits *hits, size_t i, uint32_t *flags);
 
-// Opens a ledger into `*out`. `state_dir` (UTF-8, `state_dir_len` bytes) names the state
-// directory of a persistent ledger; NULL (with length 0) opens an empty in-memory ledger,
-// the only kind this build has: a directory gives `RBLKIT_ERR_UNSUPPORTED`. Free it with
-// `rblkit_ledger_free`.
+// Opens a ledger into `*out`.
+//
+// `state_dir` (UTF-8, `state_dir_len` bytes) names a state directory, created when missing,
+// the same one `rblkit ledger ingest --state DIR` and the other `rblkit` commands use: its
+// journal is read now, each ingest is written to it durably before returning, and what other
+// processes append is seen before each compile and explain. NULL (with length 0) opens an
+// empty ledger in memory.
+//
+// `profile` (UTF-8, `profile_len` bytes: `"spamcop"`, `"spam-center"`, `"relay"`) is the
+// policy under which request events are decided — whether a `self_delist` is offered,
+// relisting on recurrence — as `--profile` does for `rblkit ledger ingest`; NULL (with length
+// 0) applies the ledger's own rules only. `RBLKIT_ERR_UNKNOWN_PROFILE` for a name with no
+// profile, `RBLKIT_ERR_IO` when the directory cannot be opened, `RBLKIT_ERR_DATA` for a
+// damaged journal. Free it with `rblkit_ledger_free`.
 rblkit_result rblkit_ledger_open(const char *state_dir,
                                  size_t state_dir_len,
+                                 const char *profile_name,
+                                 size_t profile_len,
                                  struct rblkit_ledger **out);
 
 // Frees a ledger. NULL is accepted and ignored.
@@ -294,8 +312,10 @@ void rblkit_ledger_free(struct rblkit_ledger *ledger);
 
 // Ingests evidence: JSON lines (UTF-8, `len` bytes), one event a line with its explicit
 // `at` time, in the format of `rblkit ledger ingest`. Bad lines are skipped and every good
-// line is applied; then the result is `RBLKIT_ERR_DATA` and the last error names the first
-// bad line and field. `counts` (may be NULL) receives what happened.
+// line is applied (for a state directory, written durably in one transaction before the call
+// returns); then the result is `RBLKIT_ERR_DATA` and the last error names the first bad line
+// and field. `counts` (may be NULL) receives what happened. When the state directory cannot
+// be written (`RBLKIT_ERR_IO`), none of the lines is taken.
 rblkit_result rblkit_ledger_ingest(const struct rblkit_ledger *ledger,
                                    const char *lines,
                                    size_t len,
@@ -304,7 +324,8 @@ rblkit_result rblkit_ledger_ingest(const struct rblkit_ledger *ledger,
 // Compiles the ledger under the built-in policy profile `profile` (UTF-8, `profile_len`
 // bytes: `"spamcop"`, …) at `now` (unix seconds) into a new list `*out`: every subject
 // listed then, with the profile's code and TXT and since/expires. `RBLKIT_ERR_UNKNOWN_PROFILE`
-// for a name with no profile.
+// for a name with no profile. A ledger in a state directory first reads what other processes
+// appended.
 rblkit_result rblkit_ledger_compile(const struct rblkit_ledger *ledger,
                                     const char *profile_name,
                                     size_t profile_len,
@@ -312,11 +333,14 @@ rblkit_result rblkit_ledger_compile(const struct rblkit_ledger *ledger,
                                     struct rblkit_list **out);
 
 // Explains `subject` (UTF-8, `subject_len` bytes; an IP address, network, domain or email
-// address) under the profile `profile` at `now` (unix seconds), for the operator: listed or
-// not, the lifecycle state, the criteria that fired, the reasons, the evidence counts,
-// since and until when. `format` is `RBLKIT_EXPLAIN_TEXT` (lines ending in `\n`) or
-// `RBLKIT_EXPLAIN_JSON` (one object: `subject`, `profile`, `at`, `listed`, `state`,
-// `since`, `expires`, `time_to_delist_secs`, `codes`, `fired`, `reasons`, `evidence`).
+// address) under the profile `profile` at `now` (unix seconds), for the operator, exactly as
+// `rblkit ledger explain` does: listed or not, the lifecycle state, the criteria that fired
+// with their evidence counts, the reasons and codes, since and until when, what would delist
+// it, self-delisting uses, an open dispute, the evidence counts and scores. `format` is
+// `RBLKIT_EXPLAIN_TEXT` (lines ending in `\n`) or `RBLKIT_EXPLAIN_JSON` (one object, the
+// fields of `rblkit ledger explain --json`: `subject`, `at`, `profile`, `state`, `listed`,
+// `reasons`, `codes`, `since`, `until`, `criteria`, `delisted_by`, `listings`,
+// `self_delisted_until`, `self_delist_uses`, `dispute`, `network`, `counts`, `scores`).
 // Written into `buf` (see `rblkit_last_error` for buffers; ask with NULL/0 for the length).
 rblkit_result rblkit_ledger_explain(const struct rblkit_ledger *ledger,
                                     const char *profile_name,

@@ -32,7 +32,7 @@ pub enum rblkit_result {
     RBLKIT_ERR_ABSENT = 8,
     /// No built-in policy profile has that name.
     RBLKIT_ERR_UNKNOWN_PROFILE = 9,
-    /// Not available in this build (such as a ledger state directory).
+    /// Not available in this build (a feature the library was built without).
     RBLKIT_ERR_UNSUPPORTED = 10,
     /// A limit was reached: input too large, too many hits, nesting too deep.
     RBLKIT_ERR_LIMIT = 11,

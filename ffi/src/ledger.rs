@@ -5,11 +5,12 @@ use crate::boundary::{
     arg, arg_text, call, call_value, clear_out, free_handle, out, out_handle, out_text, Failure,
 };
 use crate::list::rblkit_list;
-use rblkit::ledger::{parse_lines, Ledger, Lifecycle, Outcome};
-use rblkit::policy::{compile, Decision, Policy};
+use rblkit::ledger::store::{Apply, Store, StoreError};
+use rblkit::ledger::{parse_lines, Event, Ledger, Outcome};
+use rblkit::policy::{compile, explain, Policy};
 use rblkit::{Subject, Timestamp};
 use std::ffi::c_char;
-use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 /// Explanation format: lines of text for a person.
@@ -18,12 +19,57 @@ pub const RBLKIT_EXPLAIN_TEXT: u32 = 0;
 pub const RBLKIT_EXPLAIN_JSON: u32 = 1;
 
 /// A reputation ledger: evidence events in; lists and explanations out, under a policy
-/// profile, at a time the caller gives (the library never reads the clock).
+/// profile, at a time the caller gives (the library never reads the clock). In memory, or
+/// kept in a state directory that `rblkit ledger …`, `rblkit policy`, `rblkit web` and other
+/// processes share.
 ///
 /// Thread safety: internally locked. Any thread may call any function on one ledger at any
-/// time; the calls are serialised. Free it once no call runs.
+/// time; the calls are serialised. Free it once no call runs. Several handles (in one process
+/// or several) may open the same state directory.
 pub struct rblkit_ledger {
-    inner: Mutex<Ledger>,
+    inner: Mutex<Backing>,
+}
+
+/// Where a ledger's evidence lives.
+// One per handle, itself on the heap: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Backing {
+    /// In this process only; events applied by `apply`.
+    Memory { ledger: Ledger, apply: Apply },
+    /// The journal of a state directory: every ingest is durable before it returns, and
+    /// what other processes appended is read before each compile or explain.
+    Stored(Store),
+}
+
+impl Backing {
+    /// The ledger, caught up with what other processes appended.
+    fn current(&mut self) -> Result<&Ledger, Failure> {
+        match self {
+            Backing::Memory { ledger, .. } => Ok(ledger),
+            Backing::Stored(store) => {
+                store.refresh().map_err(store_failure)?;
+                Ok(store.ledger())
+            }
+        }
+    }
+
+    /// Applies `events` (durably, for a state directory), one outcome each.
+    fn ingest(&mut self, events: &[Event]) -> Result<Vec<Outcome>, Failure> {
+        match self {
+            Backing::Memory { ledger, apply } => {
+                Ok(events.iter().map(|e| apply(ledger, e)).collect())
+            }
+            Backing::Stored(store) => store.append(events).map_err(store_failure),
+        }
+    }
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    let code = match e {
+        StoreError::Io { .. } | StoreError::Sqlite { .. } => RBLKIT_ERR_IO,
+        _ => RBLKIT_ERR_DATA,
+    };
+    Failure::new(code, e.to_string())
 }
 
 /// What one `rblkit_ledger_ingest` call did.
@@ -38,6 +84,9 @@ pub struct rblkit_ingest_counts {
     pub accepted: u64,
     /// Requests refused (such as a self-delisting of a subject that is not listed).
     pub refused: u64,
+    /// Spam reports already counted (the same reporter, message fingerprint and subject):
+    /// kept in the journal, changing nothing.
+    pub duplicates: u64,
     /// Bad lines, skipped.
     pub bad: u64,
     /// The number (from 1) of the first bad line; 0 when none.
@@ -45,7 +94,7 @@ pub struct rblkit_ingest_counts {
 }
 
 impl rblkit_ledger {
-    fn lock(&self) -> Result<MutexGuard<'_, Ledger>, Failure> {
+    fn lock(&self) -> Result<MutexGuard<'_, Backing>, Failure> {
         self.inner.lock().map_err(|_| {
             Failure::new(
                 RBLKIT_ERR_PANIC,
@@ -55,30 +104,61 @@ impl rblkit_ledger {
     }
 }
 
-/// Opens a ledger into `*out`. `state_dir` (UTF-8, `state_dir_len` bytes) names the state
-/// directory of a persistent ledger; NULL (with length 0) opens an empty in-memory ledger,
-/// the only kind this build has: a directory gives `RBLKIT_ERR_UNSUPPORTED`. Free it with
-/// `rblkit_ledger_free`.
+/// Opens a ledger into `*out`.
+///
+/// `state_dir` (UTF-8, `state_dir_len` bytes) names a state directory, created when missing,
+/// the same one `rblkit ledger ingest --state DIR` and the other `rblkit` commands use: its
+/// journal is read now, each ingest is written to it durably before returning, and what other
+/// processes append is seen before each compile and explain. NULL (with length 0) opens an
+/// empty ledger in memory.
+///
+/// `profile` (UTF-8, `profile_len` bytes: `"spamcop"`, `"spam-center"`, `"relay"`) is the
+/// policy under which request events are decided — whether a `self_delist` is offered,
+/// relisting on recurrence — as `--profile` does for `rblkit ledger ingest`; NULL (with length
+/// 0) applies the ledger's own rules only. `RBLKIT_ERR_UNKNOWN_PROFILE` for a name with no
+/// profile, `RBLKIT_ERR_IO` when the directory cannot be opened, `RBLKIT_ERR_DATA` for a
+/// damaged journal. Free it with `rblkit_ledger_free`.
 #[no_mangle]
 pub extern "C" fn rblkit_ledger_open(
     state_dir: *const c_char,
     state_dir_len: usize,
+    profile_name: *const c_char,
+    profile_len: usize,
     out: *mut *mut rblkit_ledger,
 ) -> rblkit_result {
     // SAFETY: `out` is NULL or writable, as the header states.
     unsafe { clear_out(out) };
     call("rblkit_ledger_open", || {
         let dir = arg_text!(state_dir, state_dir_len);
-        if !dir.is_empty() {
-            return Err(Failure::new(
-                RBLKIT_ERR_UNSUPPORTED,
-                format!("{dir}: this build keeps ledgers in memory only (pass NULL)"),
-            ));
+        let name = arg_text!(profile_name, profile_len);
+        if out.is_null() {
+            return Err(Failure::null("out"));
         }
+        let apply: Apply = if name.is_empty() {
+            Box::new(|l: &mut Ledger, e: &Event| l.apply(e))
+        } else {
+            let policy = profile(name)?;
+            Box::new(move |l: &mut Ledger, e: &Event| policy.apply(l, e))
+        };
+        let backing = if dir.is_empty() {
+            Backing::Memory {
+                ledger: Ledger::new(Default::default()),
+                apply,
+            }
+        } else {
+            let store = Store::open_with(
+                Path::new(dir),
+                Default::default(),
+                Default::default(),
+                apply,
+            )
+            .map_err(store_failure)?;
+            Backing::Stored(store)
+        };
         out_handle!(
             out,
             rblkit_ledger {
-                inner: Mutex::new(Ledger::new(Default::default())),
+                inner: Mutex::new(backing),
             }
         );
         Ok(())
@@ -96,8 +176,10 @@ pub extern "C" fn rblkit_ledger_free(ledger: *mut rblkit_ledger) {
 
 /// Ingests evidence: JSON lines (UTF-8, `len` bytes), one event a line with its explicit
 /// `at` time, in the format of `rblkit ledger ingest`. Bad lines are skipped and every good
-/// line is applied; then the result is `RBLKIT_ERR_DATA` and the last error names the first
-/// bad line and field. `counts` (may be NULL) receives what happened.
+/// line is applied (for a state directory, written durably in one transaction before the call
+/// returns); then the result is `RBLKIT_ERR_DATA` and the last error names the first bad line
+/// and field. `counts` (may be NULL) receives what happened. When the state directory cannot
+/// be written (`RBLKIT_ERR_IO`), none of the lines is taken.
 #[no_mangle]
 pub extern "C" fn rblkit_ledger_ingest(
     ledger: *const rblkit_ledger,
@@ -110,24 +192,26 @@ pub extern "C" fn rblkit_ledger_ingest(
         let text = arg_text!(lines, len);
         let mut c = rblkit_ingest_counts::default();
         let mut first_error = None;
-        {
-            let mut l = ledger.lock()?;
-            for (n, event) in parse_lines(text) {
-                c.lines += 1;
-                match event {
-                    Ok(e) => match l.apply(&e) {
-                        Outcome::Recorded => c.recorded += 1,
-                        Outcome::Accepted { .. } => c.accepted += 1,
-                        _ => c.refused += 1,
-                    },
-                    Err(e) => {
-                        c.bad += 1;
-                        if first_error.is_none() {
-                            c.first_bad_line = n;
-                            first_error = Some(e);
-                        }
+        let mut events = Vec::new();
+        for (n, event) in parse_lines(text) {
+            c.lines += 1;
+            match event {
+                Ok(e) => events.push(e),
+                Err(e) => {
+                    c.bad += 1;
+                    if first_error.is_none() {
+                        c.first_bad_line = n;
+                        first_error = Some(e);
                     }
                 }
+            }
+        }
+        for outcome in ledger.lock()?.ingest(&events)? {
+            match outcome {
+                Outcome::Recorded => c.recorded += 1,
+                Outcome::Accepted { .. } => c.accepted += 1,
+                Outcome::Duplicate => c.duplicates += 1,
+                _ => c.refused += 1,
             }
         }
         if !counts.is_null() {
@@ -163,7 +247,8 @@ fn time(unix: i64) -> Result<Timestamp, Failure> {
 /// Compiles the ledger under the built-in policy profile `profile` (UTF-8, `profile_len`
 /// bytes: `"spamcop"`, …) at `now` (unix seconds) into a new list `*out`: every subject
 /// listed then, with the profile's code and TXT and since/expires. `RBLKIT_ERR_UNKNOWN_PROFILE`
-/// for a name with no profile.
+/// for a name with no profile. A ledger in a state directory first reads what other processes
+/// appended.
 #[no_mangle]
 pub extern "C" fn rblkit_ledger_compile(
     ledger: *const rblkit_ledger,
@@ -181,142 +266,21 @@ pub extern "C" fn rblkit_ledger_compile(
         if out.is_null() {
             return Err(Failure::null("out"));
         }
-        let list = compile(&*ledger.lock()?, &policy, now);
+        let list = compile(ledger.lock()?.current()?, &policy, now);
         out_handle!(out, rblkit_list::compiled(list));
         Ok(())
     })
 }
 
-/// The state as `rblkit ledger status` names it: `listed` also for a subject the criteria
-/// list without a lifecycle listing.
-fn state_name(d: &Decision) -> &'static str {
-    match d.lifecycle {
-        Lifecycle::Clean if d.listed => "listed",
-        Lifecycle::Clean => "clean",
-        Lifecycle::Listed(_) => "listed",
-        Lifecycle::SelfDelisted { .. } => "self_delisted",
-        Lifecycle::UnderReview { .. } => "under_review",
-        Lifecycle::Allowlisted => "allowlisted",
-        _ => "other",
-    }
-}
-
-/// Everything `explain` says about a subject.
-struct Explanation {
-    subject: String,
-    profile: String,
-    at: Timestamp,
-    decision: Decision,
-    codes: Vec<String>,
-    time_to_delist: Option<u64>,
-    rep: Option<rblkit::ledger::Reputation>,
-}
-
-impl Explanation {
-    fn json(&self) -> String {
-        let d = &self.decision;
-        let ts = |t: Option<Timestamp>| t.map(|t| t.to_string());
-        let mut v = serde_json::json!({
-            "subject": self.subject,
-            "profile": self.profile,
-            "at": self.at.to_string(),
-            "listed": d.listed,
-            "state": state_name(d),
-            "since": ts(d.since),
-            "expires": ts(d.expires),
-            "time_to_delist_secs": self.time_to_delist,
-            "codes": if d.listed { self.codes.clone() } else { vec![] },
-            "fired": d.fired,
-            "reasons": d.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-            "evidence": self.rep.map(|r| serde_json::json!({
-                "spam_reports": r.reports,
-                "reporters": r.reporters,
-                "trap_hits": r.traps,
-                "ham_reports": r.hams,
-                "third_party_listings": r.third_party,
-                "first_seen": r.first_seen.to_string(),
-                "last_seen": r.last_seen.to_string(),
-            })),
-        });
-        if let Lifecycle::SelfDelisted { until, .. } = d.lifecycle {
-            v["self_delisted_until"] = until.to_string().into();
-        }
-        if let Lifecycle::UnderReview { dispute, .. } = d.lifecycle {
-            v["dispute"] = dispute.to_string().into();
-        }
-        v.to_string()
-    }
-
-    fn text(&self) -> String {
-        let d = &self.decision;
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            "{} under profile {} at {}: {}",
-            self.subject,
-            self.profile,
-            self.at,
-            if d.listed { "listed" } else { "not listed" }
-        );
-        if d.listed {
-            let _ = write!(s, " ({})", self.codes.join(", "));
-        }
-        let _ = write!(s, "\n  state: {}", state_name(d));
-        match d.lifecycle {
-            Lifecycle::SelfDelisted { until, .. } => {
-                let _ = write!(s, " until {until}");
-            }
-            Lifecycle::UnderReview { dispute, .. } => {
-                let _ = write!(s, " (dispute: {dispute})");
-            }
-            _ => {}
-        }
-        let fired = if d.fired.is_empty() {
-            "none".to_owned()
-        } else {
-            d.fired.join(", ")
-        };
-        let _ = write!(s, "\n  criteria fired: {fired}");
-        if !d.reasons.is_empty() {
-            let _ = write!(s, "\n  reasons: {}", d.reasons);
-        }
-        match &self.rep {
-            Some(r) => {
-                let _ = write!(
-                    s,
-                    "\n  evidence: {} spam report(s) from {} reporter(s), {} trap hit(s), {} ham report(s), {} third-party listing(s); first {}, last {}",
-                    r.reports, r.reporters, r.traps, r.hams, r.third_party, r.first_seen, r.last_seen
-                );
-            }
-            None => s.push_str("\n  evidence: none"),
-        }
-        if let Some(since) = d.since {
-            let _ = write!(s, "\n  since: {since}");
-        }
-        if d.listed {
-            match (d.expires, self.time_to_delist) {
-                (Some(e), Some(t)) => {
-                    let _ = write!(
-                        s,
-                        "\n  until: {e} (time to delisting {t} s); new reports or trap hits extend it"
-                    );
-                }
-                _ => s.push_str(
-                    "\n  until: no automatic delisting (an operator's manual_unlist or an upheld dispute ends it)",
-                ),
-            }
-        }
-        s.push('\n');
-        s
-    }
-}
-
 /// Explains `subject` (UTF-8, `subject_len` bytes; an IP address, network, domain or email
-/// address) under the profile `profile` at `now` (unix seconds), for the operator: listed or
-/// not, the lifecycle state, the criteria that fired, the reasons, the evidence counts,
-/// since and until when. `format` is `RBLKIT_EXPLAIN_TEXT` (lines ending in `\n`) or
-/// `RBLKIT_EXPLAIN_JSON` (one object: `subject`, `profile`, `at`, `listed`, `state`,
-/// `since`, `expires`, `time_to_delist_secs`, `codes`, `fired`, `reasons`, `evidence`).
+/// address) under the profile `profile` at `now` (unix seconds), for the operator, exactly as
+/// `rblkit ledger explain` does: listed or not, the lifecycle state, the criteria that fired
+/// with their evidence counts, the reasons and codes, since and until when, what would delist
+/// it, self-delisting uses, an open dispute, the evidence counts and scores. `format` is
+/// `RBLKIT_EXPLAIN_TEXT` (lines ending in `\n`) or `RBLKIT_EXPLAIN_JSON` (one object, the
+/// fields of `rblkit ledger explain --json`: `subject`, `at`, `profile`, `state`, `listed`,
+/// `reasons`, `codes`, `since`, `until`, `criteria`, `delisted_by`, `listings`,
+/// `self_delisted_until`, `self_delist_uses`, `dispute`, `network`, `counts`, `scores`).
 /// Written into `buf` (see `rblkit_last_error` for buffers; ask with NULL/0 for the length).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
@@ -334,8 +298,7 @@ pub extern "C" fn rblkit_ledger_explain(
 ) -> rblkit_result {
     call("rblkit_ledger_explain", || {
         let ledger = arg!(ledger);
-        let name = arg_text!(profile_name, profile_len);
-        let policy = profile(name)?;
+        let policy = profile(arg_text!(profile_name, profile_len))?;
         let text = arg_text!(subject, subject_len);
         let s: Subject = text
             .parse()
@@ -347,26 +310,11 @@ pub extern "C" fn rblkit_ledger_explain(
                 format!("unknown format {format}"),
             ));
         }
-        let e = {
-            let l = ledger.lock()?;
-            Explanation {
-                subject: s.to_string(),
-                profile: name.to_owned(),
-                at: now,
-                decision: policy.decide(&l, &s, now),
-                codes: rblkit::policy::explain(&l, &policy, &s, now)
-                    .codes
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                time_to_delist: policy.time_to_delist(&l, &s, now).map(|d| d.as_secs()),
-                rep: l.reputation(&s, now),
-            }
-        };
+        let x = explain(ledger.lock()?.current()?, &policy, &s, now);
         let out = if format == RBLKIT_EXPLAIN_JSON {
-            e.json()
+            x.to_json().to_string()
         } else {
-            e.text()
+            x.to_string()
         };
         out_text!(&out, buf, cap, len);
         Ok(())
@@ -420,15 +368,49 @@ mod tests {
         (r, String::from_utf8(buf).unwrap())
     }
 
+    fn open(dir: Option<&str>, profile: &str) -> (rblkit_result, *mut rblkit_ledger) {
+        let mut l = std::ptr::null_mut();
+        let (d, dl) = dir.map_or((std::ptr::null(), 0), |d| (d.as_ptr(), d.len()));
+        let (p, pl) = if profile.is_empty() {
+            (std::ptr::null(), 0)
+        } else {
+            (profile.as_ptr(), profile.len())
+        };
+        let r = rblkit_ledger_open(d.cast(), dl, p.cast(), pl, &mut l);
+        (r, l)
+    }
+
+    fn ingest(l: *const rblkit_ledger, text: &str) -> (rblkit_result, rblkit_ingest_counts) {
+        let mut c = rblkit_ingest_counts::default();
+        let r = rblkit_ledger_ingest(l, text.as_ptr().cast(), text.len(), &mut c);
+        (r, c)
+    }
+
+    fn listed(l: *const rblkit_ledger, ip: [u8; 4], at: i64) -> bool {
+        let mut list = std::ptr::null_mut();
+        let p = "spamcop";
+        assert_eq!(
+            rblkit_ledger_compile(l, p.as_ptr().cast(), p.len(), at, &mut list),
+            RBLKIT_OK
+        );
+        let mut a = std::ptr::null_mut();
+        assert_eq!(crate::list::rblkit_answer_new(&mut a), RBLKIT_OK);
+        assert_eq!(
+            crate::list::rblkit_list_lookup_ipv4(list, ip.as_ptr(), a),
+            RBLKIT_OK
+        );
+        let listed = crate::list::rblkit_answer_listed(a);
+        crate::list::rblkit_answer_free(a);
+        crate::list::rblkit_list_free(list);
+        listed
+    }
+
     #[test]
     fn ingest_compile_explain() {
-        let mut l = std::ptr::null_mut();
-        assert_eq!(rblkit_ledger_open(std::ptr::null(), 0, &mut l), RBLKIT_OK);
-        let mut c = rblkit_ingest_counts::default();
-        assert_eq!(
-            rblkit_ledger_ingest(l, EVIDENCE.as_ptr().cast(), EVIDENCE.len(), &mut c),
-            RBLKIT_ERR_DATA
-        );
+        let (r, l) = open(None, "");
+        assert_eq!(r, RBLKIT_OK);
+        let (r, c) = ingest(l, EVIDENCE);
+        assert_eq!(r, RBLKIT_ERR_DATA);
         assert_eq!(
             c,
             rblkit_ingest_counts {
@@ -436,6 +418,7 @@ mod tests {
                 recorded: 3,
                 accepted: 0,
                 refused: 1,
+                duplicates: 0,
                 bad: 1,
                 first_bad_line: 5
             }
@@ -449,26 +432,26 @@ mod tests {
             v["state"], "listed",
             "listed by the criteria, with no lifecycle listing"
         );
-        assert_eq!(v["fired"][0], "weighted_reports");
-        assert_eq!(v["expires"], "2026-11-21T10:02:00Z");
-        assert_eq!(v["time_to_delist_secs"], 22 * 3600 + 120);
+        assert_eq!(v["criteria"][0]["name"], "weighted_reports");
+        assert_eq!(v["until"], "2026-11-21T10:02:00Z");
         assert_eq!(v["codes"][0], "127.0.0.2");
-        assert_eq!(v["evidence"]["trap_hits"], 1);
+        assert_eq!(v["counts"]["trap_hits"], 1);
+        assert_eq!(v["counts"]["reporters"], 2);
         let (_, text) = explain(l, "192.0.2.1", at.unix_seconds(), RBLKIT_EXPLAIN_TEXT);
         assert!(
-            text.starts_with(
-                "192.0.2.1 under profile spamcop at 2026-11-20T12:00:00Z: listed (127.0.0.2)\n"
-            ),
+            text.starts_with("192.0.2.1 at 2026-11-20T12:00:00Z under spamcop: listed\n"),
             "{text}"
         );
-        assert!(text.contains("criteria fired: weighted_reports"), "{text}");
+        assert!(text.contains("  fired: weighted_reports"), "{text}");
+        assert!(text.contains("  until: 2026-11-21T10:02:00Z\n"), "{text}");
         let (_, clean) = explain(l, "198.51.100.1", at.unix_seconds(), RBLKIT_EXPLAIN_JSON);
         let v: serde_json::Value = serde_json::from_str(&clean).unwrap();
         assert_eq!(
-            (v["listed"].as_bool(), v["evidence"].is_null()),
+            (v["listed"].as_bool(), v["counts"].is_null()),
             (Some(false), true)
         );
 
+        assert!(listed(l, [192, 0, 2, 1], at.unix_seconds()));
         let mut list = std::ptr::null_mut();
         let p = "spamcop";
         assert_eq!(
@@ -481,7 +464,6 @@ mod tests {
             crate::list::rblkit_list_lookup_ipv4(list, [192, 0, 2, 1].as_ptr(), a),
             RBLKIT_OK
         );
-        assert!(crate::list::rblkit_answer_listed(a));
         let mut exp = 0;
         assert_eq!(crate::list::rblkit_answer_expires(a, &mut exp), RBLKIT_OK);
         assert_eq!(
@@ -492,18 +474,9 @@ mod tests {
                 .unix_seconds()
         );
         // a day later it has expired
-        let mut later = std::ptr::null_mut();
-        assert_eq!(
-            rblkit_ledger_compile(l, p.as_ptr().cast(), p.len(), exp, &mut later),
-            RBLKIT_OK
-        );
-        assert_eq!(
-            crate::list::rblkit_list_lookup_ipv4(later, [192, 0, 2, 1].as_ptr(), a),
-            RBLKIT_OK
-        );
-        assert!(!crate::list::rblkit_answer_listed(a));
-        crate::list::rblkit_list_free(later);
+        assert!(!listed(l, [192, 0, 2, 1], exp));
         let bad = "nope";
+        let mut later = std::ptr::null_mut();
         assert_eq!(
             rblkit_ledger_compile(l, bad.as_ptr().cast(), bad.len(), exp, &mut later),
             RBLKIT_ERR_UNKNOWN_PROFILE
@@ -514,14 +487,76 @@ mod tests {
         rblkit_ledger_free(l);
     }
 
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("rblkit-ffi-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
     #[test]
-    fn a_state_dir_is_not_available_yet() {
-        let mut l = std::ptr::null_mut();
-        let d = "/var/lib/rblkit";
+    fn a_state_dir_keeps_evidence_and_is_shared() {
+        let dir = temp_dir("state");
+        let d = dir.to_str().unwrap();
+        let (r, first) = open(Some(d), "spamcop");
+        assert_eq!(r, RBLKIT_OK);
+        let (r, c) = ingest(first, EVIDENCE);
         assert_eq!(
-            rblkit_ledger_open(d.as_ptr().cast(), d.len(), &mut l),
-            RBLKIT_ERR_UNSUPPORTED
+            (r, c.recorded, c.bad, c.refused),
+            (RBLKIT_ERR_DATA, 3, 1, 1)
         );
-        assert!(l.is_null());
+        let noon: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        assert!(listed(first, [192, 0, 2, 1], noon.unix_seconds()));
+
+        // a second handle on the same directory reads the journal, and each sees what the
+        // other appends
+        let (r, second) = open(Some(d), "spamcop");
+        assert_eq!(r, RBLKIT_OK);
+        assert!(listed(second, [192, 0, 2, 1], noon.unix_seconds()));
+        let more = r#"{"at":"2026-11-20T11:00:00Z","subject":"198.51.100.7","event":"trap_hit","trap":"t2"}
+{"at":"2026-11-20T11:01:00Z","subject":"198.51.100.7","event":"spam_report","reporter":"carol"}
+{"at":"2026-11-20T11:02:00Z","subject":"198.51.100.7","event":"spam_report","reporter":"dave","fingerprint":"f1"}
+{"at":"2026-11-20T11:03:00Z","subject":"198.51.100.7","event":"spam_report","reporter":"dave","fingerprint":"f1"}
+"#;
+        let (r, c) = ingest(second, more);
+        assert_eq!((r, c.recorded, c.duplicates), (RBLKIT_OK, 3, 1));
+        assert!(listed(first, [198, 51, 100, 7], noon.unix_seconds()));
+        rblkit_ledger_free(first);
+        rblkit_ledger_free(second);
+
+        // closed and opened again: nothing acknowledged is lost
+        let (r, again) = open(Some(d), "");
+        assert_eq!(r, RBLKIT_OK);
+        let (_, json) = explain(
+            again,
+            "198.51.100.7",
+            noon.unix_seconds(),
+            RBLKIT_EXPLAIN_JSON,
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (v["listed"].as_bool(), &v["counts"]["spam_reports"]),
+            (Some(true), &2.into())
+        );
+        rblkit_ledger_free(again);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn open_errors() {
+        let (r, l) = open(None, "nope");
+        assert_eq!((r, l.is_null()), (RBLKIT_ERR_UNKNOWN_PROFILE, true));
+        // a file where the directory should be
+        let file = temp_dir("file");
+        std::fs::write(&file, "not a directory").unwrap();
+        let (r, l) = open(Some(file.to_str().unwrap()), "");
+        assert_eq!((r, l.is_null()), (RBLKIT_ERR_IO, true));
+        std::fs::remove_file(&file).unwrap();
+        // a journal file that is not a database
+        let dir = temp_dir("notastore");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(rblkit::ledger::store::FILE_NAME), [0x55u8; 8192]).unwrap();
+        let (r, l) = open(Some(dir.to_str().unwrap()), "");
+        assert_eq!((r, l.is_null()), (RBLKIT_ERR_DATA, true));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

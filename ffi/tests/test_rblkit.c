@@ -5,12 +5,14 @@
  *
  * Usage: test_rblkit DATA_DIR TMP_DIR
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "rblkit.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int failures = 0;
 static int checks = 0;
@@ -347,14 +349,14 @@ static const char *EVIDENCE =
 
 static void test_ledger(void) {
     rblkit_ledger *l = NULL;
-    CHECK_RESULT(rblkit_ledger_open(S("/var/lib/rblkit"), &l), RBLKIT_ERR_UNSUPPORTED);
+    CHECK_RESULT(rblkit_ledger_open(NULL, 0, S("nope"), &l), RBLKIT_ERR_UNKNOWN_PROFILE);
     CHECK(l == NULL);
-    CHECK_RESULT(rblkit_ledger_open(NULL, 0, &l), RBLKIT_OK);
+    CHECK_RESULT(rblkit_ledger_open(NULL, 0, NULL, 0, &l), RBLKIT_OK);
     rblkit_ingest_counts c;
     memset(&c, 0xff, sizeof c);
     CHECK_RESULT(rblkit_ledger_ingest(l, S(EVIDENCE), &c), RBLKIT_ERR_DATA);
     CHECK(c.lines == 5 && c.recorded == 4 && c.bad == 1 && c.first_bad_line == 4);
-    CHECK(c.accepted == 0 && c.refused == 0);
+    CHECK(c.accepted == 0 && c.refused == 0 && c.duplicates == 0);
     CHECK(strstr(last_error(), "line 4") != NULL && strstr(last_error(), "reporter") != NULL);
     CHECK_RESULT(rblkit_ledger_ingest(l, S(""), NULL), RBLKIT_OK);
 
@@ -381,15 +383,15 @@ static void test_ledger(void) {
                  RBLKIT_OK);
     CHECK(strlen(json) == len);
     CHECK(strstr(json, "\"listed\":true") != NULL);
-    CHECK(strstr(json, "\"fired\":[\"weighted_reports\"]") != NULL);
-    CHECK(strstr(json, "\"expires\":\"2026-11-21T10:02:00Z\"") != NULL);
+    CHECK(strstr(json, "\"name\":\"weighted_reports\"") != NULL);
+    CHECK(strstr(json, "\"until\":\"2026-11-21T10:02:00Z\"") != NULL);
     CHECK(strstr(json, "\"trap_hits\":1") != NULL);
     free(json);
     char text[2048];
     CHECK_RESULT(rblkit_ledger_explain(l, S("spamcop"), S("198.51.100.7"), NOON, RBLKIT_EXPLAIN_TEXT, text, sizeof text, NULL),
                  RBLKIT_OK);
-    CHECK(strstr(text, "198.51.100.7 under profile spamcop at 2026-11-20T12:00:00Z: not listed\n") == text);
-    CHECK(strstr(text, "1 spam report(s)") != NULL);
+    CHECK(strstr(text, "198.51.100.7 at 2026-11-20T12:00:00Z under spamcop: not listed\n") == text);
+    CHECK(strstr(text, "evidence: 1 spam reports (1 reporters)") != NULL);
 
     /* errors */
     CHECK_RESULT(rblkit_ledger_compile(l, S("nope"), NOON, &list), RBLKIT_ERR_UNKNOWN_PROFILE);
@@ -403,6 +405,48 @@ static void test_ledger(void) {
     CHECK_RESULT(rblkit_ledger_ingest(l, NULL, 3, NULL), RBLKIT_ERR_NULL);
     rblkit_answer_free(a);
     rblkit_ledger_free(l);
+}
+
+/* a ledger in a state directory: durable, shared by handles (and processes), read again */
+static void test_ledger_state_dir(void) {
+    char dir[] = "/tmp/rblkit-c-test-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    rblkit_ledger *a = NULL, *b = NULL;
+    CHECK_RESULT(rblkit_ledger_open(S(dir), S("spamcop"), &a), RBLKIT_OK);
+    CHECK_RESULT(rblkit_ledger_open(S(dir), S("spamcop"), &b), RBLKIT_OK);
+    rblkit_ingest_counts c;
+    CHECK_RESULT(rblkit_ledger_ingest(a, S(EVIDENCE), &c), RBLKIT_ERR_DATA);
+    CHECK(c.recorded == 4 && c.bad == 1);
+    /* the other handle sees it at its next compile */
+    rblkit_list *list = NULL;
+    rblkit_answer *ans = NULL;
+    CHECK_RESULT(rblkit_answer_new(&ans), RBLKIT_OK);
+    CHECK_RESULT(rblkit_ledger_compile(b, S("spamcop"), NOON, &list), RBLKIT_OK);
+    CHECK_RESULT(rblkit_list_lookup_ip(list, S("192.0.2.1"), ans), RBLKIT_OK);
+    CHECK(rblkit_answer_listed(ans));
+    rblkit_list_free(list);
+    rblkit_ledger_free(a);
+    rblkit_ledger_free(b);
+    /* opened again after both closed: the evidence is there */
+    CHECK_RESULT(rblkit_ledger_open(S(dir), NULL, 0, &a), RBLKIT_OK);
+    CHECK_RESULT(rblkit_ledger_compile(a, S("spamcop"), NOON, &list), RBLKIT_OK);
+    CHECK_RESULT(rblkit_list_lookup_ip(list, S("192.0.2.1"), ans), RBLKIT_OK);
+    CHECK(rblkit_answer_listed(ans));
+    rblkit_list_free(list);
+    rblkit_ledger_free(a);
+    rblkit_answer_free(ans);
+    /* a file where the directory should be */
+    char file[300];
+    snprintf(file, sizeof file, "%s/plain-file", dir);
+    FILE *f = fopen(file, "w");
+    CHECK(f != NULL);
+    fputs("x", f);
+    fclose(f);
+    CHECK_RESULT(rblkit_ledger_open(S(file), NULL, 0, &a), RBLKIT_ERR_IO);
+    CHECK(a == NULL && strstr(last_error(), "plain-file") != NULL);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
 }
 
 static void test_null_handling(void) {
@@ -426,7 +470,7 @@ static void test_null_handling(void) {
     CHECK_RESULT(rblkit_answer_new(NULL), RBLKIT_ERR_NULL);
     CHECK_RESULT(rblkit_builder_new(NULL), RBLKIT_ERR_NULL);
     CHECK_RESULT(rblkit_hits_host(NULL, 0, NULL, 0, NULL), RBLKIT_ERR_NULL);
-    CHECK_RESULT(rblkit_ledger_open(NULL, 0, NULL), RBLKIT_ERR_NULL);
+    CHECK_RESULT(rblkit_ledger_open(NULL, 0, NULL, 0, NULL), RBLKIT_ERR_NULL);
     CHECK(strcmp(rblkit_result_name(RBLKIT_ERR_NULL), "RBLKIT_ERR_NULL") == 0);
     CHECK(strcmp(rblkit_result_name(999), "RBLKIT_UNKNOWN") == 0);
     CHECK(strlen(rblkit_version()) > 0);
@@ -492,6 +536,7 @@ int main(int argc, char **argv) {
     test_builder();
     test_extract();
     test_ledger();
+    test_ledger_state_dir();
     test_null_handling();
     test_threads();
     printf("%d checks, %d failed\n", checks, failures);

@@ -535,6 +535,11 @@ impl Reputation {
         self.at_last[kind.index()]
     }
 
+    /// The half-life of a kind's score, in seconds (infinite when it does not decay).
+    pub(crate) fn half_life_secs(&self, kind: ScoreKind) -> f64 {
+        1.0 / self.inv_half[kind.index()]
+    }
+
     /// A score as it will be at `later` without new evidence (no earlier than the time the
     /// reputation was taken at, or its latest evidence).
     ///
@@ -554,8 +559,13 @@ impl Reputation {
     /// ```
     pub fn projected(&self, kind: ScoreKind, later: Timestamp) -> f64 {
         let k = kind.index();
+        let s = self.scores[k];
+        if s == 0.0 {
+            // nothing of this kind: no decay to compute (the criteria ask often)
+            return 0.0;
+        }
         let dt = later.unix_seconds().saturating_sub(self.at).max(0) as f64;
-        self.scores[k] * (-dt * self.inv_half[k]).exp2()
+        s * (-dt * self.inv_half[k]).exp2()
     }
 }
 
@@ -819,6 +829,18 @@ impl<C: CounterStore> Ledger<C> {
     /// After 4 294 967 293 subjects.
     pub fn track(&mut self, s: &Subject, at: Timestamp) -> SubjectId {
         let t = at.unix_seconds();
+        let (id, new) = self.resolve(s, t);
+        if !new {
+            let r = self.rec_mut(id);
+            r.first_seen = r.first_seen.min(t);
+        }
+        SubjectId(id)
+    }
+
+    /// The id of `s`, and whether it is new: a new subject gets its record (seen at `t`); an
+    /// old one's record is not read, so that a batch can resolve many subjects before their
+    /// records arrive from memory.
+    fn resolve(&mut self, s: &Subject, t: i64) -> (u32, bool) {
         let (id, new) = self.index.get_or_insert(s, self.len);
         if new {
             assert!(self.len < MAX_SUBJECTS, "ledger full");
@@ -841,11 +863,8 @@ impl<C: CounterStore> Ledger<C> {
             }
             self.reporter_counts.push(0);
             self.len += 1;
-        } else {
-            let r = self.rec_mut(id);
-            r.first_seen = r.first_seen.min(t);
         }
-        SubjectId(id)
+        (id, new)
     }
 
     fn intern(&mut self, name: &str) -> u32 {
@@ -926,9 +945,9 @@ impl<C: CounterStore> Ledger<C> {
         const GROUP: usize = 16;
         let mut ids = [(0u32, NONE); GROUP];
         for (g, group) in events.chunks(GROUP).enumerate() {
-            // 1: resolve subjects and reporters (independent probes)
+            // 1: resolve subjects and reporters (independent probes; records not read yet)
             for (slot, e) in ids.iter_mut().zip(group) {
-                let id = self.track(&e.subject, e.at).0;
+                let id = self.resolve(&e.subject, e.at.unix_seconds()).0;
                 let rid = match &e.evidence {
                     Evidence::SpamReport { reporter, .. } => self.intern(reporter),
                     _ => NONE,
@@ -945,8 +964,10 @@ impl<C: CounterStore> Ledger<C> {
                 }
             }
             std::hint::black_box(touch);
-            // 3: apply
+            // 3: apply (the first sighting of a subject seen before may be earlier)
             for (i, (&(id, rid), e)) in ids.iter().zip(group).enumerate() {
+                let r = self.rec_mut(id);
+                r.first_seen = r.first_seen.min(e.at.unix_seconds());
                 outcome(g * GROUP + i, self.apply_tracked(id, rid, e));
             }
         }

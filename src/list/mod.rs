@@ -59,7 +59,6 @@ pub use tables::Precedence;
 use crate::subject::{EmailAddr, Subject};
 use ipnet::IpNet;
 use names::Names;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tables::{Exact32, Ranges, EXCL, NONE};
 
@@ -212,11 +211,8 @@ impl List {
 
     #[inline(always)]
     fn value(&self, v: u32) -> Option<&Listing> {
-        if v >= EXCL {
-            None
-        } else {
-            Some(&self.listings[v as usize])
-        }
+        // the sentinels lie past every listing
+        self.listings.get(v as usize)
     }
 
     /// Looks up an IPv4 address.
@@ -236,11 +232,13 @@ impl List {
     #[inline]
     pub fn lookup_ipv4(&self, ip: Ipv4Addr) -> Option<&Listing> {
         let key = u32::from(ip);
-        match self.v4_exact.get(key) {
-            NONE if self.v4_ranges.is_empty() => None,
-            NONE => self.value(self.v4_ranges.get(key)),
-            v => self.value(v),
+        let v = self.v4_exact.get(key);
+        if self.v4_ranges.is_empty() {
+            return self.value(v);
         }
+        // both read, then one chosen: no branch waits for the first read
+        let r = self.v4_ranges.get(key);
+        self.value(if v == NONE { r } else { v })
     }
 
     /// Looks up many IPv4 addresses at once, writing one answer per address into `out`
@@ -269,39 +267,29 @@ impl List {
     /// ```
     pub fn lookup_ipv4_batch<'a>(&'a self, ips: &[Ipv4Addr], out: &mut [Option<&'a Listing>]) {
         assert!(out.len() >= ips.len(), "output shorter than input");
-        const GROUP: usize = 32;
+        const GROUP: usize = 16;
         let ranges_empty = self.v4_ranges.is_empty();
         for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
             let mut keys = [0u32; GROUP];
-            let mut bounds = [(0usize, 0usize); GROUP];
+            let mut windows = [(0usize, 0usize); GROUP];
             for (i, ip) in ips.iter().enumerate() {
                 keys[i] = u32::from(*ip);
+                windows[i] = self.v4_exact.window(keys[i]);
             }
+            // read the windows of every key before searching any of them, so that the cache
+            // misses of the group overlap
+            let mut touched = 0;
+            for w in &windows[..ips.len()] {
+                touched ^= self.v4_exact.touch(*w);
+            }
+            std::hint::black_box(touched);
             for i in 0..ips.len() {
-                bounds[i] = self.v4_exact.bucket(keys[i]);
-            }
-            // read the packed entry of every key before looking at any of them, so that
-            // the cache misses overlap instead of waiting behind each other's branches
-            let mut probes = [(0usize, 0u64); GROUP];
-            for i in 0..ips.len() {
-                probes[i] = self.v4_exact.probe(keys[i], bounds[i].0, bounds[i].1);
-            }
-            let mut vals = [NONE; GROUP];
-            for i in 0..ips.len() {
-                let (lo, hi) = bounds[i];
-                vals[i] = self
-                    .v4_exact
-                    .finish(keys[i], lo, hi, probes[i].0, probes[i].1);
-            }
-            if !ranges_empty {
-                for i in 0..ips.len() {
-                    if vals[i] == NONE {
-                        vals[i] = self.v4_ranges.get(keys[i]);
-                    }
-                }
-            }
-            for i in 0..ips.len() {
-                out[i] = self.value(vals[i]);
+                let v = self.v4_exact.find_in(keys[i], windows[i]);
+                out[i] = self.value(if v == NONE && !ranges_empty {
+                    self.v4_ranges.get(keys[i])
+                } else {
+                    v
+                });
             }
         }
     }
@@ -707,41 +695,6 @@ impl List {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListingId(u32);
-
-/// A small multiplicative hasher for the builder's listing interner (the keys are the
-/// operator's own listings, hashed once per distinct listing).
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 31)
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
 /// Collects entries and compiles them into a [`List`].
 ///
@@ -1191,7 +1144,7 @@ impl ListBuilder {
 /// The distinct listings of a builder, each with its id.
 #[derive(Debug, Clone, Default)]
 struct Interner {
-    map: FastMap<Listing, u32>,
+    map: crate::ledger::hash::Map<Listing, u32>,
     listings: Vec<Listing>,
 }
 

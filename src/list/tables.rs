@@ -265,45 +265,21 @@ impl<K: Key> Ranges<K> {
     }
 }
 
-/// The entry of sorted `b` whose key is `want`, searched from `guess` outwards: a few steps
-/// each way, then a binary search of the rest, so a bad guess costs a logarithm.
+/// The entry of sorted, non-empty `b` whose key is `want` if there is one, else some other
+/// entry: a binary search whose steps select rather than branch (the standard library's
+/// `partition_point`), then one more read.
 #[inline(always)]
-/// `first` is `b[guess]`, read beforehand (a batch reads those of many keys together).
-fn search<T: Copy>(
-    b: &[T],
-    want: u32,
-    guess: usize,
-    first: T,
-    key: impl Fn(T) -> u32,
-) -> Option<T> {
-    const STEPS: usize = 16;
-    let n = b.len();
-    if n <= 8 {
-        return b
-            .iter()
-            .copied()
-            .find(|&e| key(e) >= want)
-            .filter(|&e| key(e) == want);
-    }
-    let mut i = guess.min(n - 1);
-    if key(first) < want {
-        let end = (i + STEPS).min(n);
-        while i < end && key(b[i]) < want {
-            i += 1;
-        }
-        if i == end && end < n {
-            i = end + b[end..].partition_point(|&e| key(e) < want);
-        }
-    } else {
-        let start = i.saturating_sub(STEPS);
-        while i > start && key(b[i - 1]) >= want {
-            i -= 1;
-        }
-        if i == start && start > 0 && key(b[start - 1]) >= want {
-            i = b[..start].partition_point(|&e| key(e) < want);
-        }
-    }
-    b.get(i).copied().filter(|&e| key(e) == want)
+fn search<T: Copy>(b: &[T], want: u32, key: impl Fn(T) -> u32) -> T {
+    let p = b.partition_point(|&e| key(e) < want);
+    b[p.min(b.len() - 1)]
+}
+
+/// The position in a bucket of `n` entries that an address's low bits (below the top `bits`)
+/// predict, in `0..n` (0 when `n` is 0): keys spread evenly over the bucket's range.
+#[inline(always)]
+fn interpolate(key: u32, bits: u32, n: usize) -> usize {
+    let low = key & (u32::MAX >> bits);
+    ((u64::from(low) * n as u64) >> (32 - bits)) as usize
 }
 
 /// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries
@@ -313,8 +289,15 @@ pub(crate) struct Exact32 {
     bits: u32,
     vbits: u32,
     index: Box<[u32]>,
+    /// Per index slot, how far (in entries) any entry of the bucket lies from its
+    /// interpolated position; [`WHOLE_BUCKET`] when that is too far to be worth a window.
+    reach: Box<[u8]>,
     packed: Packed,
 }
+
+/// A bucket whose entries stray too far from their interpolated positions: a lookup
+/// searches all of it.
+const WHOLE_BUCKET: u8 = u8::MAX;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Packed {
@@ -344,6 +327,21 @@ impl Exact32 {
         }
         index.push(n as u32);
         let key_bits = 32 - bits;
+        let reach: Vec<u8> = (0..slots)
+            .map(|h| {
+                let (lo, hi) = (index[h] as usize, index[h + 1] as usize);
+                let far = entries[lo..hi]
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &(k, _))| rank.abs_diff(interpolate(k, bits, hi - lo)))
+                    .max()
+                    .unwrap_or(0);
+                u8::try_from(far)
+                    .ok()
+                    .filter(|&r| r < WHOLE_BUCKET)
+                    .unwrap_or(WHOLE_BUCKET)
+            })
+            .collect();
         // value ids plus the two sentinels must fit in vbits
         let need = 32 - (distinct.saturating_add(2)).leading_zeros();
         let (vbits, packed) = if key_bits + need <= 32 {
@@ -370,6 +368,7 @@ impl Exact32 {
             bits,
             vbits,
             index: index.into_boxed_slice(),
+            reach: reach.into_boxed_slice(),
             packed,
         }
     }
@@ -381,40 +380,45 @@ impl Exact32 {
         }
     }
 
-    /// The bucket of `key`: `(lo, hi)` bounds in the packed array.
+    /// Where `key` can be: `(lo, hi)` bounds in the packed array, the entries of its bucket
+    /// no farther from its interpolated position than the bucket's reach. Reads only the
+    /// index and the reach table, which stay in cache.
     #[inline(always)]
-    pub(crate) fn bucket(&self, key: u32) -> (usize, usize) {
+    pub(crate) fn window(&self, key: u32) -> (usize, usize) {
         let h = (key >> (32 - self.bits)) as usize;
-        (self.index[h] as usize, self.index[h + 1] as usize)
+        let (lo, hi) = (self.index[h] as usize, self.index[h + 1] as usize);
+        let reach = self.reach[h];
+        if reach == WHOLE_BUCKET {
+            return (lo, hi);
+        }
+        let guess = lo + interpolate(key, self.bits, hi - lo);
+        let reach = usize::from(reach);
+        (
+            guess.saturating_sub(reach).max(lo),
+            (guess + reach + 1).min(hi),
+        )
     }
 
-    /// The value for `key` within its bucket, [`NONE`] when absent.
+    /// Starts the reads of `window` (its first, middle and last entries, which cover the
+    /// cache lines a window spans): what a batch does for many keys before it searches
+    /// any of them. The value is of no use beyond that.
     #[inline(always)]
-    pub(crate) fn find_in(&self, key: u32, lo: usize, hi: usize) -> u32 {
-        let (guess, first) = self.probe(key, lo, hi);
-        self.finish(key, lo, hi, guess, first)
+    pub(crate) fn touch(&self, (lo, hi): (usize, usize)) -> u64 {
+        if lo >= hi {
+            return 0;
+        }
+        match &self.packed {
+            Packed::Narrow(v) => u64::from(v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1]),
+            Packed::Wide(v) => v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1],
+        }
     }
 
-    /// The interpolated position of `key` in its bucket `lo..hi` (relative to `lo`) and the
-    /// entry there (0 for an empty bucket): the one read of the packed array most lookups
-    /// need, with no branch on what it reads.
+    /// The value for `key` within `window` (from [`Exact32::window`]), [`NONE`] when absent.
+    /// No branch depends on what is read from the packed array, so that the processor can
+    /// go on to the next lookup while this one waits for memory.
     #[inline(always)]
-    pub(crate) fn probe(&self, key: u32, lo: usize, hi: usize) -> (usize, u64) {
-        let key_bits = 32 - self.bits;
-        let low = key & (u32::MAX >> self.bits);
-        // keys inside a bucket spread over its range: guess the position from the low bits
-        let guess = ((u64::from(low) * (hi - lo) as u64) >> key_bits) as usize;
-        let first = match &self.packed {
-            Packed::Narrow(v) => v.get(lo + guess).map_or(0, |&e| u64::from(e)),
-            Packed::Wide(v) => v.get(lo + guess).copied().unwrap_or(0),
-        };
-        (guess, first)
-    }
-
-    /// The value for `key` from what [`Exact32::probe`] read.
-    #[inline(always)]
-    pub(crate) fn finish(&self, key: u32, lo: usize, hi: usize, guess: usize, first: u64) -> u32 {
-        if lo == hi {
+    pub(crate) fn find_in(&self, key: u32, (lo, hi): (usize, usize)) -> u32 {
+        if lo >= hi {
             return NONE;
         }
         match &self.packed {
@@ -422,23 +426,35 @@ impl Exact32 {
                 let vbits = self.vbits;
                 let vmask = (1u32 << vbits) - 1;
                 let low = key & (u32::MAX >> self.bits);
-                match search(&v[lo..hi], low, guess, first as u32, |e| e >> vbits) {
-                    Some(e) if e & vmask == vmask => EXCL,
-                    Some(e) => e & vmask,
-                    None => NONE,
+                let e = search(&v[lo..hi], low, |e| e >> vbits);
+                let val = e & vmask;
+                let val = if val == vmask { EXCL } else { val };
+                if e >> vbits == low {
+                    val
+                } else {
+                    NONE
                 }
             }
-            Packed::Wide(v) => match search(&v[lo..hi], key, guess, first, |e| (e >> 32) as u32) {
-                Some(e) => e as u32,
-                None => NONE,
-            },
+            Packed::Wide(v) => {
+                let e = search(&v[lo..hi], key, |e| (e >> 32) as u32);
+                if (e >> 32) as u32 == key {
+                    e as u32
+                } else {
+                    NONE
+                }
+            }
         }
     }
 
     #[inline]
     pub(crate) fn get(&self, key: u32) -> u32 {
-        let (lo, hi) = self.bucket(key);
-        self.find_in(key, lo, hi)
+        self.find_in(key, self.window(key))
+    }
+
+    /// The bucket of `key`: `(lo, hi)` bounds in the packed array.
+    fn bucket(&self, key: u32) -> (usize, usize) {
+        let h = (key >> (32 - self.bits)) as usize;
+        (self.index[h] as usize, self.index[h + 1] as usize)
     }
 
     /// Whether some entry lies in `first..=last`.
@@ -486,9 +502,63 @@ impl Exact32 {
 
     pub(crate) fn memory_bytes(&self) -> usize {
         self.index.len() * 4
+            + self.reach.len()
             + match &self.packed {
                 Packed::Narrow(v) => v.len() * 4,
                 Packed::Wide(v) => v.len() * 8,
             }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xorshift(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    /// Every entry is found with its value and nothing else is, whatever the spread of the
+    /// addresses: even, clustered in a few /24s (buckets whose entries stray far from their
+    /// interpolated positions), and both; narrow and wide packing.
+    #[test]
+    fn exact_lookups_agree_with_a_sorted_vector() {
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        for (case, distinct) in [(0, 3), (1, 3), (2, 3), (2, 100_000)] {
+            let mut keys: Vec<u32> = Vec::new();
+            if case != 1 {
+                keys.extend((0..200_000).map(|_| xorshift(&mut seed) as u32));
+            }
+            if case != 0 {
+                for c in 0..8u32 {
+                    let base = (xorshift(&mut seed) as u32) & 0xffff_ff00;
+                    keys.extend((0..=255).filter(|i| i % 3 != c % 3).map(|i| base | i));
+                    // a dense run inside an otherwise empty /16
+                    let b16 = (c << 28) | 0x0abc_0000;
+                    keys.extend((0..4000).map(|i| b16 | (i * 2)));
+                }
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            let entries: Vec<(u32, u32)> = keys.iter().map(|&k| (k, k % distinct)).collect();
+            let t = Exact32::new(&entries, distinct);
+            assert!(matches!(t.packed, Packed::Wide(_)) == (distinct > 60_000));
+            assert!(t.reach.contains(&WHOLE_BUCKET) || case == 0);
+            for &(k, v) in &entries {
+                assert_eq!(t.get(k), v, "case {case}: {k:#x}");
+            }
+            for _ in 0..200_000 {
+                let q = xorshift(&mut seed) as u32;
+                let want = keys.binary_search(&q).map_or(NONE, |_| q % distinct);
+                assert_eq!(t.get(q), want, "case {case}: {q:#x}");
+                for q in [q & 0xfff0_0000 | 0x000b_c000, q | 0xff, q & !0xff] {
+                    let want = keys.binary_search(&q).map_or(NONE, |_| q % distinct);
+                    assert_eq!(t.get(q), want, "case {case}: {q:#x}");
+                }
+            }
+        }
     }
 }

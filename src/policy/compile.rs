@@ -3,12 +3,12 @@
 
 use super::profile::{Policy, TxtReasons};
 use crate::codes::{Reason, ReasonSet};
+use crate::ledger::hash::Map;
 use crate::ledger::{CounterStore, Ledger, Lifecycle};
 use crate::list::{List, ListBuilder, Listing};
 use crate::subject::Subject;
 use crate::time::Timestamp;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// CIDR roll-up: when at least `v4_min` addresses inside one IPv4 `/v4_prefix` (or
@@ -110,7 +110,7 @@ pub(super) fn public_txt(policy: &Policy, reasons: ReasonSet) -> Option<Box<str>
 /// per subject.
 struct Listings<'p> {
     policy: &'p Policy,
-    cache: HashMap<(ReasonSet, bool), Listing>,
+    cache: Map<(ReasonSet, bool), Listing>,
 }
 
 impl Listings<'_> {
@@ -151,9 +151,10 @@ pub fn compile<C: CounterStore>(ledger: &Ledger<C>, policy: &Policy, now: Timest
     let mut b = List::builder();
     let mut listings = Listings {
         policy,
-        cache: HashMap::new(),
+        cache: Map::default(),
     };
-    let mut nets: HashMap<IpNet, (u32, Option<Timestamp>)> = HashMap::new();
+    // the network of every listed address with its since, grouped by a sort at the end
+    let mut nets: Vec<(IpNet, Option<Timestamp>)> = Vec::new();
     for (s, id) in ledger.subjects_in_order() {
         let core = policy.evaluate(ledger, &s, id, now, |_, _| {});
         if matches!(core.lifecycle, Lifecycle::Allowlisted) {
@@ -174,12 +175,7 @@ pub fn compile<C: CounterStore>(ledger: &Ledger<C>, policy: &Policy, now: Timest
         }
         b.insert(&s, l);
         if let (Some(r), Subject::Ip(ip)) = (&policy.rollup, &s) {
-            let e = nets.entry(r.network(*ip)).or_insert((0, core.since));
-            e.0 += 1;
-            e.1 = match (e.1, core.since) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            nets.push((r.network(*ip), core.since));
         }
     }
     if let Some(r) = &policy.rollup {
@@ -192,15 +188,17 @@ fn roll_up(
     b: &mut ListBuilder,
     listings: &mut Listings<'_>,
     r: &RollUp,
-    nets: HashMap<IpNet, (u32, Option<Timestamp>)>,
+    mut nets: Vec<(IpNet, Option<Timestamp>)>,
 ) {
-    let mut nets: Vec<_> = nets
-        .into_iter()
-        .filter(|(n, (count, _))| *count >= r.min(n))
-        .collect();
     nets.sort_unstable_by_key(|(n, _)| *n);
     let base = listings.get(ReasonSet::EMPTY.with(r.reason), false).clone();
-    for (net, (_, since)) in nets {
+    for run in nets.chunk_by(|a, b| a.0 == b.0) {
+        let net = run[0].0;
+        if run.len() < r.min(&net) as usize {
+            continue;
+        }
+        // the earliest since of its addresses
+        let since = run.iter().filter_map(|(_, t)| *t).min();
         let mut l = base.clone();
         if let Some(s) = since {
             l = l.with_since(s);

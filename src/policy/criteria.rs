@@ -338,7 +338,18 @@ impl ReputationScore {
     /// the minute, at most a year ahead.
     fn end(&self, rep: &Reputation, now: Timestamp) -> Option<Timestamp> {
         const YEAR: u64 = 365 * 86_400;
-        let (mut lo, mut hi) = (0u64, YEAR);
+        if let Some(secs) = self.newton_end(rep, now) {
+            let t = now + Duration::from_secs(secs);
+            // the crossing found: under the threshold one second after it
+            if self.score(rep, t) < self.threshold {
+                return (secs < YEAR).then_some(t);
+            }
+        }
+        let mut lo = 0u64;
+        let mut hi = self.below_by(rep, now).min(YEAR);
+        if hi < YEAR && self.score(rep, now + Duration::from_secs(hi)) >= self.threshold {
+            hi = YEAR; // rounding: search the whole year
+        }
         if self.score(rep, now + Duration::from_secs(hi)) >= self.threshold {
             return None;
         }
@@ -351,6 +362,72 @@ impl ReputationScore {
             }
         }
         Some(now + Duration::from_secs(hi))
+    }
+
+    /// The terms of the score at `now`: weight × projected score, and half-life (seconds).
+    fn terms(&self, rep: &Reputation, now: Timestamp) -> [(f64, f64); 4] {
+        [
+            (self.report_weight, ScoreKind::SpamReport),
+            (self.trap_weight, ScoreKind::TrapHit),
+            (self.third_party_weight, ScoreKind::ThirdPartyListing),
+            (-self.ham_weight, ScoreKind::HamReport),
+        ]
+        .map(|(w, kind)| (w * rep.projected(kind, now), rep.half_life_secs(kind)))
+    }
+
+    /// When every term of the score is positive — the usual case, with no release & train —
+    /// the score is a sum of decaying exponentials, convex and falling, and Newton's method
+    /// from `now` climbs to the crossing from below in a few steps. The seconds until the
+    /// score is under the threshold (one second past the crossing); `None` when a term is
+    /// negative or the steps do not settle (then bisection decides).
+    fn newton_end(&self, rep: &Reputation, now: Timestamp) -> Option<u64> {
+        let terms = self.terms(rep, now);
+        if self.threshold <= 0.0 || terms.iter().any(|&(c, h)| c < 0.0 || !h.is_finite()) {
+            return None;
+        }
+        let rates = terms.map(|(c, h)| (c, std::f64::consts::LN_2 / h));
+        let mut x = 0.0f64;
+        for _ in 0..40 {
+            let (mut f, mut df) = (-self.threshold, 0.0);
+            for (c, r) in rates {
+                if c > 0.0 {
+                    let e = c * (-r * x).exp();
+                    f += e;
+                    df -= r * e;
+                }
+            }
+            if f <= 0.0 || df >= 0.0 {
+                return None;
+            }
+            let step = -f / df;
+            x += step;
+            if step < 0.01 {
+                return (x.is_finite() && x < 1e12).then(|| x.floor() as u64 + 1);
+            }
+        }
+        None
+    }
+
+    /// Seconds after `now` by which the score is surely below the threshold (`u64::MAX`
+    /// when nothing bounds it): its positive terms, each decaying at least as fast as the
+    /// slowest of them, are below it by then. It narrows the bisection of [`Self::end`].
+    fn below_by(&self, rep: &Reputation, now: Timestamp) -> u64 {
+        let (mut sum, mut slowest) = (0.0f64, 0.0f64);
+        for (c, h) in self.terms(rep, now) {
+            if c > 0.0 {
+                sum += c;
+                slowest = slowest.max(h);
+            }
+        }
+        if self.threshold <= 0.0 || sum <= 0.0 {
+            return if self.threshold > 0.0 { 0 } else { u64::MAX };
+        }
+        let secs = slowest * (sum / self.threshold).log2().max(0.0);
+        if secs.is_finite() && secs < 1e15 {
+            secs.ceil() as u64 + 1
+        } else {
+            u64::MAX
+        }
     }
 }
 
@@ -383,5 +460,64 @@ impl Criterion for ReputationScore {
             "the score decays below {} (release & train reports lower it)",
             self.threshold
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Event, Evidence, Ledger};
+    use proptest::prelude::*;
+
+    /// The definition of the end: the first minute-step of a bisection over a year.
+    fn bisected(c: &ReputationScore, rep: &Reputation, now: Timestamp) -> Option<i64> {
+        let (mut lo, mut hi) = (0u64, 365 * 86_400);
+        if c.score(rep, now + Duration::from_secs(hi)) >= c.threshold {
+            return None;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if c.score(rep, now + Duration::from_secs(mid)) >= c.threshold {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(now.unix_seconds() + hi as i64)
+    }
+
+    proptest! {
+        #[test]
+        fn the_end_is_where_the_score_crosses(
+            evidence in proptest::collection::vec((0u8..4, 0u64..5 * 86_400), 1..40),
+            later in 0u64..86_400,
+            with_ham in any::<bool>(),
+        ) {
+            let t0: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+            let s: Subject = "192.0.2.1".parse().unwrap();
+            let mut l = Ledger::new(Default::default());
+            let mut newest = t0;
+            for (i, &(kind, at)) in evidence.iter().enumerate() {
+                let t = t0 + Duration::from_secs(at);
+                newest = newest.max(t);
+                let ev = match if with_ham { kind } else { kind % 3 } {
+                    0 => Evidence::SpamReport { reporter: format!("r{i}").into(), fingerprint: None, weight: None },
+                    1 => Evidence::TrapHit { trap: "t".into() },
+                    2 => Evidence::ThirdPartyListing { list: "l".into(), code: "127.0.0.2".parse().unwrap() },
+                    _ => Evidence::HamReport { reporter: "h".into() },
+                };
+                l.apply(&Event::new(t, s.clone(), ev));
+            }
+            let now = newest + Duration::from_secs(later);
+            let rep = l.reputation(&s, now).unwrap();
+            let c = ReputationScore::default();
+            prop_assume!(c.score(&rep, now) >= c.threshold);
+            let got = c.end(&rep, now).map(Timestamp::unix_seconds);
+            let want = bisected(&c, &rep, now);
+            match (got, want) {
+                (Some(g), Some(w)) => prop_assert!(g >= w && g - w <= 60, "{g} vs {w}"),
+                (g, w) => prop_assert_eq!(g, w),
+            }
+        }
     }
 }

@@ -471,15 +471,63 @@ fn same(a: Val<'_>, b: Val<'_>) -> bool {
     }
 }
 
+/// The data of one record of a zone's master file ([`Zone::master_records`]).
+///
+/// # Examples
+///
+/// See [`Zone::master_records`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordData<'a> {
+    /// The zone's SOA record; names absolute, without the final dot.
+    Soa {
+        /// The primary name server.
+        mname: &'a str,
+        /// The responsible person's mailbox, as a domain name.
+        rname: &'a str,
+        /// The serial.
+        serial: u32,
+        /// Refresh, retry and expire intervals and the negative-caching TTL, in seconds.
+        times: [u32; 4],
+    },
+    /// A name server of the zone, absolute, without the final dot.
+    Ns(&'a str),
+    /// A return code.
+    A(Ipv4Addr),
+    /// One TXT string (at most 254 octets), the subject filled in.
+    Txt(&'a str),
+    /// An alias, relative to the zone (the `excluded` name of excluded entries).
+    Cname(&'a str),
+}
+
+/// One record of a zone's master file ([`Zone::master_records`]).
+///
+/// # Examples
+///
+/// See [`Zone::master_records`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MasterRecord<'a> {
+    /// The owner, relative to the zone (`@` is the apex, `*.` starts a wildcard).
+    pub owner: &'a str,
+    /// The TTL, in seconds.
+    pub ttl: u32,
+    /// The data.
+    pub data: RecordData<'a>,
+}
+
+/// Where the master-file walk puts its records.
+type Sink<'s> = dyn FnMut(&MasterRecord<'_>) -> Result<(), ZoneError> + 's;
+
 /// Master-file writer state.
-struct Master<'w> {
-    out: std::io::BufWriter<&'w mut dyn Write>,
+struct Master<'w, 's> {
+    out: &'w mut Sink<'s>,
     zone: String,
     ttl: u32,
     report: MasterReport,
 }
 
-impl Master<'_> {
+impl Master<'_, '_> {
     fn txt_escape(s: &str) -> String {
         let mut o = String::with_capacity(s.len() + 2);
         o.push('"');
@@ -499,11 +547,16 @@ impl Master<'_> {
         o
     }
 
+    fn put(&mut self, owner: &str, ttl: u32, data: RecordData<'_>) -> Result<(), ZoneError> {
+        (self.out)(&MasterRecord { owner, ttl, data })?;
+        self.report.records += 1;
+        Ok(())
+    }
+
     fn records(&mut self, owner: &str, l: &Listing, subject: &str) -> Result<(), ZoneError> {
         let ttl = self.ttl;
         for c in l.codes() {
-            writeln!(self.out, "{owner} {ttl} IN A {c}").map_err(io)?;
-            self.report.records += 1;
+            self.put(owner, ttl, RecordData::A(c.addr()))?;
         }
         for i in 0..l.txt().len() {
             let mut t = l.render_txt(i, subject).unwrap_or_default();
@@ -517,17 +570,37 @@ impl Master<'_> {
             if t.is_empty() {
                 continue;
             }
-            writeln!(self.out, "{owner} {ttl} IN TXT {}", Self::txt_escape(&t)).map_err(io)?;
-            self.report.records += 1;
+            self.put(owner, ttl, RecordData::Txt(&t))?;
         }
         Ok(())
     }
 
     fn excluded(&mut self, owner: &str) -> Result<(), ZoneError> {
-        writeln!(self.out, "{owner} {} IN CNAME {EXCLUDED}", self.ttl).map_err(io)?;
-        self.report.records += 1;
+        self.put(owner, self.ttl, RecordData::Cname(EXCLUDED))?;
         self.report.excluded += 1;
         Ok(())
+    }
+}
+
+/// One record as a master-file line.
+fn master_line(out: &mut dyn Write, r: &MasterRecord<'_>) -> std::io::Result<()> {
+    let (owner, ttl) = (r.owner, r.ttl);
+    match r.data {
+        RecordData::Soa {
+            mname,
+            rname,
+            serial,
+            times: [refresh, retry, expire, minimum],
+        } => writeln!(
+            out,
+            "{owner} {ttl} IN SOA {} {} {serial} {refresh} {retry} {expire} {minimum}",
+            dn(mname),
+            dn(rname)
+        ),
+        RecordData::Ns(n) => writeln!(out, "{owner} {ttl} IN NS {}", dn(n)),
+        RecordData::A(a) => writeln!(out, "{owner} {ttl} IN A {a}"),
+        RecordData::Txt(t) => writeln!(out, "{owner} {ttl} IN TXT {}", Master::txt_escape(t)),
+        RecordData::Cname(c) => writeln!(out, "{owner} {ttl} IN CNAME {c}"),
     }
 }
 
@@ -586,7 +659,7 @@ struct Seg<'a> {
 }
 
 fn walk(
-    m: &mut Master<'_>,
+    m: &mut Master<'_, '_>,
     sp: Space,
     node: u128,
     level: u32,
@@ -793,7 +866,51 @@ impl Zone {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn write_master(&self, out: &mut dyn Write) -> Result<MasterReport, ZoneError> {
-        let zone = self.name.as_str();
+        let ttl = self.master_ttl()?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+        writeln!(w, "$ORIGIN {}.", self.name.as_str()).map_err(io)?;
+        writeln!(w, "$TTL {ttl}").map_err(io)?;
+        let report = self.walk_master(ttl, &mut |r| master_line(&mut w, r).map_err(io))?;
+        w.flush().map_err(io)?;
+        Ok(report)
+    }
+
+    /// The records of the master file [`Zone::write_master`] writes, in its order (SOA
+    /// first, then NS, then the data), one call of `each` per record: for zone transfers,
+    /// which carry the same zone.
+    ///
+    /// # Errors
+    ///
+    /// As [`Zone::write_master`], but no write errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::zone::{DatasetKind, DatasetParser, RecordData, Zone};
+    /// let mut p = DatasetParser::new(DatasetKind::Ip4Set);
+    /// p.parse_file("a", b"$SOA 1h ns.bl.example. h.bl.example. 5 1h 1h 1d 1h\n$NS 1h ns.example.net.\n\
+    ///     :2:listed $\n192.0.2.1\n")?;
+    /// let zone = Zone::new("bl.example".parse()?, vec![p.finish().into()]);
+    /// let mut seen = Vec::new();
+    /// zone.master_records(&mut |r| seen.push((r.owner.to_owned(), format!("{:?}", r.data))))?;
+    /// assert!(matches!(seen[0].1.as_str(), s if s.starts_with("Soa")));
+    /// assert!(seen.contains(&("1.2.0.192".to_owned(), "A(127.0.0.2)".to_owned())));
+    /// assert!(seen.contains(&("1.2.0.192".to_owned(), "Txt(\"listed 192.0.2.1\")".to_owned())));
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn master_records(
+        &self,
+        each: &mut dyn FnMut(&MasterRecord<'_>),
+    ) -> Result<MasterReport, ZoneError> {
+        let ttl = self.master_ttl()?;
+        self.walk_master(ttl, &mut |r| {
+            each(r);
+            Ok(())
+        })
+    }
+
+    /// Checks that the zone can be written as a master file; its default TTL.
+    fn master_ttl(&self) -> Result<u32, ZoneError> {
         let mut fams = [0u8; 3];
         for d in &self.datasets {
             if d.kind == DatasetKind::Combined {
@@ -823,45 +940,43 @@ impl Zone {
                 ));
             }
         }
-        let ttl = self
+        Ok(self
             .datasets
             .iter()
             .find_map(|d| d.ttl)
-            .unwrap_or(DEFAULT_TTL);
+            .unwrap_or(DEFAULT_TTL))
+    }
+
+    fn walk_master(&self, ttl: u32, out: &mut Sink<'_>) -> Result<MasterReport, ZoneError> {
+        let zone = self.name.as_str();
         let mut m = Master {
-            out: std::io::BufWriter::with_capacity(1 << 16, out),
+            out,
             zone: zone.to_owned(),
             ttl,
             report: MasterReport::default(),
         };
-        writeln!(m.out, "$ORIGIN {}.", m.zone).map_err(io)?;
-        writeln!(m.out, "$TTL {ttl}").map_err(io)?;
         match self.soa() {
             Some(s) => {
                 let serial = self.serial().unwrap_or(s.serial);
-                writeln!(
-                    m.out,
-                    "@ {} IN SOA {} {} {serial} {} {} {} {}",
-                    s.ttl.unwrap_or(ttl),
-                    dn(&s.mname),
-                    dn(&s.rname),
-                    s.refresh,
-                    s.retry,
-                    s.expire,
-                    s.minimum
-                )
-                .map_err(io)?;
+                let data = RecordData::Soa {
+                    mname: &s.mname,
+                    rname: &s.rname,
+                    serial,
+                    times: [s.refresh, s.retry, s.expire, s.minimum],
+                };
+                m.put("@", s.ttl.unwrap_or(ttl), data)?;
             }
             None => {
                 m.report.synthesized_soa = true;
-                writeln!(
-                    m.out,
-                    "@ {ttl} IN SOA localhost. hostmaster.localhost. 1 3600 600 604800 300"
-                )
-                .map_err(io)?;
+                let data = RecordData::Soa {
+                    mname: "localhost",
+                    rname: "hostmaster.localhost",
+                    serial: 1,
+                    times: [3600, 600, 604800, 300],
+                };
+                m.put("@", ttl, data)?;
             }
         }
-        m.report.records += 1;
         match self.ns() {
             Some(ns) if !ns.names.is_empty() => {
                 for n in &ns.names {
@@ -872,14 +987,12 @@ impl Zone {
                             format!("name server {n} is inside the zone and has no address record"),
                         ));
                     }
-                    writeln!(m.out, "@ {} IN NS {}", ns.ttl.unwrap_or(ttl), dn(n)).map_err(io)?;
-                    m.report.records += 1;
+                    m.put("@", ns.ttl.unwrap_or(ttl), RecordData::Ns(n))?;
                 }
             }
             _ => {
                 m.report.synthesized_soa = true;
-                writeln!(m.out, "@ {ttl} IN NS localhost.").map_err(io)?;
-                m.report.records += 1;
+                m.put("@", ttl, RecordData::Ns("localhost"))?;
             }
         }
         for d in &self.datasets {
@@ -908,12 +1021,11 @@ impl Zone {
                 write_names(&mut m, d)?;
             }
         }
-        m.out.flush().map_err(io)?;
         Ok(m.report)
     }
 }
 
-fn write_names(m: &mut Master<'_>, d: &Dataset) -> Result<(), ZoneError> {
+fn write_names(m: &mut Master<'_, '_>, d: &Dataset) -> Result<(), ZoneError> {
     let list = &d.list;
     let mut closure: BTreeSet<String> = BTreeSet::new();
     for (p, _) in list.domains() {

@@ -50,7 +50,7 @@ mod parse;
 mod records;
 
 pub use error::{LineError, Problem, ZoneError};
-pub use export::MasterReport;
+pub use export::{MasterRecord, MasterReport, RecordData};
 pub use parse::DatasetParser;
 pub use records::{list_hits, subzone_split, Hit, MAX_TXT};
 

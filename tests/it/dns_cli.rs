@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Running(Child);
+/// A child process, killed on drop.
+pub struct Running(pub Child);
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -1,9 +1,9 @@
-//! The checker against real servers on loopback: rbldnsd (Debian package `rbldnsd`) for
-//! listings, error codes, exclusions, TXT, IPv6 and domains, and REFUSED for a zone it does
-//! not serve; NSD (Debian package `nsd`) for an answer too big for UDP (TCP retry) and
+//! The checker against real servers on loopback: our own `rblkit serve`, and real rbldnsd
+//! (Debian package `rbldnsd`) the same way, for listings, error codes, exclusions, TXT, IPv6
+//! and domains, and REFUSED for a zone it does not serve; NSD (Debian package `nsd`) for an answer too big for UDP (TCP retry) and
 //! SERVFAIL; a UDP socket that never answers for timeouts. Then the `rblkit check` binary.
 
-use super::dns_client_tools::{silent_udp, start_list_server, start_nsd, Server};
+use super::dns_client_tools::{silent_udp, start_list_server, start_nsd, start_rbldnsd, Server};
 use super::zone_tools::TempDir;
 use rblkit::codes::{ListError, Reason, ReturnCode};
 use rblkit::dns::client::{
@@ -31,21 +31,23 @@ const ZEN: &str = ":127.0.0.2:Spamhaus test data\n\
 192.0.2.6 :127.0.0.10:PBL\n\
 192.0.2.6 :127.0.0.2:SBL\n";
 
-/// rbldnsd with the four test zones; `None` when rbldnsd is missing (outside CI).
-fn list_server(dir: &TempDir) -> Option<Server> {
+/// The four test zones' specs.
+fn specs(dir: &TempDir) -> Vec<String> {
     let bl = dir.write("bl.ip4set", BL.as_bytes());
     let dbl = dir.write("dbl.dnset", DBL.as_bytes());
     let bl6 = dir.write("bl6.ip6trie", BL6.as_bytes());
     let zen = dir.write("zen.ip4set", ZEN.as_bytes());
-    start_list_server(
-        dir,
-        &[
-            format!("bl.test:ip4set:{bl}"),
-            format!("dbl.test:dnset:{dbl}"),
-            format!("bl6.test:ip6trie:{bl6}"),
-            format!("zen.spamhaus.org:ip4set:{zen}"),
-        ],
-    )
+    vec![
+        format!("bl.test:ip4set:{bl}"),
+        format!("dbl.test:dnset:{dbl}"),
+        format!("bl6.test:ip6trie:{bl6}"),
+        format!("zen.spamhaus.org:ip4set:{zen}"),
+    ]
+}
+
+/// The list server under test with the four test zones; `None` when it is missing.
+fn list_server(dir: &TempDir) -> Option<Server> {
+    start_list_server(dir, &specs(dir))
 }
 
 fn s(x: &str) -> Subject {
@@ -71,11 +73,23 @@ fn checker(server: std::net::SocketAddr) -> Checker {
 }
 
 #[test]
-fn checker_against_rbldnsd() {
+fn checker_against_the_list_server() {
     let dir = TempDir::new("dns-client");
-    let Some(server) = list_server(&dir) else {
-        return;
-    };
+    if let Some(server) = list_server(&dir) {
+        check_all(&server);
+    }
+}
+
+#[test]
+fn checker_against_rbldnsd() {
+    let dir = TempDir::new("dns-client-rbldnsd");
+    if let Some(server) = start_rbldnsd(&dir, &specs(&dir)) {
+        check_all(&server);
+    }
+}
+
+/// Every kind of answer of the four test zones, through the checker.
+fn check_all(server: &Server) {
     let pairs: Vec<(Subject, ListSpec)> = [
         ("192.0.2.1", "bl.test"),
         ("192.0.2.2", "bl.test"),
@@ -178,6 +192,46 @@ fn checker_against_rbldnsd() {
         .check_blocking(&s("192.0.2.1"), &[l("bl.test"), l("BL.Test.")])
         .unwrap();
     assert!(r.iter().all(|x| x.outcome.is_listed() && x.txt.is_empty()));
+}
+
+#[test]
+fn a_batch_reuses_its_udp_sockets() {
+    // a resolver that answers NXDOMAIN to everything and notes each query's source port
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = std::thread::spawn(move || {
+        let mut ports = std::collections::BTreeSet::new();
+        let mut n = 0;
+        let mut buf = [0u8; 512];
+        while let Ok((len, from)) = sock.recv_from(&mut buf) {
+            buf[2] |= 0x80;
+            buf[3] = 3;
+            let _ = sock.send_to(&buf[..len], from);
+            ports.insert(from.port());
+            n += 1;
+        }
+        (n, ports)
+    });
+    let checker = Checker::builder(addr)
+        .timeout(Duration::from_secs(2))
+        .concurrency(4)
+        .build()
+        .unwrap();
+    let pairs: Vec<(Subject, ListSpec)> = (1..=60)
+        .map(|i| (s(&format!("192.0.2.{i}")), l("bl.test")))
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt.block_on(checker.check_pairs(pairs));
+    assert!(r.iter().all(|x| x.outcome == Outcome::NotListed));
+    let (n, ports) = seen.join().unwrap();
+    assert_eq!(n, 60);
+    // one socket per query in flight, not one per query
+    assert!(ports.len() <= 4, "{ports:?}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Servers for the checker's and the monitor's tests: the list server under test (real
-//! rbldnsd for now; `rblkit serve` later, through the same function), NSD for TCP and
-//! SERVFAIL, and a UDP socket that never answers.
+//! Servers for the checker's and the monitor's tests: the list server under test
+//! (`rblkit serve`, or real rbldnsd for the one test that checks against it), NSD for TCP
+//! and SERVFAIL, and a UDP socket that never answers.
 
 use super::zone_tools::{tool, DnsClient, TempDir};
 use std::net::{SocketAddr, UdpSocket};
@@ -27,9 +27,16 @@ impl Server {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The server's process ID (for signals).
+    #[cfg(feature = "cli")]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
-fn free_port() -> u16 {
+/// A loopback port free for both UDP and TCP.
+pub fn free_port() -> u16 {
     // A port free for both UDP and TCP (NSD binds both).
     loop {
         let u = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -64,15 +71,53 @@ fn wait_answers(child: &mut Child, port: u16, probe: &str) -> bool {
 }
 
 /// Starts the list server under test on a free loopback port with these rbldnsd dataset
-/// specs (`ZONE:TYPE:FILE[,FILE…]`), re-reading changed files every second; `None` (the
-/// test skips) when the program is missing outside CI.
-///
-/// This is the one place that picks the server: rbldnsd (Debian package `rbldnsd`).
+/// specs (`ZONE:TYPE:FILE[,FILE…]`), re-reading changed files every second: our own
+/// `rblkit serve` (rbldnsd when the command is not built, without the `cli` feature).
 pub fn start_list_server(dir: &TempDir, specs: &[String]) -> Option<Server> {
+    #[cfg(feature = "cli")]
+    {
+        Some(start_rblkit_serve(dir, specs))
+    }
+    #[cfg(not(feature = "cli"))]
+    {
+        start_rbldnsd(dir, specs)
+    }
+}
+
+/// `rblkit serve` on a free loopback port (one UDP thread, files checked every second), its
+/// standard error in `rblkit.log`.
+#[cfg(feature = "cli")]
+pub fn start_rblkit_serve(dir: &TempDir, specs: &[String]) -> Server {
+    start_rblkit_serve_with(dir, &[], specs)
+}
+
+/// [`start_rblkit_serve`] with more flags before the specs.
+#[cfg(feature = "cli")]
+pub fn start_rblkit_serve_with(dir: &TempDir, flags: &[String], specs: &[String]) -> Server {
+    let log = dir.0.join("rblkit.log");
+    spawn_answering("rblkit serve", &log, |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rblkit"));
+        cmd.args([
+            "serve",
+            "--threads",
+            "1",
+            "--check-interval",
+            "1",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(flags)
+        .args(specs);
+        cmd
+    })
+}
+
+/// Starts real rbldnsd (Debian package `rbldnsd`) as [`start_list_server`] does; `None`
+/// (the test skips) when it is missing outside CI.
+pub fn start_rbldnsd(dir: &TempDir, specs: &[String]) -> Option<Server> {
     let bin = tool("rbldnsd", &["/usr/sbin/rbldnsd"], "rbldnsd")?;
     let log = dir.0.join("rbldnsd.log");
-    for _attempt in 0..5 {
-        let port = free_port();
+    Some(spawn_answering("rbldnsd", &log, |port| {
         let mut cmd = Command::new(&bin);
         cmd.arg("-n")
             .arg("-c")
@@ -84,24 +129,35 @@ pub fn start_list_server(dir: &TempDir, specs: &[String]) -> Option<Server> {
             cmd.arg("-u").arg("nobody");
         }
         cmd.args(specs);
-        let out = std::fs::File::create(&log).unwrap();
-        cmd.stdin(Stdio::null())
+        cmd
+    }))
+}
+
+/// Runs the server `command(port)` makes on a free port, its output in `log`, until it
+/// answers a query (five tries with other ports).
+fn spawn_answering(name: &str, log: &PathBuf, command: impl Fn(u16) -> Command) -> Server {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let out = std::fs::File::create(log).unwrap();
+        let mut child = command(port)
+            .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        let mut child = cmd.spawn().expect("start rbldnsd");
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         if wait_answers(&mut child, port, "x.invalid.") {
-            return Some(Server {
+            return Server {
                 child,
                 addr: ([127, 0, 0, 1], port).into(),
                 log: log.clone(),
-            });
+            };
         }
         let _ = child.kill();
         let _ = child.wait();
     }
     panic!(
-        "could not start rbldnsd: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        "could not start {name}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
     );
 }
 
@@ -111,8 +167,7 @@ pub fn start_list_server(dir: &TempDir, specs: &[String]) -> Option<Server> {
 pub fn start_nsd(dir: &TempDir, zones: &[(&str, Option<&str>)]) -> Option<Server> {
     let bin = tool("nsd", &["/usr/sbin/nsd"], "nsd")?;
     let log = dir.0.join("nsd.log");
-    for _attempt in 0..5 {
-        let port = free_port();
+    Some(spawn_answering("nsd", &log, |port| {
         let d = dir.0.display();
         let mut conf = format!(
             "server:\n  ip-address: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  \
@@ -135,33 +190,14 @@ pub fn start_nsd(dir: &TempDir, zones: &[(&str, Option<&str>)]) -> Option<Server
             conf.push_str(&format!("zone:\n  name: {name}\n  zonefile: \"{file}\"\n"));
         }
         let conf_path = dir.write("nsd.conf", conf.as_bytes());
-        let mut child = Command::new(&bin)
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nsd");
-        if wait_answers(&mut child, port, "x.invalid.") {
-            return Some(Server {
-                child,
-                addr: ([127, 0, 0, 1], port).into(),
-                log: log.clone(),
-            });
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!(
-        "could not start nsd: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+        let mut cmd = Command::new(&bin);
+        cmd.arg("-d").arg("-c").arg(&conf_path);
+        cmd
+    }))
 }
 
 /// Waits (up to 20 s) until the server at `port` answers `name` with A code `code`
-/// (`None`: with no A record), as after rbldnsd re-read a changed dataset.
+/// (`None`: with no A record), as after the server re-read a changed dataset.
 pub fn wait_for_answer(port: u16, name: &str, code: Option<std::net::Ipv4Addr>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let c = DnsClient::new(port);

@@ -105,13 +105,14 @@ fn malformed_packets_are_dropped_or_refused_never_crash() {
     huge[6..12].copy_from_slice(&[0xff; 6]);
     huge.extend_from_slice(&[0xc0, 0xc0, 0xff]);
     assert_eq!(rcode(&huge), Some((true, 0)));
-    // NOTIFY, UPDATE: NOTIMP; AXFR over UDP: NOTIMP; class CH: REFUSED
+    // NOTIFY, UPDATE: NOTIMP; AXFR and IXFR over UDP: REFUSED; class CH: REFUSED
     for op in [4u8, 5] {
         let mut p = good.clone();
         p[2] = op << 3;
         assert_eq!(rcode(&p), Some((true, 4)), "opcode {op}");
     }
-    assert_eq!(rcode(&Q::new("bl.test", 252).wire(5)), Some((true, 4)));
+    assert_eq!(rcode(&Q::new("bl.test", 252).wire(5)), Some((true, 5)));
+    assert_eq!(rcode(&Q::new("bl.test", 251).wire(5)), Some((true, 5)));
     let mut ch = Q::new("version.bind", 16);
     ch.qclass = 3;
     assert_eq!(rcode(&ch.wire(6)), Some((true, 5)));

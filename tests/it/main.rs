@@ -14,6 +14,8 @@ mod dns_interop;
 mod dns_server;
 #[cfg(feature = "dns")]
 mod dns_tools;
+#[cfg(feature = "cli")]
+mod dns_xfr;
 mod extract;
 mod intake;
 #[cfg(feature = "cli")]

@@ -1,4 +1,4 @@
-//! The monitor end to end: `rblkit monitor` against the list server (real rbldnsd) while
+//! The monitor end to end: `rblkit monitor` against the list server (`rblkit serve`) while
 //! its datasets change: newly listed and delisted reported with codes and TXT, errors not
 //! taken for changes, exit statuses, the history kept in the state directory.
 

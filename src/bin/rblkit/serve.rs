@@ -29,9 +29,22 @@ pub(crate) struct ServeArgs {
     /// TTL of records from datasets without $TTL, in seconds (rbldnsd's -t).
     #[arg(long, value_name = "SECS", default_value_t = rblkit::dns::server::DEFAULT_TTL)]
     ttl: u32,
+    /// Allow AXFR/IXFR over TCP from this address or network (repeatable; none by default).
+    #[arg(long, value_name = "NET", value_parser = parse_net)]
+    allow_transfer: Vec<ipnet::IpNet>,
+    /// Send NOTIFY to this secondary when a zone changes (repeatable).
+    #[arg(long, value_name = "ADDR:PORT")]
+    notify: Vec<SocketAddr>,
     /// Datasets as ZONE:TYPE:FILE[,FILE...] (rbldnsd's form).
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<String>,
+}
+
+/// An address or a network (`127.0.0.1`, `192.0.2.0/24`, `::1`).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or network"))
 }
 
 fn log(e: &Event) {
@@ -49,6 +62,37 @@ fn log(e: &Event) {
         Event::LoadFailed { zone, error } => {
             eprintln!("rblkit: {zone}: not reloaded, keeping the old data: {error}")
         }
+        Event::Transfer {
+            zone,
+            peer,
+            style,
+            serial,
+            from,
+            records,
+        } => match from {
+            Some(f) => eprintln!(
+                "rblkit: {zone}: {style} to {peer}, serial {f} -> {serial}, {records} records"
+            ),
+            None => eprintln!("rblkit: {zone}: {style} to {peer}, serial {serial}, {records} records"),
+        },
+        Event::TransferRefused { name, peer } => {
+            eprintln!("rblkit: {name}: transfer to {peer} refused")
+        }
+        Event::NoTransfer { zone, why } => {
+            eprintln!("rblkit: {zone}: not available for transfers: {why}")
+        }
+        Event::Notified {
+            zone,
+            secondary,
+            serial,
+            tries,
+        } => eprintln!("rblkit: {zone}: NOTIFY of serial {serial} answered by {secondary} (try {tries})"),
+        Event::NotifyUnanswered {
+            zone,
+            secondary,
+            serial,
+            tries,
+        } => eprintln!("rblkit: {zone}: NOTIFY of serial {serial} to {secondary}: no answer after {tries} tries"),
         other => eprintln!("rblkit: {other:?}"),
     }
 }
@@ -81,6 +125,12 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
     }
     for l in &a.listen {
         b = b.listen(*l);
+    }
+    for n in &a.allow_transfer {
+        b = b.allow_transfer(*n);
+    }
+    for n in &a.notify {
+        b = b.notify(*n);
     }
     match b.start() {
         Ok(server) => {

@@ -56,7 +56,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use transport::{Ids, Transport};
+use transport::{Ids, Pool, Transport};
 
 /// The DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -797,27 +797,35 @@ impl Checker {
             iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             Arc::new(tokio::sync::Mutex::new(iv))
         });
-        let permits = Arc::new(tokio::sync::Semaphore::new(self.inner.concurrency));
+        let pool: Arc<Pool> = Arc::default();
         let mut tasks = tokio::task::JoinSet::new();
-        let mut n = 0usize;
+        let mut out: Vec<Option<CheckResult>> = Vec::new();
+        let put = |done: Result<(usize, CheckResult), tokio::task::JoinError>,
+                   out: &mut Vec<Option<CheckResult>>| match done {
+            Ok((i, r)) => out[i] = Some(r),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        // At most `concurrency` checks run (and exist) at once: a new one starts when one
+        // ends.
         for (i, (subject, list)) in pairs.into_iter().enumerate() {
-            n += 1;
+            out.push(None);
+            while tasks.len() >= self.inner.concurrency {
+                if let Some(done) = tasks.join_next().await {
+                    put(done, &mut out);
+                }
+            }
             let inner = Arc::clone(&self.inner);
             let limiter = limiter.clone();
-            let permits = Arc::clone(&permits);
+            let pool = Arc::clone(&pool);
             tasks.spawn(async move {
-                // The semaphore is never closed.
-                let _permit = permits.acquire_owned().await.ok();
-                let r = inner.check_one(subject, list, limiter.as_deref()).await;
+                let r = inner
+                    .check_one(subject, list, limiter.as_deref(), &pool)
+                    .await;
                 (i, r)
             });
         }
-        let mut out: Vec<Option<CheckResult>> = vec![None; n];
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok((i, r)) => out[i] = Some(r),
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
-            }
+            put(done, &mut out);
         }
         out.into_iter().flatten().collect()
     }
@@ -857,6 +865,7 @@ impl Inner {
         subject: Subject,
         list: ListSpec,
         limiter: Option<&Limiter>,
+        pool: &Pool,
     ) -> CheckResult {
         let mut r = CheckResult {
             subject,
@@ -882,7 +891,7 @@ impl Inner {
                 return r;
             }
         };
-        match self.transport.ask(&a, limiter).await {
+        match self.transport.ask(&a, limiter, pool).await {
             Err(f) => r.outcome = Outcome::Error(f),
             Ok(answer) => {
                 r.outcome = Outcome::of_answer(r.list.scheme(), &answer);
@@ -892,7 +901,7 @@ impl Inner {
         if r.outcome.is_listed() && self.txt == TxtLookup::WhenListed {
             if let Ok(q) = Question::new(&r.query, QueryType::Txt) {
                 // The TXT text explains a listing; failing to get it changes nothing.
-                if let Ok(t) = self.transport.ask(&q, limiter).await {
+                if let Ok(t) = self.transport.ask(&q, limiter, pool).await {
                     if t.rcode == Rcode::NOERROR {
                         r.txt = t.txt;
                     }

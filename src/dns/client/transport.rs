@@ -38,6 +38,16 @@ impl Ids {
     }
 }
 
+/// The most idle UDP sockets kept for reuse.
+const POOL_MAX: usize = 256;
+
+/// Connected UDP sockets, idle, of one batch of checks (they belong to the runtime running
+/// it), each with its receive buffer: a query takes one (or connects a new one) and puts it
+/// back when it got its answer;
+/// a socket that timed out or failed is dropped, so no late answer waits in it. Each has
+/// its own random port, and answers are matched by ID and question as with fresh sockets.
+pub(crate) type Pool = std::sync::Mutex<Vec<(UdpSocket, Box<[u8]>)>>;
+
 /// How a check talks to its resolver.
 #[derive(Debug)]
 pub(crate) struct Transport {
@@ -49,14 +59,14 @@ pub(crate) struct Transport {
 
 impl Transport {
     /// Asks `q`: up to `attempts` UDP tries of `timeout` each (each one waits for a slot of
-    /// `limiter` first), then TCP when the answer came truncated.
+    /// `limiter` first) on sockets of `pool`, then TCP when the answer came truncated.
     pub(crate) async fn ask(
         &self,
         q: &Question,
         limiter: Option<&Mutex<Interval>>,
+        pool: &Pool,
     ) -> Result<Answer, Failure> {
         let mut query = Vec::with_capacity(64 + q.name_len());
-        let mut buf = [0u8; UDP_BUFFER];
         let mut last = Failure::Timeout;
         for _ in 0..self.attempts {
             if let Some(l) = limiter {
@@ -64,7 +74,7 @@ impl Transport {
             }
             let id = self.ids.next();
             q.write_query(id, &mut query);
-            match self.udp(q, id, &query, &mut buf).await {
+            match self.udp(q, id, &query, pool).await {
                 Ok(a) if a.truncated => {
                     return match self.tcp(q, id, &query).await {
                         Ok(a) => Ok(a),
@@ -85,33 +95,52 @@ impl Transport {
         q: &Question,
         id: u16,
         query: &[u8],
-        buf: &mut [u8],
+        pool: &Pool,
     ) -> Result<Answer, Failure> {
         let net = |e: io::Error| Failure::Network(e.kind());
-        let local: SocketAddr = match self.server {
-            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        let idle = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let (sock, mut buf) = match idle {
+            Some(s) => s,
+            None => (
+                self.connect().await.map_err(net)?,
+                vec![0u8; UDP_BUFFER].into_boxed_slice(),
+            ),
         };
-        let sock = UdpSocket::bind(local).await.map_err(net)?;
-        // Connected: the kernel drops datagrams from other addresses, and reports ICMP
-        // port-unreachable as a refused connection.
-        sock.connect(self.server).await.map_err(net)?;
         sock.send(query).await.map_err(net)?;
         let deadline = Instant::now() + self.timeout;
         let mut bad = None;
         loop {
-            let n = match tokio::time::timeout_at(deadline, sock.recv(buf)).await {
+            let n = match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
                 Err(_) => return Err(bad.unwrap_or(Failure::Timeout)),
                 Ok(Err(e)) => return Err(net(e)),
                 Ok(Ok(n)) => n,
             };
             match q.decode(id, &buf[..n]) {
-                Ok(a) => return Ok(a),
-                // Someone else's datagram, or a forgery that guessed wrong: keep waiting.
+                Ok(a) => {
+                    let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
+                    if pool.len() < POOL_MAX {
+                        pool.push((sock, buf));
+                    }
+                    return Ok(a);
+                }
+                // Someone else's datagram, a late answer to an earlier query, or a forgery
+                // that guessed wrong: keep waiting.
                 Err(ClientError::NotOurs { .. }) => {}
                 Err(_) => bad = Some(Failure::Malformed),
             }
         }
+    }
+
+    /// A new UDP socket connected to the server: the kernel drops datagrams from other
+    /// addresses, and reports ICMP port-unreachable as a refused connection.
+    async fn connect(&self) -> io::Result<UdpSocket> {
+        let local: SocketAddr = match self.server {
+            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        let sock = UdpSocket::bind(local).await?;
+        sock.connect(self.server).await?;
+        Ok(sock)
     }
 
     async fn tcp(&self, q: &Question, id: u16, query: &[u8]) -> Result<Answer, Failure> {

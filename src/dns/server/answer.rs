@@ -210,6 +210,11 @@ fn answer(catalog: &Catalog, req: &Request, scratch: &mut Scratch, w: &mut Write
         Rtype::NS => WANT_NS,
         Rtype::SOA => WANT_SOA,
         Rtype::MX => 8,
+        // transfers: over TCP from allowed addresses only (`xfr`)
+        Rtype::AXFR | Rtype::IXFR => {
+            w.buf[2] &= !AA;
+            return Rcode::REFUSED;
+        }
         _ if req.qtype() >= Rtype::TSIG.to_int() => {
             w.buf[2] &= !AA;
             return Rcode::NOTIMP;

@@ -269,7 +269,7 @@ impl Catalog {
 }
 
 /// `a > b` in serial-number arithmetic (RFC 1982).
-fn serial_gt(a: u32, b: u32) -> bool {
+pub(crate) fn serial_gt(a: u32, b: u32) -> bool {
     a != b && a.wrapping_sub(b) < 0x8000_0000
 }
 

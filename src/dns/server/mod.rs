@@ -8,6 +8,13 @@
 //! checks the dataset files and swaps in a new catalog (atomically: every query is
 //! answered from the old data or the new, never from half of it).
 //!
+//! It is also a primary for secondaries (NSD, Knot, BIND): with
+//! [`ServerBuilder::allow_transfer`] it answers AXFR and IXFR over TCP from those addresses
+//! with the zone [`Zone::master_records`](crate::zone::Zone::master_records) gives (the
+//! master-file export), IXFR from the differences of the versions it served last, and with
+//! [`ServerBuilder::notify`] it sends NOTIFY when a zone's serial changes; [`transfer`]
+//! answers one transfer query without a server.
+//!
 //! The answers are rbldnsd's (see [`respond`] for the few places where the RFCs are followed
 //! instead): A and TXT records from every dataset listing the name, SOA and NS at the apex,
 //! NXDOMAIN with the SOA (its minimum as TTL) in the authority section, REFUSED outside the
@@ -49,9 +56,11 @@ mod catalog;
 mod error;
 mod net;
 mod request;
+mod xfr;
 
 pub use answer::{respond, Scratch, Transport, EDNS_UDP_SIZE};
 pub use catalog::{Catalog, CatalogBuilder, DEFAULT_TTL};
 pub use error::ServerError;
 pub use net::{Event, Server, ServerBuilder};
 pub use request::{Edns, Malformed, Request};
+pub use xfr::{transfer, TransferStyle};

@@ -3,6 +3,7 @@
 use super::answer::{respond, Scratch, Transport};
 use super::catalog::Catalog;
 use super::error::ServerError;
+use super::xfr::Mirror;
 use crate::subject::Domain;
 use crate::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
 use arc_swap::ArcSwap;
@@ -10,6 +11,7 @@ use socket2::{Domain as SockDomain, Protocol, SockAddr, Socket, Type};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -47,9 +49,61 @@ pub enum Event {
         /// Why.
         error: ZoneError,
     },
+    /// A zone transfer was sent.
+    Transfer {
+        /// The zone.
+        zone: Domain,
+        /// The secondary.
+        peer: std::net::IpAddr,
+        /// AXFR, IXFR, or IXFR answered with the whole zone or the SOA alone.
+        style: super::xfr::TransferStyle,
+        /// The serial sent.
+        serial: u32,
+        /// The secondary's serial (IXFR).
+        from: Option<u32>,
+        /// Records sent, SOA records included.
+        records: u64,
+    },
+    /// A transfer was refused: the address is not allowed, or the name is not a zone
+    /// served from datasets.
+    TransferRefused {
+        /// The name asked for.
+        name: Box<str>,
+        /// Who asked.
+        peer: std::net::IpAddr,
+    },
+    /// A zone is served but cannot be transferred (it has no master-file form).
+    NoTransfer {
+        /// The zone.
+        zone: Domain,
+        /// Why.
+        why: Box<str>,
+    },
+    /// A secondary answered the NOTIFY for a new serial.
+    Notified {
+        /// The zone.
+        zone: Domain,
+        /// The secondary.
+        secondary: SocketAddr,
+        /// The serial announced.
+        serial: u32,
+        /// NOTIFY messages sent.
+        tries: u32,
+    },
+    /// A secondary did not answer the NOTIFY, however often it was sent.
+    NotifyUnanswered {
+        /// The zone.
+        zone: Domain,
+        /// The secondary.
+        secondary: SocketAddr,
+        /// The serial announced.
+        serial: u32,
+        /// NOTIFY messages sent.
+        tries: u32,
+    },
 }
 
-type EventFn = Arc<dyn Fn(&Event) + Send + Sync>;
+pub(crate) type EventFn = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// How the server is set up. See [`Server::builder`].
 ///
@@ -68,6 +122,8 @@ pub struct ServerBuilder {
     tcp_idle: Duration,
     default_ttl: u32,
     on_event: Option<EventFn>,
+    allow_transfer: Vec<ipnet::IpNet>,
+    notify: Vec<SocketAddr>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -199,6 +255,35 @@ impl ServerBuilder {
         self
     }
 
+    /// Allows AXFR and IXFR over TCP from these addresses (repeatable; none by default:
+    /// transfers are REFUSED). Zones loaded from datasets are transferred as the master file
+    /// [`Zone::write_master`] writes, with the served serial; IXFR answers from the
+    /// differences of the last versions, with the whole zone when the secondary's serial is
+    /// older.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder().allow_transfer("127.0.0.0/8".parse().unwrap());
+    /// ```
+    pub fn allow_transfer(mut self, net: ipnet::IpNet) -> ServerBuilder {
+        self.allow_transfer.push(net);
+        self
+    }
+
+    /// Sends a NOTIFY to this secondary whenever a zone's serial changes (repeatable), again
+    /// until it answers (six tries, 1 s apart and then doubling).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder().notify("192.0.2.53:53".parse().unwrap());
+    /// ```
+    pub fn notify(mut self, secondary: SocketAddr) -> ServerBuilder {
+        self.notify.push(secondary);
+        self
+    }
+
     /// Called for every [`Event`] (from the loading thread; keep it short).
     ///
     /// # Examples
@@ -242,7 +327,12 @@ impl ServerBuilder {
             loader.load_initial()?;
             loader.catalog()?
         };
+        let (mirror, notices) = self.mirror(events.clone());
+        if let Some(m) = &mirror {
+            m.update(&catalog, true);
+        }
         let shared = Arc::new(Shared {
+            mirror,
             catalog: ArcSwap::from_pointee(catalog),
             generation: AtomicU64::new(0),
             stop: AtomicBool::new(false),
@@ -280,6 +370,16 @@ impl ServerBuilder {
                 Box::new(move || tcp_acceptor(&sh, &tcp, max, idle)),
             )?);
         }
+        if let Some(rx) = notices {
+            let sh = shared.clone();
+            let (targets, ev) = (self.notify.clone(), events.clone());
+            threads.push(spawn(
+                "rblkit-notify".into(),
+                Box::new(move || {
+                    super::xfr::notifier(&rx, &targets, ev, &|| sh.stop.load(Ordering::Relaxed))
+                }),
+            )?);
+        }
         if !self.specs.is_empty() {
             let sh = shared.clone();
             let every = self.check_interval;
@@ -293,6 +393,27 @@ impl ServerBuilder {
             threads,
             local,
         })
+    }
+}
+
+impl ServerBuilder {
+    /// The transfer and NOTIFY state, when transfers are allowed or secondaries named.
+    fn mirror(
+        &self,
+        events: Option<EventFn>,
+    ) -> (Option<Arc<Mirror>>, Option<Receiver<super::xfr::Notice>>) {
+        if self.allow_transfer.is_empty() && self.notify.is_empty() {
+            return (None, None);
+        }
+        let (tx, rx) = match self.notify.is_empty() {
+            true => (None, None),
+            false => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                (Some(tx), Some(rx))
+            }
+        };
+        let m = Mirror::new(self.allow_transfer.clone(), tx, events);
+        (Some(Arc::new(m)), rx)
     }
 }
 
@@ -361,6 +482,8 @@ const POLL: Duration = Duration::from_millis(200);
 
 /// What the threads share.
 struct Shared {
+    /// Transfers and NOTIFY, when set up.
+    mirror: Option<Arc<Mirror>>,
     catalog: ArcSwap<Catalog>,
     /// Bumped after every swap, so workers reload their copy with one atomic read.
     generation: AtomicU64,
@@ -376,6 +499,9 @@ impl Shared {
         let _g = self.publish.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.catalog.load_full();
         c.follow(&old);
+        if let Some(m) = &self.mirror {
+            m.update(&c, false);
+        }
         let c = Arc::new(c);
         self.catalog.store(c.clone());
         self.generation.fetch_add(1, Ordering::Release);
@@ -478,6 +604,14 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
         let n = usize::from(u16::from_be_bytes(len));
         if !read_full(sh, &mut s, &mut inb[..n], idle) {
             return;
+        }
+        if let (Some(m), Ok(peer)) = (&sh.mirror, s.peer_addr()) {
+            let mut w = &s;
+            match m.transfer(&inb[..n], peer.ip(), &mut |b| w.write_all(b)) {
+                Some(Ok(())) => continue,
+                Some(Err(_)) => return,
+                None => {}
+            }
         }
         let m = respond(
             view.get(sh),
@@ -743,6 +877,8 @@ impl Server {
             tcp_idle: Duration::from_secs(10),
             default_ttl: super::catalog::DEFAULT_TTL,
             on_event: None,
+            allow_transfer: Vec::new(),
+            notify: Vec::new(),
         }
     }
 

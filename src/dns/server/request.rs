@@ -274,7 +274,7 @@ fn find_opt(p: &[u8], mut i: usize, skip: u32, ar: u16) -> Option<Edns> {
 }
 
 /// The offset after the name at `i` (a compression pointer ends it).
-fn skip_name(p: &[u8], mut i: usize) -> Option<usize> {
+pub(crate) fn skip_name(p: &[u8], mut i: usize) -> Option<usize> {
     loop {
         let l = *p.get(i)?;
         match l & 0xc0 {
