@@ -560,7 +560,13 @@ mod dns {
 
         /// The weights of the lists whose answer matches; a list that fails counts nothing.
         pub(super) async fn score(&self, ip: IpAddr) -> DnsScore {
-            let results = self.checker.check(&Subject::Ip(ip), &self.specs).await;
+            // owned pairs: the future stays Send whatever the lifetimes
+            let pairs: Vec<(Subject, ListSpec)> = self
+                .specs
+                .iter()
+                .map(|l| (Subject::Ip(ip), l.clone()))
+                .collect();
+            let results = self.checker.check_pairs(pairs).await;
             let mut s = DnsScore::default();
             for (l, r) in self.lists.iter().zip(results) {
                 if r.outcome.is_listed() && r.codes.iter().any(|c| l.matches(c.addr())) {
