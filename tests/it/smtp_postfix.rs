@@ -28,19 +28,20 @@ fn swaks(swaks: &std::path::Path, port: u16, from: &str, to: &str) -> (bool, Str
     )
 }
 
-fn policy_status(state: &std::path::Path, who: &str) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args(["policy", "status", "--state"])
-        .arg(state)
-        .arg(who)
-        .output()
-        .unwrap();
+/// Runs `rblkit ARGS…`, which must succeed; its standard output.
+fn rblkit<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<u8> {
+    let out = Command::new(BIN).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
+}
+
+fn policy_status(state: &std::path::Path, who: &str) -> serde_json::Value {
+    let state = state.to_str().unwrap();
+    serde_json::from_slice(&rblkit(&["policy", "status", "--state", state, who])).unwrap()
 }
 
 #[test]
@@ -172,31 +173,18 @@ fn postfix_with_rblkit_policy_enforces_the_relay_rules_across_restarts() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let maillog = pf.dir.0.join("maillog");
-    let out = Command::new(BIN)
-        .args(["ingest", "postfix-log", "--state"])
-        .arg(&state)
-        .arg(&maillog)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (state_s, maillog_s) = (state.to_str().unwrap(), maillog.to_str().unwrap());
+    rblkit(&["ingest", "postfix-log", "--state", state_s, maillog_s]);
     let st = policy_status(&state, "alice@shop.example.com");
     assert_eq!(st["no_such_user_in_window"], 1, "{st}\n{}", pf.log());
     // reset: the operator clears the sender, the running server sees it
-    let out = Command::new(BIN)
-        .args(["policy", "reset", "--state"])
-        .arg(&state)
-        .arg("bulk@news.example.org")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rblkit(&[
+        "policy",
+        "reset",
+        "--state",
+        state_s,
+        "bulk@news.example.org",
+    ]);
     let mut s = Smtp::connect(pf.port);
     let (code, text) = s.message(
         "bulk@news.example.org",
