@@ -11,6 +11,8 @@ use crate::intake::IntakeError;
 use crate::ledger::store::StoreError;
 use crate::ledger::LedgerError;
 use crate::qname::QnameError;
+#[cfg(feature = "smtp")]
+use crate::smtp::SmtpError;
 use crate::subject::SubjectError;
 use crate::time::TimeError;
 #[cfg(feature = "http")]
@@ -62,6 +64,11 @@ pub enum Error {
     #[cfg(feature = "http")]
     #[error(transparent)]
     Web(#[from] WebError),
+    /// A policy request, reply, configuration or Postfix log line was wrong, or the policy
+    /// server could not start.
+    #[cfg(feature = "smtp")]
+    #[error(transparent)]
+    Smtp(#[from] SmtpError),
     /// The DNS server could not be set up.
     #[cfg(feature = "dns")]
     #[error(transparent)]

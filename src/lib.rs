@@ -45,15 +45,16 @@
 //! - `metrics`: [`metrics`], lock-free counters, gauges and histograms in the Prometheus
 //!   text format with a `GET /metrics` endpoint (enabled by `dns`).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
-//!   `serve`, `check`, `monitor`); enables `store`, `dns` and `dns-client`.
+//!   `serve`, `check`, `monitor`, `policy`, `ingest`, `web`); enables `store`, `dns`,
+//!   `dns-client`, `smtp` and `http`.
 //! - `dns-client`: [`dns::client`], checking subjects against DNS lists concurrently
 //!   with a tri-state result per list, and [`dns::monitor`], watching a set of subjects
 //!   over time and reporting what changed (tokio, `domain`, `toml`).
-//!
+//! - `smtp`: [`smtp`], a Postfix SMTP access policy delegation server that enforces the
+//!   relay provider's rules on the ledger in a state directory (tokio; enables `store`),
+//!   its replies, and Postfix log lines as SMTP outcome evidence.
 //! - `http`: [`web`], the public lookup, self-delisting and removal request site with its
 //!   JSON API and the operator's review (axum); enables `store`.
-//!
-//! A later feature (`smtp`) adds the remaining adapter.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, clippy::exhaustive_enums)]
@@ -71,6 +72,8 @@ pub mod list;
 pub mod metrics;
 pub mod policy;
 pub mod qname;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 pub mod subject;
 pub mod time;
 #[cfg(feature = "http")]

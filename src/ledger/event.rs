@@ -117,7 +117,9 @@ pub enum Evidence {
         /// The reason to list for ([`Reason::Manual`] when not given).
         reason: Option<Reason>,
     },
-    /// An operator delisted the subject.
+    /// An operator delisted the subject: its listing ends, and what its own relayed
+    /// messages built up (rolling counts, escalation peak, bursts, cadences, campaign)
+    /// starts afresh.
     ManualUnlist {
         /// The operator's note.
         note: Box<str>,

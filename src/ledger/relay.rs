@@ -254,11 +254,22 @@ impl Relay {
         }
     }
 
-    /// Forgets the escalation evidence of a subject (an operator unlisted it).
+    /// Forgets what a subject's own messages built up — the escalation peak, its bursts,
+    /// cadences and campaign — when an operator unlists it (SPF and domain ownership
+    /// results stay: they are about its domain).
     pub(super) fn reset_escalation(&mut self, id: u32) {
         if let Some(r) = self.recs.get_mut(&id) {
             r.peak = 0;
             r.peak_at = NEVER;
+            r.burst = 0;
+            r.burst_at = NEVER;
+            r.cadence_recipient = u32::MAX;
+            r.cadence_repeats = 0;
+            r.cadence_failures = 0;
+            r.cadence_interval = 0;
+            r.cadence_at = NEVER;
+            r.campaign = NO_CAMPAIGN;
+            self.pairs.retain(|&(sender, _), _| sender != id);
         }
     }
 

@@ -1097,7 +1097,9 @@ impl<C: CounterStore> Ledger<C> {
                 });
             }
             Evidence::ManualUnlist { .. } => {
+                // a fresh start: the escalation evidence and the rolling counts go
                 self.relay.reset_escalation(id);
+                self.counters.forget(SubjectId(id), &e.subject);
                 self.lifecycle_event(id, t, |life, t, _| {
                     life.settle(t);
                     if life.state != ListState::Clean {

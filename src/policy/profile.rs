@@ -298,9 +298,25 @@ impl Policy {
     /// [`DomainNotOwned`]; one code per reason ([`OWN_IP`], [`OWN_DOMAIN`]); the TXT gives
     /// the reasons' public descriptions; disputes reviewed within 2 working days.
     pub fn relay() -> Policy {
+        Policy::relay_with(RateLimit::default(), KeptSending::default())
+    }
+
+    /// The relay provider's profile ([`Policy::relay`]) with another rate limit and
+    /// escalation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::policy::{KeptSending, Policy, RateLimit};
+    /// let mut rate = RateLimit::default();
+    /// rate.limit = 50;
+    /// let p = Policy::relay_with(rate, KeptSending::default());
+    /// assert_eq!(p.name(), "relay");
+    /// ```
+    pub fn relay_with(rate: RateLimit, kept: KeptSending) -> Policy {
         let criteria: Vec<Box<dyn Criterion>> = vec![
-            Box::new(RateLimit::default()),
-            Box::new(KeptSending::default()),
+            Box::new(rate),
+            Box::new(kept),
             Box::new(NonexistentRecipients::default()),
             Box::new(SenderRotation::default()),
             Box::new(FixedCadence::default()),

@@ -37,6 +37,14 @@ mod policy_spam_center;
 #[cfg(feature = "cli")]
 mod postfix_tools;
 mod qname;
+#[cfg(feature = "cli")]
+mod smtp_log;
+#[cfg(feature = "cli")]
+mod smtp_postfix;
+#[cfg(feature = "cli")]
+mod smtp_server;
+#[cfg(feature = "cli")]
+mod smtp_tools;
 #[cfg(feature = "store")]
 mod store;
 #[cfg(feature = "cli")]

@@ -332,3 +332,32 @@ fn spf_and_domain_ownership_results_are_evidence_hooks() {
         "ceo@bank.example.com blocked: mail from a domain the sender does not own"
     );
 }
+
+#[test]
+fn an_operators_unlisting_is_a_fresh_start_for_the_rate_limit_and_a_mailbomb() {
+    let a = subject("flood@bulk.example.com");
+    let mut l = Ledger::new(Default::default());
+    for i in 0..301 {
+        l.apply(&message(&a, i, "victim@example.net", None));
+    }
+    assert_eq!(
+        reasons(&l, &a, 400),
+        [Reason::RateLimit, Reason::Mailbombing]
+    );
+    l.apply(&Event::new(
+        at(400),
+        a.clone(),
+        Evidence::ManualUnlist {
+            note: "reset".into(),
+            reason: None,
+        },
+    ));
+    assert!(!blocked(&l, &a, 401), "{:?}", reasons(&l, &a, 401));
+    // and it starts counting again from zero
+    for i in 0..29 {
+        l.apply(&message(&a, 401 + i, "victim@example.net", None));
+    }
+    assert!(!blocked(&l, &a, 430));
+    l.apply(&message(&a, 430, "victim@example.net", None));
+    assert_eq!(reasons(&l, &a, 431), [Reason::Mailbombing]);
+}

@@ -32,7 +32,7 @@ pub fn available() -> Option<(PathBuf, PathBuf)> {
     Some((postfix, swaks))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

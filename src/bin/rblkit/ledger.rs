@@ -128,7 +128,7 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
-fn parse_subject(s: &str) -> Result<Subject, String> {
+pub(crate) fn parse_subject(s: &str) -> Result<Subject, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
@@ -148,9 +148,9 @@ pub(crate) fn run(args: LedgerArgs) -> ExitCode {
     r.unwrap_or_else(|code| code)
 }
 
-type Run<T = ExitCode> = Result<T, ExitCode>;
+pub(crate) type Run<T = ExitCode> = Result<T, ExitCode>;
 
-fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("rblkit: {msg}");
     ExitCode::from(code)
 }
@@ -193,7 +193,7 @@ impl Profile {
 
 /// An input that cannot be opened or read: missing or forbidden is EX_NOINPUT, anything
 /// else EX_IOERR.
-fn input_error(p: &Path, e: std::io::Error) -> ExitCode {
+pub(crate) fn input_error(p: &Path, e: std::io::Error) -> ExitCode {
     let code = if matches!(
         e.kind(),
         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
@@ -205,11 +205,11 @@ fn input_error(p: &Path, e: std::io::Error) -> ExitCode {
     fail(code, format_args!("{}: {e}", p.display()))
 }
 
-fn store_error(e: &StoreError) -> ExitCode {
+pub(crate) fn store_error(e: &StoreError) -> ExitCode {
     fail(exit::IOERR, e)
 }
 
-fn spinner(msg: &'static str) -> ProgressBar {
+pub(crate) fn spinner(msg: &'static str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -246,8 +246,17 @@ fn judged_at(at: Option<Timestamp>, store: &Store) -> Run<Timestamp> {
     }
 }
 
-fn json_str(out: &mut String, s: &str) {
+pub(crate) fn json_str(out: &mut String, s: &str) {
     out.push_str(&serde_json::to_string(s).expect("a string serialises"));
+}
+
+pub(crate) fn json_time(out: &mut String, t: Option<Timestamp>) {
+    match t {
+        Some(t) => {
+            let _ = write!(out, "\"{t}\"");
+        }
+        None => out.push_str("null"),
+    }
 }
 
 // ---- ingest -------------------------------------------------------------------------
@@ -399,7 +408,7 @@ fn status_cmd(a: StatusArgs) -> Run {
     print_out(&text)
 }
 
-fn print_out(text: &str) -> Run {
+pub(crate) fn print_out(text: &str) -> Run {
     let mut o = std::io::stdout().lock();
     match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),

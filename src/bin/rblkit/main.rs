@@ -8,9 +8,11 @@ use std::process::ExitCode;
 
 mod check;
 mod extract;
+mod ingest;
 mod ledger;
 mod lookup;
 mod monitor;
+mod policy;
 mod serve;
 mod web;
 mod zone;
@@ -49,6 +51,12 @@ enum Command {
     /// Serve the public lookup, self-delisting and removal request site, its JSON API and
     /// the operator's review.
     Web(web::WebArgs),
+    /// A Postfix SMTP access policy server enforcing the relay provider's rules (rate
+    /// limit, invalid senders, blocked lists, escalation) on the ledger in --state; or,
+    /// with a subcommand, a sender's status, why it is blocked, and clearing it.
+    Policy(policy::PolicyArgs),
+    /// Evidence from other programs' output: Postfix's log (delivery results).
+    Ingest(ingest::IngestArgs),
 }
 
 /// The exit statuses of `rblkit`, as `rblkit --help` lists them (for the README too).
@@ -99,6 +107,8 @@ pub(crate) mod exit {
     pub(crate) const IOERR: u8 = 74;
     /// An operating system failure (a socket that cannot be bound).
     pub(crate) const OSERR: u8 = 71;
+    /// A configuration file with a bad value.
+    pub(crate) const CONFIG: u8 = 78;
 }
 
 fn main() -> ExitCode {
@@ -123,5 +133,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Monitor(a) => monitor::run(a),
         Command::Web(a) => web::run(a),
+        Command::Policy(a) => policy::run(a),
+        Command::Ingest(a) => ingest::run(a),
     }
 }

@@ -53,6 +53,7 @@ pub use error::StoreError;
 use crate::ledger::{Event, Ledger, LedgerConfig, Outcome};
 use crate::time::Timestamp;
 use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -102,6 +103,26 @@ pub enum Durability {
 pub struct StoreOptions {
     durability: Durability,
     busy_timeout: Duration,
+    checkpoints: Checkpoints,
+}
+
+/// Who moves committed pages from the write-ahead log into the database file.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::{Checkpoints, StoreOptions};
+/// assert_eq!(StoreOptions::default().checkpoints(), Checkpoints::OnCommit);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Checkpoints {
+    /// The commit that fills the log past 1,000 pages does it (SQLite's default); that
+    /// commit takes longer.
+    OnCommit,
+    /// Never a commit of this store: a [`Checkpointer`] on its own connection does it,
+    /// so a server's commits keep an even latency.
+    Background,
 }
 
 impl Default for StoreOptions {
@@ -110,6 +131,7 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Full,
             busy_timeout: Duration::from_secs(60),
+            checkpoints: Checkpoints::OnCommit,
         }
     }
 }
@@ -127,6 +149,17 @@ impl StoreOptions {
         self
     }
 
+    /// Sets who checkpoints.
+    pub fn with_checkpoints(mut self, c: Checkpoints) -> StoreOptions {
+        self.checkpoints = c;
+        self
+    }
+
+    /// Who checkpoints.
+    pub fn checkpoints(&self) -> Checkpoints {
+        self.checkpoints
+    }
+
     /// The durability.
     pub fn durability(&self) -> Durability {
         self.durability
@@ -142,6 +175,56 @@ impl StoreOptions {
 /// it. The same function applies the replayed rows and the new events, so every process
 /// that opens a store with it comes to the same state.
 pub type Apply = Box<dyn FnMut(&mut Ledger, &Event) -> Outcome + Send>;
+
+/// Checkpoints a store's write-ahead log from its own connection (for a store opened with
+/// [`Checkpoints::Background`]): [`Checkpointer::checkpoint`] copies what is committed into
+/// the database file without waiting for, or holding up, readers and writers.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::{Checkpoints, Store, StoreOptions};
+/// use rblkit::ledger::{Event, Evidence};
+/// let dir = std::env::temp_dir().join(format!("rblkit-doc-ckpt-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let opts = StoreOptions::default().with_checkpoints(Checkpoints::Background);
+/// let mut store = Store::open_with(&dir, Default::default(), opts, Box::new(|l, e| l.apply(e)))?;
+/// store.append(&[Event::new("2026-11-20T10:00:00Z".parse()?, "192.0.2.7".parse()?, Evidence::SelfDelist)])?;
+/// let c = store.checkpointer()?;
+/// c.checkpoint()?;
+/// # drop((c, store));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub struct Checkpointer {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Checkpointer {
+    /// Copies the committed pages that no reader still needs into the database file
+    /// (a passive checkpoint); returns the pages of the log and how many were copied.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`] when SQLite fails.
+    pub fn checkpoint(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map(|(a, b)| (a.max(0) as u64, b.max(0) as u64))
+            .map_err(|e| StoreError::sqlite(&self.path, "checkpoint", 0, &e))
+    }
+}
 
 /// What a full check found: every row read back intact.
 ///
@@ -396,6 +479,22 @@ impl Store {
         Ok(store)
     }
 
+    /// A [`Checkpointer`] on a connection of its own, for another thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`] when the database cannot be opened again.
+    pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(&self.path)
+            .map_err(|e| StoreError::sqlite(&self.path, "open", 0, &e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| StoreError::sqlite(&self.path, "set the busy timeout", 0, &e))?;
+        Ok(Checkpointer {
+            conn,
+            path: self.path.clone(),
+        })
+    }
+
     /// The ledger, as of the last row read.
     pub fn ledger(&self) -> &Ledger {
         &self.state.ledger
@@ -489,11 +588,64 @@ impl Store {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn append(&mut self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
+        let mut it = events.iter();
+        self.transact(|_| it.next().map(Cow::Borrowed))
+    }
+
+    /// Appends the events `next` gives, in one transaction, deciding each on the ledger as
+    /// it stands after the ones before it; returns what applying each did.
+    ///
+    /// `next` is called under the write lock, after the rows other processes appended were
+    /// applied, with the ledger including every event it gave before; it returns `None` when
+    /// there are no more. This is the group commit of a server: many requests share one
+    /// transaction (and one flush), each decided on everything before it. When it returns
+    /// `Ok`, every event given is committed; on an error none is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::store::Store;
+    /// use rblkit::ledger::{Counter, Event, Evidence};
+    /// let dir = std::env::temp_dir().join(format!("rblkit-doc-each-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let mut store = Store::open(&dir, Default::default())?;
+    /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+    /// let s: rblkit::Subject = "a@relay.example.com".parse()?;
+    /// // three messages, each decided on the count of the ones before it
+    /// let mut seen = Vec::new();
+    /// let mut left = 3;
+    /// store.append_each(|ledger| {
+    ///     seen.push(ledger.count(&s, Counter::Messages, t));
+    ///     (left > 0).then(|| {
+    ///         left -= 1;
+    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None })
+    ///     })
+    /// })?;
+    /// assert_eq!(seen, [0, 1, 2, 3]);
+    /// # drop(store);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn append_each(
+        &mut self,
+        mut next: impl FnMut(&Ledger) -> Option<Event>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        self.transact(|l| next(l).map(Cow::Owned))
+    }
+
+    fn transact<'e>(
+        &mut self,
+        mut next: impl FnMut(&Ledger) -> Option<Cow<'e, Event>>,
+    ) -> Result<Vec<Outcome>, StoreError> {
         if self.stale {
             self.rebuild();
             self.stale = false;
         }
-        let mut outcomes = Vec::with_capacity(events.len());
+        let mut outcomes = Vec::new();
         let path = &self.path;
         let state = &mut self.state;
         let line = &mut self.line;
@@ -515,9 +667,9 @@ impl Store {
                     )
                     .map_err(|e| write_err(state.seq, &e))?;
                 let mut subject = String::with_capacity(64);
-                for e in events {
+                while let Some(e) = next(&state.ledger) {
                     applied = true;
-                    outcomes.push((state.apply)(&mut state.ledger, e));
+                    outcomes.push((state.apply)(&mut state.ledger, &e));
                     line.clear();
                     e.write_line(line);
                     subject.clear();
@@ -542,9 +694,11 @@ impl Store {
                     state.seq = seq;
                     state.newest = Some(state.newest.map_or(e.at, |t| t.max(e.at)));
                 }
-                tx.prepare_cached("UPDATE head SET seq = ?1 WHERE id = 1")
-                    .and_then(|mut h| h.execute([state.seq as i64]))
-                    .map_err(|e| write_err(state.seq, &e))?;
+                if applied {
+                    tx.prepare_cached("UPDATE head SET seq = ?1 WHERE id = 1")
+                        .and_then(|mut h| h.execute([state.seq as i64]))
+                        .map_err(|e| write_err(state.seq, &e))?;
+                }
             }
             tx.commit().map_err(|e| write_err(state.seq, &e))
         })();
@@ -676,6 +830,10 @@ fn init(conn: &mut Connection, path: &Path, options: StoreOptions) -> Result<(),
     };
     conn.pragma_update(None, "synchronous", sync)
         .map_err(err("set the durability"))?;
+    if options.checkpoints == Checkpoints::Background {
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(err("turn off checkpoints on commit"))?;
+    }
     let app_id = |c: &Connection| c.query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0));
     let mut id = patiently(timeout, || app_id(conn)).map_err(err("read the header"))?;
     if id == 0 {

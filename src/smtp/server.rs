@@ -1,0 +1,580 @@
+//! The policy server: many connections at once, many requests per connection, every
+//! decision that counts recorded durably before it is answered, requests that arrive
+//! together sharing one transaction.
+//!
+//! Connections run on a tokio runtime; one writer thread owns the [`Store`]. A connection
+//! parses a request ([`RequestParser`], under the config's [`Limits`](super::Limits)),
+//! checks the DNS lists when configured, and hands the request to the writer. The writer
+//! takes every request waiting, decides each in turn on the ledger including the ones
+//! before it ([`Store::append_each`]), commits their `message` events in one transaction,
+//! and only then releases the answers. A client that breaks the protocol or a limit, or
+//! stays silent past the idle limit, gets a log line ([`ServerEvent`]) and is disconnected;
+//! the others are not affected.
+
+use super::decide::{Decider, DnsScore, Verdict};
+use super::reply::{Action, RefusalReason};
+use super::request::{Limits, Request, RequestParser};
+use super::SmtpError;
+use crate::ledger::store::{Apply, Store, StoreError};
+use crate::ledger::{Event, Ledger};
+use crate::policy::Policy;
+use crate::subject::Subject;
+use crate::time::Timestamp;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+/// What the server reports as it runs, for its log.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::ServerEvent;
+/// let e = ServerEvent::ClientDropped { peer: "127.0.0.1:4000".parse().unwrap(), why: "idle".into() };
+/// assert!(matches!(e, ServerEvent::ClientDropped { .. }));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A client was disconnected: it broke the protocol or a limit, or was idle too long.
+    ClientDropped {
+        /// The client.
+        peer: SocketAddr,
+        /// Why.
+        why: Box<str>,
+    },
+    /// A request was refused.
+    Refused {
+        /// The sender identity.
+        identity: Option<Subject>,
+        /// Why.
+        reason: RefusalReason,
+    },
+    /// The store failed: the requests of the batch were answered
+    /// [`RefusalReason::Unavailable`].
+    StoreFailed {
+        /// What failed.
+        error: StoreError,
+    },
+    /// Accepting a connection failed.
+    AcceptFailed {
+        /// What the operating system said.
+        message: Box<str>,
+    },
+}
+
+/// How events are applied to the ledger under a config's policy: the store a server uses
+/// is opened with it (and so is every other process that judges the same state directory
+/// by the relay profile).
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::{store_apply, PolicyConfig};
+/// let _apply = store_apply(&PolicyConfig::default());
+/// ```
+pub fn store_apply(config: &super::PolicyConfig) -> Apply {
+    let policy = Policy::relay_with(config.rate, config.kept_sending);
+    Box::new(move |l: &mut Ledger, e: &Event| policy.apply(l, e))
+}
+
+/// A request waiting for the writer.
+struct Job {
+    req: Request,
+    dns: Option<DnsScore>,
+    reply: Option<tokio::sync::oneshot::Sender<Action>>,
+}
+
+/// The most requests decided in one transaction.
+const MAX_BATCH: usize = 4096;
+
+type Log = Arc<dyn Fn(ServerEvent) + Send + Sync>;
+
+/// A running policy server. Dropping it (or [`PolicyServer::stop`]) stops it: no new
+/// connections, the batch being written is committed, the writer closes the store.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::Store;
+/// use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer};
+/// use std::io::{BufRead, BufReader, Write};
+/// let dir = std::env::temp_dir().join(format!("rblkit-doc-policy-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let config = PolicyConfig::default();
+/// let store = Store::open_with(&dir, Default::default(), Default::default(), store_apply(&config))?;
+/// let server = PolicyServer::start("127.0.0.1:0".parse().unwrap(), store, Decider::new(config), |_| {})?;
+/// let mut c = std::net::TcpStream::connect(server.local_addr()).unwrap();
+/// c.write_all(b"request=smtpd_access_policy\nprotocol_state=RCPT\ninstance=7\nsender=root@localhost\nrecipient=a@example.net\nclient_address=127.0.0.1\n\n").unwrap();
+/// let mut answer = String::new();
+/// BufReader::new(&c).read_line(&mut answer).unwrap();
+/// assert!(answer.starts_with("action=553 5.1.7 "), "{answer}");
+/// server.stop();
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub struct PolicyServer {
+    local_addr: SocketAddr,
+    runtime: Option<tokio::runtime::Runtime>,
+    stop: Arc<tokio::sync::Notify>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PolicyServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyServer")
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
+}
+
+/// A listening socket with `SO_REUSEADDR`, so that a restarted server binds at once.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let s = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    s.set_reuseaddr(true)?;
+    s.set_nodelay(true)?;
+    s.bind(addr)?;
+    s.listen(1024)
+}
+
+impl PolicyServer {
+    /// Starts answering on `listen` (port 0: any free port), deciding with `decider` on the
+    /// ledger in `store` (opened with [`store_apply`] of the same config), reporting to
+    /// `log`. Uses two runtime threads and the writer thread.
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpError::Io`] when the address cannot be bound, or the runtime or the DNS
+    /// checker cannot be set up.
+    pub fn start(
+        listen: SocketAddr,
+        store: Store,
+        decider: Decider,
+        log: impl Fn(ServerEvent) + Send + Sync + 'static,
+    ) -> Result<PolicyServer, SmtpError> {
+        PolicyServer::start_with_threads(listen, store, decider, 2, log)
+    }
+
+    /// [`PolicyServer::start`] with this many runtime threads (at least 1).
+    ///
+    /// # Errors
+    ///
+    /// As [`PolicyServer::start`].
+    pub fn start_with_threads(
+        listen: SocketAddr,
+        store: Store,
+        decider: Decider,
+        threads: usize,
+        log: impl Fn(ServerEvent) + Send + Sync + 'static,
+    ) -> Result<PolicyServer, SmtpError> {
+        let io_err = |e: std::io::Error| SmtpError::Io {
+            addr: listen.to_string().into(),
+            message: e.to_string().into(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("rblkit-policy")
+            .enable_all()
+            .build()
+            .map_err(io_err)?;
+        let listener = {
+            let _g = runtime.enter();
+            bind(listen).map_err(io_err)?
+        };
+        let local_addr = listener.local_addr().map_err(io_err)?;
+        let log: Log = Arc::new(log);
+        let limits = decider.config().limits;
+        #[cfg(feature = "dns-client")]
+        let dns = {
+            let _g = runtime.enter();
+            dns::Scorer::new(&decider.config().dns)?.map(Arc::new)
+        };
+        let checkpointer = store.checkpointer().map_err(|e| SmtpError::Io {
+            addr: listen.to_string().into(),
+            message: e.to_string().into(),
+        })?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let writer_log = log.clone();
+        let (ckpt_stop, ckpt_wait) = mpsc::channel::<()>();
+        let ckpt_log = log.clone();
+        let ckpt = std::thread::Builder::new()
+            .name("rblkit-policy-checkpoint".into())
+            .spawn(move || {
+                // the log's pages into the database file, off the writer's path
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    ckpt_wait.recv_timeout(Duration::from_secs(1))
+                {
+                    if let Err(error) = checkpointer.checkpoint() {
+                        ckpt_log(ServerEvent::StoreFailed { error });
+                    }
+                }
+            })
+            .map_err(io_err)?;
+        let writer = std::thread::Builder::new()
+            .name("rblkit-policy-writer".into())
+            .spawn(move || {
+                write_loop(store, decider, rx, writer_log);
+                drop(ckpt_stop);
+                let _ = ckpt.join();
+            })
+            .map_err(io_err)?;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stop2 = stop.clone();
+        runtime.spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = stop2.notified() => break,
+                    a = listener.accept() => a,
+                };
+                match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let conn = Conn {
+                            tx: tx.clone(),
+                            limits,
+                            log: log.clone(),
+                            #[cfg(feature = "dns-client")]
+                            dns: dns.clone(),
+                        };
+                        tokio::spawn(conn.serve(stream, peer));
+                    }
+                    Err(e) => {
+                        log(ServerEvent::AcceptFailed {
+                            message: e.to_string().into(),
+                        });
+                        // out of descriptors, say: do not spin
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        });
+        Ok(PolicyServer {
+            local_addr,
+            runtime: Some(runtime),
+            stop,
+            writer: Some(writer),
+        })
+    }
+
+    /// The address answered on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops the server and waits for the writer to close the store.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.notify_one();
+        if let Some(rt) = self.runtime.take() {
+            // connections end; their senders to the writer go with them
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for PolicyServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+/// The writer: takes the waiting requests, decides and records them in one transaction,
+/// then answers them. Between requests it catches up with other processes' evidence every
+/// second.
+fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, log: Log) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
+    let mut last_sync = std::time::Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(j) => batch.push(j),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(error) = store.refresh() {
+                    log(ServerEvent::StoreFailed { error });
+                }
+                last_sync = std::time::Instant::now();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let t = now();
+        // the requests that record nothing are answered at once, on the ledger as it is
+        // (caught up at least every second); the others share one transaction
+        if last_sync.elapsed() >= Duration::from_secs(1) {
+            if let Err(error) = store.refresh() {
+                log(ServerEvent::StoreFailed { error });
+            }
+            last_sync = std::time::Instant::now();
+        }
+        batch.retain_mut(|j| {
+            if decider.counts(&j.req) {
+                return true;
+            }
+            let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
+            answer(&log, j.reply.take(), v);
+            false
+        });
+        if batch.is_empty() {
+            continue;
+        }
+        verdicts.clear();
+        let mut i = 0;
+        let result = store.append_each(|ledger| {
+            while i < batch.len() {
+                let j = &batch[i];
+                i += 1;
+                let mut v = decider.decide(ledger, &j.req, j.dns.as_ref(), t);
+                let e = v.event.take();
+                verdicts.push(v);
+                if e.is_some() {
+                    return e;
+                }
+            }
+            None
+        });
+        last_sync = std::time::Instant::now();
+        match result {
+            Ok(_) => {
+                for (mut j, v) in batch.drain(..).zip(verdicts.drain(..)) {
+                    answer(&log, j.reply.take(), v);
+                }
+            }
+            Err(error) => {
+                log(ServerEvent::StoreFailed { error });
+                let unavailable = Action::Refuse(
+                    decider
+                        .config()
+                        .replies
+                        .get(RefusalReason::Unavailable)
+                        .clone(),
+                );
+                for mut j in batch.drain(..) {
+                    if let Some(r) = j.reply.take() {
+                        let _ = r.send(unavailable.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn answer(log: &Log, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
+    if let Some(reason) = v.reason {
+        log(ServerEvent::Refused {
+            identity: v.identity,
+            reason,
+        });
+    }
+    if let Some(to) = to {
+        let _ = to.send(v.action);
+    }
+}
+
+struct Conn {
+    tx: mpsc::Sender<Job>,
+    limits: Limits,
+    log: Log,
+    #[cfg(feature = "dns-client")]
+    dns: Option<Arc<dns::Scorer>>,
+}
+
+enum Read {
+    Line,
+    Eof,
+    TooLong,
+}
+
+/// Reads one line (without its newline) of at most `max` bytes plus a `\r`.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    rd: &mut R,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Read> {
+    line.clear();
+    loop {
+        let buf = rd.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(Read::Eof);
+        }
+        if let Some(p) = memchr::memchr(b'\n', buf) {
+            if line.len() + p > max.saturating_add(1) {
+                return Ok(Read::TooLong);
+            }
+            line.extend_from_slice(&buf[..p]);
+            rd.consume(p + 1);
+            return Ok(Read::Line);
+        }
+        let n = buf.len();
+        if line.len() + n > max.saturating_add(1) {
+            return Ok(Read::TooLong);
+        }
+        line.extend_from_slice(buf);
+        rd.consume(n);
+    }
+}
+
+impl Conn {
+    async fn serve(self, stream: TcpStream, peer: SocketAddr) {
+        let drop_it = |why: String| {
+            (self.log)(ServerEvent::ClientDropped {
+                peer,
+                why: why.into(),
+            })
+        };
+        let (rd, mut wr) = stream.into_split();
+        let mut rd = BufReader::with_capacity(8192, rd);
+        let mut parser = RequestParser::new(self.limits);
+        let mut line = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(256);
+        loop {
+            let r = tokio::time::timeout(
+                self.limits.idle,
+                read_line(&mut rd, &mut line, self.limits.max_line),
+            )
+            .await;
+            match r {
+                Err(_) => {
+                    return drop_it(format!(
+                        "idle for {} s (the limit)",
+                        self.limits.idle.as_secs()
+                    ))
+                }
+                Ok(Err(e)) => return drop_it(format!("read failed: {e}")),
+                Ok(Ok(Read::Eof)) => {
+                    if parser.in_request() {
+                        drop_it("closed the connection in the middle of a request".into());
+                    }
+                    return;
+                }
+                Ok(Ok(Read::TooLong)) => {
+                    return drop_it(format!("a line longer than {} bytes", self.limits.max_line))
+                }
+                Ok(Ok(Read::Line)) => {}
+            }
+            let req = match parser.line(&line) {
+                Err(e) => return drop_it(e.to_string()),
+                Ok(None) => continue,
+                Ok(Some(req)) => req,
+            };
+            #[cfg(feature = "dns-client")]
+            let dns = match (&self.dns, req.client_address()) {
+                (Some(s), Some(ip)) => Some(s.score(ip).await),
+                _ => None,
+            };
+            #[cfg(not(feature = "dns-client"))]
+            let dns = None;
+            let (otx, orx) = tokio::sync::oneshot::channel();
+            if self
+                .tx
+                .send(Job {
+                    req,
+                    dns,
+                    reply: Some(otx),
+                })
+                .is_err()
+            {
+                return; // shutting down
+            }
+            let Ok(action) = orx.await else {
+                return;
+            };
+            out.clear();
+            action.write_to(&mut out);
+            if let Err(e) = wr.write_all(&out).await {
+                return drop_it(format!("write failed: {e}"));
+            }
+        }
+    }
+}
+
+#[cfg(feature = "dns-client")]
+mod dns {
+    use super::super::config::{DnsChecks, DnsList};
+    use super::super::decide::DnsScore;
+    use super::super::SmtpError;
+    use crate::dns::client::{Checker, ListSpec, TxtLookup};
+    use crate::subject::Subject;
+    use std::net::IpAddr;
+
+    /// The configured DNS lists, asked about a client address.
+    pub(super) struct Scorer {
+        checker: Checker,
+        lists: Vec<DnsList>,
+        specs: Vec<ListSpec>,
+    }
+
+    impl Scorer {
+        pub(super) fn new(c: &DnsChecks) -> Result<Option<Scorer>, SmtpError> {
+            if c.lists.is_empty() {
+                return Ok(None);
+            }
+            let err = |m: String| SmtpError::Io {
+                addr: "dns".into(),
+                message: m.into(),
+            };
+            let server = match c.server {
+                Some(s) => s,
+                None => crate::dns::client::system_resolver().map_err(|e| err(e.to_string()))?,
+            };
+            let checker = Checker::builder(server)
+                .timeout(c.timeout)
+                .attempts(1)
+                .txt(TxtLookup::Never)
+                .build()
+                .map_err(|e| err(e.to_string()))?;
+            let specs = c
+                .lists
+                .iter()
+                .map(|l| l.zone().parse::<ListSpec>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| err(e.to_string()))?;
+            Ok(Some(Scorer {
+                checker,
+                lists: c.lists.clone(),
+                specs,
+            }))
+        }
+
+        /// The weights of the lists whose answer matches; a list that fails counts nothing.
+        pub(super) async fn score(&self, ip: IpAddr) -> DnsScore {
+            // owned pairs: the future stays Send whatever the lifetimes
+            let pairs: Vec<(Subject, ListSpec)> = self
+                .specs
+                .iter()
+                .map(|l| (Subject::Ip(ip), l.clone()))
+                .collect();
+            let results = self.checker.check_pairs(pairs).await;
+            let mut s = DnsScore::default();
+            for (l, r) in self.lists.iter().zip(results) {
+                if r.outcome.is_listed() && r.codes.iter().any(|c| l.matches(c.addr())) {
+                    s.score += l.weight();
+                    s.listed_on.push(l.zone().into());
+                }
+            }
+            s
+        }
+    }
+}
