@@ -72,6 +72,32 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// The route patterns [`Site::router`] serves (all literal paths): the `route` label of
+/// its metrics ([`Site::serve_metrics`]), where any other path counts as `other`.
+///
+/// # Examples
+///
+/// ```
+/// assert!(rblkit::web::ROUTES.contains(&"/api/v1/lookup"));
+/// ```
+pub const ROUTES: &[&str] = &[
+    "/",
+    "/style.css",
+    "/healthz",
+    "/lookup",
+    "/self-delist",
+    "/removal-request",
+    "/api/v1/lookup",
+    "/api/v1/self-delist",
+    "/api/v1/removal-requests",
+    "/operator/",
+    "/operator/subject",
+    "/operator/action",
+    "/api/v1/operator/queue",
+    "/api/v1/operator/explain",
+    "/api/v1/operator/actions",
+];
+
 /// How long a read answers from the store before it looks for other processes' writes.
 const REFRESH: Duration = Duration::from_millis(250);
 

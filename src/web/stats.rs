@@ -2,29 +2,12 @@
 //! status code, rate-limit refusals by limit, a latency histogram. Updated with atomics in
 //! the request middleware; rendered on a scrape.
 
+use super::ROUTES;
 use crate::metrics::{Counter, Exposition, Histogram};
 use std::time::Duration;
 
-/// The route patterns of [`Site::router`](super::Site::router) (all are literal paths);
-/// any other path counts as `other`.
-const ROUTES: [&str; 16] = [
-    "/",
-    "/style.css",
-    "/healthz",
-    "/lookup",
-    "/self-delist",
-    "/removal-request",
-    "/api/v1/lookup",
-    "/api/v1/self-delist",
-    "/api/v1/removal-requests",
-    "/operator/",
-    "/operator/subject",
-    "/operator/action",
-    "/api/v1/operator/queue",
-    "/api/v1/operator/explain",
-    "/api/v1/operator/actions",
-    "other",
-];
+/// The `route` labels: [`ROUTES`], then `other` for any other path.
+const LABELS: usize = ROUTES.len() + 1;
 
 /// Status codes 100–599, one counter each.
 const CODES: usize = 500;
@@ -50,7 +33,7 @@ pub(crate) struct Stats {
 impl Default for Stats {
     fn default() -> Stats {
         Stats {
-            requests: (0..ROUTES.len() * CODES).map(|_| Counter::new()).collect(),
+            requests: (0..LABELS * CODES).map(|_| Counter::new()).collect(),
             rate_limited: Default::default(),
             latency: Histogram::new(&LATENCY_US),
         }
@@ -60,10 +43,10 @@ impl Default for Stats {
 impl Stats {
     /// Counts one answered request.
     pub(crate) fn request(&self, path: &str, status: u16, took: Duration) {
-        let route = ROUTES[..ROUTES.len() - 1]
+        let route = ROUTES
             .iter()
             .position(|r| *r == path)
-            .unwrap_or(ROUTES.len() - 1);
+            .unwrap_or(ROUTES.len());
         let code = usize::from(status.clamp(100, 599)) - 100;
         self.requests[route * CODES + code].inc();
         self.latency.observe(took.as_micros() as u64);
@@ -88,7 +71,10 @@ impl Stats {
                 let code = (i % CODES + 100).to_string();
                 e.sample(
                     "rblkit_web_requests_total",
-                    &[("route", ROUTES[i / CODES]), ("code", &code)],
+                    &[
+                        ("route", ROUTES.get(i / CODES).copied().unwrap_or("other")),
+                        ("code", &code),
+                    ],
                     v as f64,
                 );
             }

@@ -756,6 +756,28 @@ fn metrics_count_requests_by_route_and_status_and_the_429s() {
 }
 
 #[test]
+fn every_route_pattern_is_served_and_is_its_own_metrics_label() {
+    use super::metrics_tools::{metric, scrape};
+    let (d, st) = state("web-routes");
+    let cfg = config(&d, ROOMY);
+    let mport = super::postfix_tools::free_port();
+    let web = Web::start_with(
+        &st,
+        "spamcop",
+        Some(&cfg),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    for route in rblkit::web::ROUTES {
+        let status = web.get(route, &[]).status;
+        // answered by its route (a POST-only route says 405; the operator's say 401)
+        assert_ne!(status, 404, "{route}");
+        let m = scrape(([127, 0, 0, 1], mport).into());
+        let series = format!("rblkit_web_requests_total{{route=\"{route}\",code=\"{status}\"}}");
+        assert_eq!(metric(&m, &series), 1.0, "{series} in {m}");
+    }
+}
+
+#[test]
 fn state_survives_a_restart_and_other_processes_are_seen() {
     let (d, st) = state("web-restart");
     manual_list(&st, "spam-center", "192.0.2.7");
