@@ -3,7 +3,7 @@
 //! atomics on the hot path; rendered on a scrape.
 
 use super::reply::{Action, RefusalReason};
-use crate::metrics::{Counter, Exposition, Gauge, Histogram};
+use crate::metrics::{Counter, Exposition, Gauge, Histogram, REQUEST_LATENCY_US};
 
 /// Why a client was disconnected (the `why` label).
 #[derive(Debug, Clone, Copy)]
@@ -30,12 +30,6 @@ impl Dropped {
 /// The `action` labels: `DUNNO`, a 4xx refusal, a 5xx refusal.
 const ACTIONS: [&str; 3] = ["dunno", "defer", "reject"];
 
-/// Upper bounds of the decision latency histogram, microseconds.
-const LATENCY_US: [u64; 14] = [
-    50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
-    1_000_000,
-];
-
 /// The counters.
 #[derive(Debug)]
 pub(crate) struct Stats {
@@ -56,7 +50,7 @@ impl Default for Stats {
             dropped: Default::default(),
             connections: Counter::new(),
             open: Gauge::new(),
-            latency: Histogram::new(&LATENCY_US),
+            latency: Histogram::new(&REQUEST_LATENCY_US),
             commits: Counter::new(),
             commit_failures: Counter::new(),
         }

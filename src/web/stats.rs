@@ -3,7 +3,7 @@
 //! the request middleware; rendered on a scrape.
 
 use super::ROUTES;
-use crate::metrics::{Counter, Exposition, Histogram};
+use crate::metrics::{Counter, Exposition, Histogram, REQUEST_LATENCY_US};
 use std::time::Duration;
 
 /// The `route` labels: [`ROUTES`], then `other` for any other path.
@@ -14,12 +14,6 @@ const CODES: usize = 500;
 
 /// The rate limits (the `limit` label).
 pub(crate) const LIMITS: [&str; 2] = ["lookups", "posts"];
-
-/// Upper bounds of the latency histogram, microseconds.
-const LATENCY_US: [u64; 14] = [
-    50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
-    1_000_000,
-];
 
 /// The counters.
 #[derive(Debug)]
@@ -35,7 +29,7 @@ impl Default for Stats {
         Stats {
             requests: (0..LABELS * CODES).map(|_| Counter::new()).collect(),
             rate_limited: Default::default(),
-            latency: Histogram::new(&LATENCY_US),
+            latency: Histogram::new(&REQUEST_LATENCY_US),
         }
     }
 }
