@@ -43,7 +43,7 @@
 //! - `dns`: [`dns::server`], an rbldnsd-compatible authoritative DNS server (UDP and TCP,
 //!   several threads, reloads while it answers).
 //! - `metrics`: [`metrics`], lock-free counters, gauges and histograms in the Prometheus
-//!   text format with a `GET /metrics` endpoint (enabled by `dns`).
+//!   text format with a `GET /metrics` endpoint (enabled by `dns`, `smtp` and `http`).
 //! - `cli`: the `rblkit` command-line tool (`rblkit zone`, `lookup`, `extract`, `ledger`,
 //!   `serve`, `check`, `monitor`, `policy`, `ingest`, `web`); enables `store`, `dns`,
 //!   `dns-client`, `smtp` and `http`.

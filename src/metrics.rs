@@ -32,6 +32,21 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Upper bounds for a histogram of request latency in microseconds, 50 µs to 1 s: the
+/// policy server's decisions and the web site's answers.
+///
+/// # Examples
+///
+/// ```
+/// let h = rblkit::metrics::Histogram::new(&rblkit::metrics::REQUEST_LATENCY_US);
+/// h.observe(120);
+/// assert_eq!(h.quantile(0.5), Some(250));
+/// ```
+pub const REQUEST_LATENCY_US: [u64; 14] = [
+    50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000,
+];
+
 /// A monotonic counter.
 ///
 /// # Examples

@@ -7,25 +7,10 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use libfuzzer_sys::fuzz_target;
-use rblkit::web::{Site, WebConfig};
+use rblkit::web::{Site, WebConfig, ROUTES};
 use std::sync::OnceLock;
 use tower::ServiceExt as _;
 
-const ROUTES: &[&str] = &[
-    "/",
-    "/lookup",
-    "/self-delist",
-    "/removal-request",
-    "/api/v1/lookup",
-    "/api/v1/self-delist",
-    "/api/v1/removal-requests",
-    "/operator/",
-    "/operator/subject",
-    "/operator/action",
-    "/api/v1/operator/queue",
-    "/api/v1/operator/explain",
-    "/api/v1/operator/actions",
-];
 const TYPES: &[&str] = &[
     "application/json",
     "application/x-www-form-urlencoded",

@@ -51,6 +51,7 @@ mod postfix_log;
 mod reply;
 mod request;
 mod server;
+mod stats;
 
 pub use config::{AddressList, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig};
 pub use decide::{Decider, DnsScore, Verdict};

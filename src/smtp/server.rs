@@ -14,6 +14,7 @@
 use super::decide::{Decider, DnsScore, Verdict};
 use super::reply::{Action, RefusalReason};
 use super::request::{Limits, Request, RequestParser};
+use super::stats::{Dropped, Stats};
 use super::SmtpError;
 use crate::ledger::store::{Apply, Store, StoreError};
 use crate::ledger::{Event, Ledger};
@@ -121,6 +122,7 @@ pub struct PolicyServer {
     runtime: Option<tokio::runtime::Runtime>,
     stop: Arc<tokio::sync::Notify>,
     writer: Option<std::thread::JoinHandle<()>>,
+    stats: Arc<Stats>,
 }
 
 impl std::fmt::Debug for PolicyServer {
@@ -190,6 +192,7 @@ impl PolicyServer {
         };
         let local_addr = listener.local_addr().map_err(io_err)?;
         let log: Log = Arc::new(log);
+        let stats = Arc::new(Stats::default());
         let limits = decider.config().limits;
         #[cfg(feature = "dns-client")]
         let dns = {
@@ -202,6 +205,7 @@ impl PolicyServer {
         })?;
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_log = log.clone();
+        let writer_stats = stats.clone();
         let (ckpt_stop, ckpt_wait) = mpsc::channel::<()>();
         let ckpt_log = log.clone();
         let ckpt = std::thread::Builder::new()
@@ -220,13 +224,14 @@ impl PolicyServer {
         let writer = std::thread::Builder::new()
             .name("rblkit-policy-writer".into())
             .spawn(move || {
-                write_loop(store, decider, rx, writer_log);
+                write_loop(store, decider, rx, writer_log, &writer_stats);
                 drop(ckpt_stop);
                 let _ = ckpt.join();
             })
             .map_err(io_err)?;
         let stop = Arc::new(tokio::sync::Notify::new());
         let stop2 = stop.clone();
+        let conn_stats = stats.clone();
         runtime.spawn(async move {
             loop {
                 let accepted = tokio::select! {
@@ -240,6 +245,7 @@ impl PolicyServer {
                             tx: tx.clone(),
                             limits,
                             log: log.clone(),
+                            stats: conn_stats.clone(),
                             #[cfg(feature = "dns-client")]
                             dns: dns.clone(),
                         };
@@ -260,6 +266,45 @@ impl PolicyServer {
             runtime: Some(runtime),
             stop,
             writer: Some(writer),
+            stats,
+        })
+    }
+
+    /// Serves Prometheus metrics on `GET http://ADDR/metrics` while the endpoint is kept:
+    /// requests by action (`dunno`, `defer` for 4xx, `reject` for 5xx) and reason, clients
+    /// dropped by why, connections, the decision latency histogram, store commits.
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpError::Io`] when `addr` cannot be bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::store::Store;
+    /// use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer};
+    /// use std::io::{Read, Write};
+    /// let dir = std::env::temp_dir().join(format!("rblkit-doc-policy-metrics-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let config = PolicyConfig::default();
+    /// let store = Store::open_with(&dir, Default::default(), Default::default(), store_apply(&config))?;
+    /// let server = PolicyServer::start("127.0.0.1:0".parse().unwrap(), store, Decider::new(config), |_| {})?;
+    /// let m = server.serve_metrics("127.0.0.1:0".parse().unwrap())?;
+    /// let mut s = std::net::TcpStream::connect(m.local_addr()).unwrap();
+    /// s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    /// let mut text = String::new();
+    /// s.read_to_string(&mut text).unwrap();
+    /// assert!(text.contains("rblkit_policy_connections_total 0\n"), "{text}");
+    /// drop(m);
+    /// server.stop();
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn serve_metrics(&self, addr: SocketAddr) -> Result<crate::metrics::Endpoint, SmtpError> {
+        let stats = self.stats.clone();
+        crate::metrics::Endpoint::start(addr, move || stats.render()).map_err(|e| SmtpError::Io {
+            addr: addr.to_string().into(),
+            message: format!("serve metrics on: {e}").into(),
         })
     }
 
@@ -298,7 +343,13 @@ fn now() -> Timestamp {
 /// The writer: takes the waiting requests, decides and records them in one transaction,
 /// then answers them. Between requests it catches up with other processes' evidence every
 /// second.
-fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, log: Log) {
+fn write_loop(
+    mut store: Store,
+    mut decider: Decider,
+    rx: mpsc::Receiver<Job>,
+    log: Log,
+    stats: &Stats,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
     let mut last_sync = std::time::Instant::now();
@@ -334,7 +385,7 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
                 return true;
             }
             let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
-            answer(&log, j.reply.take(), v);
+            answer(&log, stats, j.reply.take(), v);
             false
         });
         if batch.is_empty() {
@@ -358,12 +409,14 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
         last_sync = std::time::Instant::now();
         match result {
             Ok(_) => {
+                stats.commits.inc();
                 for (mut j, v) in batch.drain(..).zip(verdicts.drain(..)) {
-                    answer(&log, j.reply.take(), v);
+                    answer(&log, stats, j.reply.take(), v);
                 }
             }
             Err(error) => {
                 log(ServerEvent::StoreFailed { error });
+                stats.commit_failures.inc();
                 let unavailable = Action::Refuse(
                     decider
                         .config()
@@ -372,6 +425,7 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
                         .clone(),
                 );
                 for mut j in batch.drain(..) {
+                    stats.request(&unavailable, Some(RefusalReason::Unavailable));
                     if let Some(r) = j.reply.take() {
                         let _ = r.send(unavailable.clone());
                     }
@@ -381,7 +435,8 @@ fn write_loop(mut store: Store, mut decider: Decider, rx: mpsc::Receiver<Job>, l
     }
 }
 
-fn answer(log: &Log, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
+fn answer(log: &Log, stats: &Stats, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
+    stats.request(&v.action, v.reason);
     if let Some(reason) = v.reason {
         log(ServerEvent::Refused {
             identity: v.identity,
@@ -397,8 +452,18 @@ struct Conn {
     tx: mpsc::Sender<Job>,
     limits: Limits,
     log: Log,
+    stats: Arc<Stats>,
     #[cfg(feature = "dns-client")]
     dns: Option<Arc<dns::Scorer>>,
+}
+
+/// Keeps the open-connections gauge right however a connection ends.
+struct Open<'a>(&'a Stats);
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.open.add(-1);
+    }
 }
 
 enum Read {
@@ -438,7 +503,11 @@ async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
 
 impl Conn {
     async fn serve(self, stream: TcpStream, peer: SocketAddr) {
-        let drop_it = |why: String| {
+        self.stats.connections.inc();
+        self.stats.open.add(1);
+        let _open = Open(&self.stats);
+        let drop_it = |kind: Dropped, why: String| {
+            self.stats.dropped(kind);
             (self.log)(ServerEvent::ClientDropped {
                 peer,
                 why: why.into(),
@@ -457,28 +526,35 @@ impl Conn {
             .await;
             match r {
                 Err(_) => {
-                    return drop_it(format!(
-                        "idle for {} s (the limit)",
-                        self.limits.idle.as_secs()
-                    ))
+                    return drop_it(
+                        Dropped::Idle,
+                        format!("idle for {} s (the limit)", self.limits.idle.as_secs()),
+                    )
                 }
-                Ok(Err(e)) => return drop_it(format!("read failed: {e}")),
+                Ok(Err(e)) => return drop_it(Dropped::ReadFailed, format!("read failed: {e}")),
                 Ok(Ok(Read::Eof)) => {
                     if parser.in_request() {
-                        drop_it("closed the connection in the middle of a request".into());
+                        drop_it(
+                            Dropped::ClosedInRequest,
+                            "closed the connection in the middle of a request".into(),
+                        );
                     }
                     return;
                 }
                 Ok(Ok(Read::TooLong)) => {
-                    return drop_it(format!("a line longer than {} bytes", self.limits.max_line))
+                    return drop_it(
+                        Dropped::LineTooLong,
+                        format!("a line longer than {} bytes", self.limits.max_line),
+                    )
                 }
                 Ok(Ok(Read::Line)) => {}
             }
             let req = match parser.line(&line) {
-                Err(e) => return drop_it(e.to_string()),
+                Err(e) => return drop_it(Dropped::Protocol, e.to_string()),
                 Ok(None) => continue,
                 Ok(Some(req)) => req,
             };
+            let t0 = std::time::Instant::now();
             #[cfg(feature = "dns-client")]
             let dns = match (&self.dns, req.client_address()) {
                 (Some(s), Some(ip)) => Some(s.score(ip).await),
@@ -501,10 +577,11 @@ impl Conn {
             let Ok(action) = orx.await else {
                 return;
             };
+            self.stats.latency.observe(t0.elapsed().as_micros() as u64);
             out.clear();
             action.write_to(&mut out);
             if let Err(e) = wr.write_all(&out).await {
-                return drop_it(format!("write failed: {e}"));
+                return drop_it(Dropped::WriteFailed, format!("write failed: {e}"));
             }
         }
     }

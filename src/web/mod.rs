@@ -49,6 +49,7 @@ mod input;
 mod limit;
 mod operator;
 mod public;
+mod stats;
 
 pub use config::WebConfig;
 pub use error::WebError;
@@ -70,6 +71,32 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// The route patterns [`Site::router`] serves (all literal paths): the `route` label of
+/// its metrics ([`Site::serve_metrics`]), where any other path counts as `other`.
+///
+/// # Examples
+///
+/// ```
+/// assert!(rblkit::web::ROUTES.contains(&"/api/v1/lookup"));
+/// ```
+pub const ROUTES: &[&str] = &[
+    "/",
+    "/style.css",
+    "/healthz",
+    "/lookup",
+    "/self-delist",
+    "/removal-request",
+    "/api/v1/lookup",
+    "/api/v1/self-delist",
+    "/api/v1/removal-requests",
+    "/operator/",
+    "/operator/subject",
+    "/operator/action",
+    "/api/v1/operator/queue",
+    "/api/v1/operator/explain",
+    "/api/v1/operator/actions",
+];
 
 /// How long a read answers from the store before it looks for other processes' writes.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -161,6 +188,7 @@ struct Inner {
     csrf: csrf::Csrf,
     lookups: RateLimiter,
     posts: RateLimiter,
+    stats: stats::Stats,
 }
 
 /// The web adapter over one state directory and one profile: [`Site::router`] serves it.
@@ -240,6 +268,7 @@ impl Site {
                 }),
                 queue,
                 csrf,
+                stats: stats::Stats::default(),
             }),
         })
     }
@@ -247,6 +276,37 @@ impl Site {
     /// The profile's name.
     pub fn profile(&self) -> &str {
         self.inner.policy.name()
+    }
+
+    /// Serves Prometheus metrics on `GET http://ADDR/metrics` while the endpoint is kept:
+    /// requests by route pattern and status code, 429 refusals by rate limit, the latency
+    /// histogram of the requests answered by this site's routers.
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::web::{Site, WebConfig};
+    /// use std::io::{Read, Write};
+    /// let dir = std::env::temp_dir().join(format!("rblkit-doc-web-metrics-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let site = Site::open(&dir, "spamcop", WebConfig::default())?;
+    /// let m = site.serve_metrics("127.0.0.1:0".parse().unwrap())?;
+    /// let mut s = std::net::TcpStream::connect(m.local_addr())?;
+    /// s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")?;
+    /// let mut text = String::new();
+    /// s.read_to_string(&mut text)?;
+    /// assert!(text.contains("rblkit_web_rate_limited_total{limit=\"lookups\"} 0\n"), "{text}");
+    /// # drop(m);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn serve_metrics(&self, addr: SocketAddr) -> std::io::Result<crate::metrics::Endpoint> {
+        let site = Arc::clone(&self.inner);
+        crate::metrics::Endpoint::start(addr, move || site.stats.render())
     }
 
     /// The routes of the public site, its API and the operator side, with the limits and
@@ -376,48 +436,52 @@ async fn authorised(site: &Arc<Inner>, headers: &HeaderMap) -> bool {
 
 /// Rate limits, operator authentication and the security headers of every answer.
 async fn guard(State(site): State<Arc<Inner>>, req: Request, next: Next) -> Response {
+    let t0 = Instant::now();
     let path = req.uri().path().to_owned();
     let api = is_api(&path);
     let operator = is_operator(&path);
     let ip = client(&req);
+    // the limiter and its index in `stats::LIMITS`
     let limiter = if req.method() == Method::POST || operator {
-        Some(&site.posts)
+        Some((&site.posts, 1))
     } else if path == "/lookup" || path == "/api/v1/lookup" {
-        Some(&site.lookups)
+        Some((&site.lookups, 0))
     } else {
         None
     };
-    let mut resp = if let Some(Err(wait)) = limiter.map(|l| l.check(ip, Instant::now())) {
-        let mut r = refuse(
-            api,
-            StatusCode::TOO_MANY_REQUESTS,
-            &input::bad(
-                "client",
-                format!("too many requests; try again in {} s", wait.as_secs()),
-            ),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-        r
-    } else if operator && !authorised(&site, req.headers()).await {
-        let why = if site.config.operator_open() {
-            "operator credentials needed"
+    let mut resp =
+        if let Some((Err(wait), which)) = limiter.map(|(l, i)| (l.check(ip, Instant::now()), i)) {
+            site.stats.rate_limited(which);
+            let mut r = refuse(
+                api,
+                StatusCode::TOO_MANY_REQUESTS,
+                &input::bad(
+                    "client",
+                    format!("too many requests; try again in {} s", wait.as_secs()),
+                ),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+            r
+        } else if operator && !authorised(&site, req.headers()).await {
+            let why = if site.config.operator_open() {
+                "operator credentials needed"
+            } else {
+                "the operator side is closed: no credentials are configured"
+            };
+            let mut r = refuse(
+                api,
+                StatusCode::UNAUTHORIZED,
+                &input::bad("authorization", why),
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(site.config.challenge()),
+            );
+            r
         } else {
-            "the operator side is closed: no credentials are configured"
+            next.run(req).await
         };
-        let mut r = refuse(
-            api,
-            StatusCode::UNAUTHORIZED,
-            &input::bad("authorization", why),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(site.config.challenge()),
-        );
-        r
-    } else {
-        next.run(req).await
-    };
     if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
         resp = refuse(
             api,
@@ -428,7 +492,8 @@ async fn guard(State(site): State<Arc<Inner>>, req: Request, next: Next) -> Resp
             ),
         );
     }
-    // (route and status counters, for metrics, belong here)
+    site.stats
+        .request(&path, resp.status().as_u16(), t0.elapsed());
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -4,10 +4,11 @@
 //! client table capped); the query quota; the metrics endpoint's counters moving.
 
 use super::dns_tools::{read, Udp, Q};
+use super::metrics_tools::{metric, scrape};
 use super::zone_tools::TempDir;
 use rblkit::dns::server::{Event, Quota, RateLimit, Server};
 use rblkit::zone::DatasetSpec;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,25 +27,6 @@ fn builder(specs: &[String], threads: usize) -> rblkit::dns::server::ServerBuild
         .threads(threads)
         .specs(specs.iter().map(|s| spec(s)).collect())
         .check_interval(None)
-}
-
-/// `GET /metrics` from the endpoint.
-fn scrape(addr: SocketAddr) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
-    let mut r = String::new();
-    s.read_to_string(&mut r).unwrap();
-    assert!(r.starts_with("HTTP/1.0 200 OK"), "{r}");
-    r
-}
-
-/// The value of one sample line of an exposition (`0` when absent).
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[test]

@@ -29,6 +29,8 @@ mod ledger;
 mod ledger_cli;
 mod ledger_json;
 mod list;
+#[cfg(feature = "metrics")]
+mod metrics_tools;
 #[cfg(feature = "dns-client")]
 mod monitor;
 mod policy;

@@ -71,6 +71,55 @@ fn many_clients_at_once_and_a_broken_one_holds_up_nobody() {
 }
 
 #[test]
+fn metrics_count_requests_by_action_and_reason_and_dropped_clients() {
+    use crate::metrics_tools::{metric, scrape};
+    let dir = TempDir::new("smtp-metrics");
+    let cfg = dir.0.join("policy.toml");
+    std::fs::write(&cfg, "[limits]\nmessages_per_hour = 1\n").unwrap();
+    let mport = free_port();
+    let server = PolicyProc::start_with(
+        &dir.0.join("state"),
+        free_port(),
+        Some(&cfg),
+        &dir.0.join("policy.log"),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    let addr = ([127, 0, 0, 1], mport).into();
+    let before = scrape(addr);
+    let dunno = "rblkit_policy_requests_total{action=\"dunno\",reason=\"none\"}";
+    let rate = "rblkit_policy_requests_total{action=\"defer\",reason=\"rate_limit\"}";
+    let invalid = "rblkit_policy_requests_total{action=\"reject\",reason=\"invalid_sender\"}";
+    let protocol = "rblkit_policy_clients_dropped_total{why=\"protocol\"}";
+    let connections = "rblkit_policy_connections_total";
+    let commits = "rblkit_policy_commits_total";
+    let decided = "rblkit_policy_decision_seconds_count";
+    assert_eq!(metric(&before, dunno), 0.0, "{before}");
+    let mut p = PolicyClient::connect(server.port);
+    let who = "a@shop.example.com";
+    assert_eq!(p.ask(&rcpt("m1", who, "r@example.net")), "DUNNO");
+    assert!(p
+        .ask(&rcpt("m2", who, "r@example.net"))
+        .starts_with("450 4.7.1 "));
+    assert!(p
+        .ask(&rcpt("m3", "root@localhost", "r@example.net"))
+        .starts_with("553 5.1.7 "));
+    let mut bad = PolicyClient::connect(server.port);
+    bad.send(b"a line with no equals sign\n").unwrap();
+    assert!(bad.closed());
+    let after = scrape(addr);
+    let moved = |series: &str| metric(&after, series) - metric(&before, series);
+    assert_eq!(moved(dunno), 1.0, "{after}");
+    assert_eq!(moved(rate), 1.0, "{after}");
+    assert_eq!(moved(invalid), 1.0, "{after}");
+    assert_eq!(moved(protocol), 1.0, "{after}");
+    assert_eq!(moved(decided), 3.0, "{after}");
+    assert!(moved(connections) >= 2.0, "{after}");
+    // the first message was recorded before its answer
+    assert!(moved(commits) >= 1.0, "{after}");
+    assert_eq!(metric(&after, "rblkit_policy_commit_failures_total"), 0.0);
+}
+
+#[test]
 fn counting_modes_per_recipient_and_at_end_of_message() {
     let s = setup(
         "smtp-rcpt",

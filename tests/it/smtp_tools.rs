@@ -22,6 +22,17 @@ impl PolicyProc {
     /// Starts `rblkit policy --listen 127.0.0.1:PORT --state STATE [--config FILE]` and
     /// waits until it answers.
     pub fn start(state: &Path, port: u16, config: Option<&Path>, log: &Path) -> PolicyProc {
+        PolicyProc::start_with(state, port, config, log, &[])
+    }
+
+    /// [`PolicyProc::start`] with more arguments.
+    pub fn start_with(
+        state: &Path,
+        port: u16,
+        config: Option<&Path>,
+        log: &Path,
+        extra: &[&str],
+    ) -> PolicyProc {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -41,6 +52,7 @@ impl PolicyProc {
         if let Some(c) = config {
             cmd.arg("--config").arg(c);
         }
+        cmd.args(extra);
         let child = cmd.spawn().unwrap();
         let p = PolicyProc {
             child: Some(child),

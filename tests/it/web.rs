@@ -712,6 +712,72 @@ fn too_many_requests_from_one_client_get_429() {
 }
 
 #[test]
+fn metrics_count_requests_by_route_and_status_and_the_429s() {
+    use super::metrics_tools::{metric, scrape};
+    let (d, st) = state("web-metrics");
+    let cfg = config(&d, "[limits]\nlookups_per_minute = 2\n");
+    let mport = super::postfix_tools::free_port();
+    let web = Web::start_with(
+        &st,
+        "spam-center",
+        Some(&cfg),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    let addr = ([127, 0, 0, 1], mport).into();
+    let before = scrape(addr);
+    let lookup_ok = "rblkit_web_requests_total{route=\"/api/v1/lookup\",code=\"200\"}";
+    let lookup_429 = "rblkit_web_requests_total{route=\"/api/v1/lookup\",code=\"429\"}";
+    let limited = "rblkit_web_rate_limited_total{limit=\"lookups\"}";
+    let other_404 = "rblkit_web_requests_total{route=\"other\",code=\"404\"}";
+    let health = "rblkit_web_requests_total{route=\"/healthz\",code=\"200\"}";
+    let count = "rblkit_web_request_seconds_count";
+    assert_eq!(metric(&before, limited), 0.0, "{before}");
+    for _ in 0..2 {
+        assert_eq!(web.get("/api/v1/lookup?q=192.0.2.1", &[]).status, 200);
+    }
+    assert_eq!(web.get("/api/v1/lookup?q=192.0.2.1", &[]).status, 429);
+    assert_eq!(web.get("/no/such/page", &[]).status, 404);
+    assert_eq!(web.get("/healthz", &[]).status, 200);
+    let after = scrape(addr);
+    let moved = |series: &str| metric(&after, series) - metric(&before, series);
+    assert_eq!(moved(lookup_ok), 2.0, "{after}");
+    assert_eq!(moved(lookup_429), 1.0, "{after}");
+    assert_eq!(moved(limited), 1.0, "{after}");
+    assert_eq!(moved(other_404), 1.0, "{after}");
+    assert_eq!(moved(health), 1.0, "{after}");
+    assert_eq!(moved(count), 5.0, "{after}");
+    // routes are the patterns: neither raw paths nor query strings become labels
+    assert!(
+        !after.contains("q=192") && !after.contains("/no/such"),
+        "{after}"
+    );
+    // the metrics endpoint is not the site
+    assert_eq!(web.get("/metrics", &[]).status, 404);
+}
+
+#[test]
+fn every_route_pattern_is_served_and_is_its_own_metrics_label() {
+    use super::metrics_tools::{metric, scrape};
+    let (d, st) = state("web-routes");
+    let cfg = config(&d, ROOMY);
+    let mport = super::postfix_tools::free_port();
+    let web = Web::start_with(
+        &st,
+        "spamcop",
+        Some(&cfg),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    for route in rblkit::web::ROUTES {
+        let status = web.get(route, &[]).status;
+        // answered by its route (a POST-only route says 405; the operator's say 401)
+        assert_ne!(status, 404, "{route}");
+        let m = scrape(([127, 0, 0, 1], mport).into());
+        let series = format!("rblkit_web_requests_total{{route=\"{route}\",code=\"{status}\"}}");
+        assert_eq!(metric(&m, &series), 1.0, "{series} in {m}");
+    }
+}
+
+#[test]
 fn state_survives_a_restart_and_other_processes_are_seen() {
     let (d, st) = state("web-restart");
     manual_list(&st, "spam-center", "192.0.2.7");

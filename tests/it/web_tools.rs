@@ -18,6 +18,11 @@ pub struct Web {
 impl Web {
     /// Starts `rblkit web` on `state` with `profile` and, when given, a config file.
     pub fn start(state: &str, profile: &str, config: Option<&str>) -> Web {
+        Web::start_with(state, profile, config, &[])
+    }
+
+    /// [`Web::start`] with more arguments.
+    pub fn start_with(state: &str, profile: &str, config: Option<&str>, extra: &[&str]) -> Web {
         let mut c = Command::new(BIN);
         c.args([
             "web",
@@ -31,6 +36,7 @@ impl Web {
         if let Some(f) = config {
             c.args(["--config", f]);
         }
+        c.args(extra);
         let mut child = c
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -41,7 +47,8 @@ impl Web {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                let answering = line.contains("answering on");
+                if let Some(rest) = line.split("http://127.0.0.1:").nth(1).filter(|_| answering) {
                     let port: u16 = rest.split('/').next().unwrap().parse().unwrap();
                     let _ = tx.send(port);
                 }

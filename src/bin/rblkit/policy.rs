@@ -66,6 +66,9 @@ struct ServeArgs {
     /// Runtime threads for the connections (the writer has its own).
     #[arg(long, value_name = "N", default_value_t = 2)]
     threads: usize,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +229,14 @@ fn serve(a: ServeArgs) -> Run {
         PolicyServer::start_with_threads(listen, store, Decider::new(config), a.threads, log)
             .map_err(|e| fail(exit::OSERR, e))?;
     eprintln!("rblkit: policy server answering on {}", server.local_addr());
+    let _metrics = match a.metrics {
+        Some(m) => {
+            let e = server.serve_metrics(m).map_err(|e| fail(exit::OSERR, e))?;
+            eprintln!("rblkit: metrics on http://{}/metrics", e.local_addr());
+            Some(e)
+        }
+        None => None,
+    };
     while !term.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
     }

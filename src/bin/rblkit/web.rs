@@ -1,4 +1,4 @@
-//! `rblkit web --listen ADDR:PORT --state DIR --profile NAME [--config FILE]`.
+//! `rblkit web --listen ADDR:PORT --state DIR --profile NAME [--config FILE] [--metrics ADDR:PORT]`.
 
 use crate::exit;
 use clap::Args;
@@ -29,6 +29,9 @@ pub(crate) struct WebArgs {
     /// lookups_per_minute, posts_per_minute, clients, body_bytes; [cookies] secure.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<SocketAddr>,
 }
 
 pub(crate) fn run(a: WebArgs) -> ExitCode {
@@ -63,6 +66,17 @@ pub(crate) fn run(a: WebArgs) -> ExitCode {
         Err(e) => {
             eprintln!("rblkit: {e}");
             return ExitCode::from(exit::IOERR);
+        }
+    };
+    let _metrics = match a.metrics.map(|m| (m, site.serve_metrics(m))) {
+        None => None,
+        Some((_, Ok(e))) => {
+            eprintln!("rblkit: web: metrics on http://{}/metrics", e.local_addr());
+            Some(e)
+        }
+        Some((m, Err(e))) => {
+            eprintln!("rblkit: {m}: serve metrics on: {e}");
+            return ExitCode::from(exit::OSERR);
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
