@@ -203,11 +203,10 @@ impl QueryLog {
     /// Counts one query; whether it is one to report.
     #[inline]
     fn due(&self) -> bool {
-        (self.seen.fetch_add(1, Ordering::Relaxed) + 1) % self.every == 0
+        (self.seen.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(self.every)
     }
 
     /// Reports the query (only called for sampled queries: this allocates).
-    #[allow(clippy::too_many_arguments)]
     fn report(
         &self,
         catalog: &Catalog,
