@@ -334,8 +334,8 @@ impl ServerBuilder {
     }
 
     /// Reports every `n`th query (the `n`th, `2n`th, …, counted over all threads) as an
-    /// [`Event::Query`] to the [`ServerBuilder::on_event`] callback; 0 (the default) reports
-    /// none. A query not reported costs one relaxed atomic increment and a compare.
+    /// [`Event::Query`] to the [`ServerBuilder::on_event`] callback (without one, nothing is
+    /// counted); 0 (the default) reports none. A query not reported costs one relaxed atomic increment and a compare.
     ///
     /// # Examples
     ///
