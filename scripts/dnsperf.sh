@@ -12,7 +12,8 @@
 # answer); with the ratios to rbldnsd. Builds rblkit in release mode first (RBLKIT=path
 # skips that). LIMITS=1 adds rblkit with one thread, response-rate limiting and a query
 # quota on, set so that no client is over them (what limiting costs when nobody is
-# limited; compare its q/CPU-s with rblkit --threads 1).
+# limited; compare its q/CPU-s with rblkit --threads 1). QLOG=N adds rblkit with one thread
+# and --query-log-sample N --log-format json (what the sampled query log costs).
 set -eu
 
 secs=${1:-10}
@@ -129,6 +130,13 @@ while [ $i -lt "$rounds" ]; do
         stop
         echo "lim $r" >>"$dir/results"
     fi
+    if [ -n "${QLOG:-}" ]; then
+        start "$RBLKIT" serve --threads 1 --listen "127.0.0.1:$port" \
+            --query-log-sample "$QLOG" --log-format json $specs
+        r=$(measure)
+        stop
+        echo "qlog $r" >>"$dir/results"
+    fi
     i=$((i + 1))
 done
 
@@ -136,11 +144,13 @@ done
 med() { grep "^$1 " "$dir/results" | awk -v c="$2" '{print $c}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 row() { echo "$(med "$1" 2) $(med "$1" 3) $(med "$1" 4) $(med "$1" 5)"; }
 rows="$(row rbldnsd) $(row one) $(row two)"
-[ -n "${LIMITS:-}" ] && rows="$rows $(row lim)"
-echo "$rows" | awk -v secs="$secs" -v rounds="$rounds" '{
+names="rbldnsd|rblkit --threads 1|rblkit --threads 2"
+if [ -n "${LIMITS:-}" ]; then rows="$rows $(row lim)"; names="$names|rblkit 1, rrl + quota"; fi
+if [ -n "${QLOG:-}" ]; then rows="$rows $(row qlog)"; names="$names|rblkit 1, qlog 1/$QLOG"; fi
+echo "$rows" | awk -v secs="$secs" -v rounds="$rounds" -v names="$names" '{
     printf "dnsperf, %d rounds of %d s, 100k ip4set + 10k dnset, 200k queries, loopback; medians\n", rounds, secs;
     printf "%-20s %9s %7s %10s %7s %10s %7s %9s\n", "server", "QPS", "ratio", "q/CPU-s", "ratio", "RSS KiB", "ratio", "load ms";
-    split("rbldnsd|rblkit --threads 1|rblkit --threads 2|rblkit 1, rrl + quota", name, "|");
+    split(names, name, "|");
     for (i = 0; i < NF / 4; i++) {
         q = $(1 + 4 * i); c = $(2 + 4 * i); r = $(3 + 4 * i); l = $(4 + 4 * i);
         printf "%-20s %9.0f %6.2fx %10.0f %6.2fx %10d %6.2fx %9d\n", name[i + 1], q, q / $1, c, c / $2, r, r / $3, l;

@@ -3,13 +3,17 @@
 use crate::exit;
 use crate::zone::LoadArgs;
 use clap::Args;
-use rblkit::dns::server::{Event, Quota, RateLimit, Server};
+use domain::base::iana::{Rcode, Rtype};
+use rblkit::dns::server::{Event, Quota, RateLimit, Server, Transport};
 use rblkit::zone::{AclAction, DatasetKind, DatasetParser, DatasetSpec, Strictness, ZoneError};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::registry::LookupSpan;
 
 /// Serves rbldnsd datasets over DNS (UDP and TCP), answering as rbldnsd does; reloads the
 /// files when they change (watched with inotify, and checked every --check-interval
@@ -72,6 +76,13 @@ pub(crate) struct ServeArgs {
     /// (default ":127.255.255.255:Excessive number of queries from $").
     #[arg(long, value_name = "ACTION", requires = "quota")]
     quota_answer: Option<String>,
+    /// The log on standard error: text lines, or one JSON object a line (`timestamp`,
+    /// `level`, `message` and the event's fields).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log every Nth query (client, zone, qname, qtype, rcode, listed, bytes); 0: none.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    query_log_sample: u64,
     /// Datasets as ZONE:TYPE:FILE[,FILE...] (rbldnsd's form).
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<String>,
@@ -84,21 +95,88 @@ fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("{s:?} is not an address or network"))
 }
 
+/// How `rblkit serve` writes its log on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One line an event, `rblkit: ` and the message.
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `message` and the event's fields.
+    Json,
+}
+
+/// Text lines as `rblkit serve` has always written them: `rblkit: MESSAGE`.
+struct Plain;
+
+impl<S, N> FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut w: format::Writer<'_>,
+        e: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut m = Message(String::new());
+        e.record(&mut m);
+        writeln!(w, "rblkit: {}", m.0)
+    }
+}
+
+/// The `message` field of an event.
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+        if f.name() == "message" {
+            use std::fmt::Write;
+            let _ = write!(self.0, "{v:?}");
+        }
+    }
+}
+
+/// Sends the log to standard error in the format asked for.
+fn init_log(format: LogFormat) {
+    let b = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => b.event_format(Plain).try_init(),
+        LogFormat::Json => b
+            .json()
+            .flatten_event(true)
+            .with_target(false)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+/// One server event as a tracing event: the text of the message as `rblkit serve` has
+/// always written it, and the facts as fields.
 fn log(e: &Event) {
+    use tracing::{info, warn};
     match e {
         Event::Loaded {
             zone,
             serial,
             entries,
             took,
-        } => eprintln!(
-            "rblkit: {zone}: loaded {entries} entries, serial {serial}, in {:.3}s",
+        } => info!(
+            zone = zone.as_str(),
+            serial,
+            entries,
+            seconds = took.as_secs_f64(),
+            "{zone}: loaded {entries} entries, serial {serial}, in {:.3}s",
             took.as_secs_f64()
         ),
-        Event::Warning { zone, warning } => eprintln!("rblkit: {zone}: warning: {warning}"),
-        Event::LoadFailed { zone, error } => {
-            eprintln!("rblkit: {zone}: not reloaded, keeping the old data: {error}")
+        Event::Warning { zone, warning } => {
+            warn!(zone = zone.as_str(), warning = %warning, "{zone}: warning: {warning}")
         }
+        Event::LoadFailed { zone, error } => tracing::error!(
+            zone = zone.as_str(),
+            error = %error,
+            "{zone}: not reloaded, keeping the old data: {error}"
+        ),
         Event::Transfer {
             zone,
             peer,
@@ -107,39 +185,97 @@ fn log(e: &Event) {
             from,
             records,
         } => match from {
-            Some(f) => eprintln!(
-                "rblkit: {zone}: {style} to {peer}, serial {f} -> {serial}, {records} records"
+            Some(f) => info!(
+                zone = zone.as_str(),
+                peer = %peer,
+                style = %style,
+                serial,
+                from = f,
+                records,
+                "{zone}: {style} to {peer}, serial {f} -> {serial}, {records} records"
             ),
-            None => eprintln!("rblkit: {zone}: {style} to {peer}, serial {serial}, {records} records"),
+            None => info!(
+                zone = zone.as_str(),
+                peer = %peer,
+                style = %style,
+                serial,
+                records,
+                "{zone}: {style} to {peer}, serial {serial}, {records} records"
+            ),
         },
         Event::TransferRefused { name, peer } => {
-            eprintln!("rblkit: {name}: transfer to {peer} refused")
+            warn!(name = &**name, peer = %peer, "{name}: transfer to {peer} refused")
         }
-        Event::NoTransfer { zone, why } => {
-            eprintln!("rblkit: {zone}: not available for transfers: {why}")
-        }
+        Event::NoTransfer { zone, why } => warn!(
+            zone = zone.as_str(),
+            why = &**why,
+            "{zone}: not available for transfers: {why}"
+        ),
         Event::Notified {
             zone,
             secondary,
             serial,
             tries,
-        } => eprintln!("rblkit: {zone}: NOTIFY of serial {serial} answered by {secondary} (try {tries})"),
+        } => info!(
+            zone = zone.as_str(),
+            secondary = %secondary,
+            serial,
+            tries,
+            "{zone}: NOTIFY of serial {serial} answered by {secondary} (try {tries})"
+        ),
         Event::NotifyUnanswered {
             zone,
             secondary,
             serial,
             tries,
-        } => eprintln!("rblkit: {zone}: NOTIFY of serial {serial} to {secondary}: no answer after {tries} tries"),
+        } => warn!(
+            zone = zone.as_str(),
+            secondary = %secondary,
+            serial,
+            tries,
+            "{zone}: NOTIFY of serial {serial} to {secondary}: no answer after {tries} tries"
+        ),
         Event::Stats { lines } => {
             for l in lines {
-                eprintln!("rblkit: stats: {l}");
+                info!(stats = l.as_str(), "stats: {l}");
             }
         }
-        other => eprintln!("rblkit: {other:?}"),
+        Event::Query {
+            peer,
+            transport,
+            zone,
+            qname,
+            qtype,
+            rcode,
+            listed,
+            bytes,
+        } => {
+            let zone = zone.as_ref().map_or("", |z| z.as_str());
+            let qtype = Rtype::from_int(*qtype);
+            let rcode = Rcode::masked_from_int(*rcode);
+            let transport = match transport {
+                Transport::Tcp => "tcp",
+                _ => "udp",
+            };
+            info!(
+                peer = %peer,
+                transport,
+                zone,
+                qname = &**qname,
+                qtype = %qtype,
+                rcode = %rcode,
+                listed,
+                bytes,
+                "query: {peer} {transport} {qname} {qtype} {rcode}{}, {bytes} bytes",
+                if *listed { " listed" } else { "" }
+            )
+        }
+        other => info!("{other:?}"),
     }
 }
 
 pub(crate) fn run(a: ServeArgs) -> ExitCode {
+    init_log(a.log_format);
     let mut specs = Vec::with_capacity(a.specs.len());
     for s in &a.specs {
         match s.parse::<DatasetSpec>() {
@@ -175,7 +311,8 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
         .default_ttl(a.ttl)
         .stats_flag(usr1)
         .watch_files(!a.no_watch)
-        .on_event(log);
+        .on_event(log)
+        .query_log_sample(a.query_log_sample);
     let (rrl, quota) = limits;
     if let Some(r) = rrl {
         b = b.rate_limit(r);
@@ -201,10 +338,10 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
     match b.start() {
         Ok(server) => {
             for addr in server.local_addrs() {
-                eprintln!("rblkit: answering on {addr} (UDP and TCP)");
+                tracing::info!(listen = %addr, "answering on {addr} (UDP and TCP)");
             }
             if let Some(m) = server.metrics_addr() {
-                eprintln!("rblkit: metrics on http://{m}/metrics");
+                tracing::info!(metrics = %m, "metrics on http://{m}/metrics");
             }
             server.wait();
             ExitCode::SUCCESS

@@ -4,6 +4,7 @@ use super::answer::{Scratch, Transport};
 use super::catalog::Catalog;
 use super::error::ServerError;
 use super::ops::Limits;
+use super::ops::QueryLog;
 use super::rrl::{Quota, RateLimit};
 use super::xfr::Mirror;
 use crate::subject::Domain;
@@ -109,6 +110,27 @@ pub enum Event {
         /// One line per zone: queries, listed, not listed, refused, ignored.
         lines: Vec<String>,
     },
+    /// One query of every N, with [`ServerBuilder::query_log_sample`] (from the thread that
+    /// answered it).
+    Query {
+        /// Who asked.
+        peer: std::net::IpAddr,
+        /// UDP or TCP.
+        transport: Transport,
+        /// The zone it was answered from (`None`: outside every zone, or not a query).
+        zone: Option<Domain>,
+        /// The name asked for, dotted, without the final dot (empty when the query did
+        /// not parse).
+        qname: Box<str>,
+        /// The query type.
+        qtype: u16,
+        /// The answer's rcode.
+        rcode: u8,
+        /// Whether the answer has records from the data (the name is listed).
+        listed: bool,
+        /// Bytes sent (0: no answer, dropped by an acl or the rate limiter).
+        bytes: usize,
+    },
 }
 
 pub(crate) type EventFn = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -130,6 +152,7 @@ pub struct ServerBuilder {
     tcp_idle: Duration,
     default_ttl: u32,
     on_event: Option<EventFn>,
+    query_log_sample: u64,
     allow_transfer: Vec<ipnet::IpNet>,
     notify: Vec<SocketAddr>,
     rate_limit: Option<RateLimit>,
@@ -297,7 +320,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Called for every [`Event`] (from the loading thread; keep it short).
+    /// Called for every [`Event`] (from the loading thread, and for [`Event::Query`] from
+    /// the thread that answered; keep it short).
     ///
     /// # Examples
     ///
@@ -306,6 +330,22 @@ impl ServerBuilder {
     /// ```
     pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> ServerBuilder {
         self.on_event = Some(Arc::new(f));
+        self
+    }
+
+    /// Reports every `n`th query (the `n`th, `2n`th, …, counted over all threads) as an
+    /// [`Event::Query`] to the [`ServerBuilder::on_event`] callback (without one, nothing is
+    /// counted); 0 (the default) reports none. A query not reported costs one relaxed atomic increment and a compare.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder()
+    ///     .on_event(|e| eprintln!("{e:?}"))
+    ///     .query_log_sample(100);
+    /// ```
+    pub fn query_log_sample(mut self, n: u64) -> ServerBuilder {
+        self.query_log_sample = n;
         self
     }
 
@@ -404,6 +444,9 @@ impl ServerBuilder {
         let mut limits = Limits::new(self.rate_limit.take(), self.quota.take());
         if self.metrics.is_some() {
             limits = limits.with_stats();
+        }
+        if let (n @ 1.., Some(f)) = (self.query_log_sample, &self.on_event) {
+            limits = limits.with_query_log(QueryLog::new(n, f.clone()));
         }
         let limits = Arc::new(limits);
         let events: Option<EventFn> = if self.metrics.is_some() {
@@ -1062,6 +1105,7 @@ impl Server {
             tcp_idle: Duration::from_secs(10),
             default_ttl: super::catalog::DEFAULT_TTL,
             on_event: None,
+            query_log_sample: 0,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
             rate_limit: None,

@@ -4,10 +4,13 @@
 use super::access::{Client, KeyUse, Verdict};
 use super::answer::{respond_inner, Outcome, Scratch, Transport};
 use super::catalog::Catalog;
+use super::net::{Event, EventFn};
+use super::request::Request;
 use super::rrl::{Decision, Quota, RateLimit, ResponseClass};
+use super::xfr::qname_text;
 use crate::metrics::{Counter, Exposition, Histogram};
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -168,6 +171,70 @@ pub struct Limits {
     rrl: Option<RateLimit>,
     quota: Option<Quota>,
     pub(crate) stats: Option<Stats>,
+    query_log: Option<QueryLog>,
+}
+
+/// The sampled query log: every `every`th query is reported as an [`Event::Query`].
+pub(crate) struct QueryLog {
+    every: u64,
+    seen: AtomicU64,
+    to: EventFn,
+}
+
+impl std::fmt::Debug for QueryLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryLog")
+            .field("every", &self.every)
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QueryLog {
+    /// Reports every `every`th query (`every` > 0) to `to`.
+    pub(crate) fn new(every: u64, to: EventFn) -> QueryLog {
+        QueryLog {
+            every: every.max(1),
+            seen: AtomicU64::new(0),
+            to,
+        }
+    }
+
+    /// Counts one query; whether it is one to report.
+    #[inline]
+    fn due(&self) -> bool {
+        (self.seen.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(self.every)
+    }
+
+    /// Reports the query (only called for sampled queries: this allocates).
+    fn report(
+        &self,
+        catalog: &Catalog,
+        query: &[u8],
+        transport: Transport,
+        peer: IpAddr,
+        oc: &Outcome,
+        bytes: usize,
+    ) {
+        let req = Request::parse(query).ok();
+        let (qname, qtype) = match &req {
+            Some(r) => (qname_text(r.qname()), r.qtype()),
+            None => (Box::from(""), oc.qtype),
+        };
+        (self.to)(&Event::Query {
+            peer,
+            transport,
+            zone: oc
+                .zone
+                .and_then(|i| catalog.zones.get(i))
+                .map(|z| z.name.clone()),
+            qname,
+            qtype,
+            rcode: oc.rcode,
+            listed: oc.listed,
+            bytes,
+        });
+    }
 }
 
 impl Limits {
@@ -181,7 +248,13 @@ impl Limits {
             rrl,
             quota,
             stats: None,
+            query_log: None,
         }
+    }
+
+    pub(crate) fn with_query_log(mut self, q: QueryLog) -> Limits {
+        self.query_log = Some(q);
+        self
     }
 
     pub(crate) fn with_stats(mut self) -> Limits {
@@ -249,6 +322,11 @@ impl Limits {
             count(s, catalog, &oc, decision, over.is_some());
             if let Some(t0) = t0 {
                 s.latency.observe(t0.elapsed().as_micros() as u64);
+            }
+        }
+        if let Some(q) = &self.query_log {
+            if q.due() {
+                q.report(catalog, query, transport, peer, &oc, len);
             }
         }
         len

@@ -517,7 +517,7 @@ fn ixfr_serial(q: &[u8], qend: usize) -> Option<u32> {
 }
 
 /// A dotted name for the log.
-fn qname_text(wire: &[u8]) -> Box<str> {
+pub(crate) fn qname_text(wire: &[u8]) -> Box<str> {
     let mut s = String::new();
     let mut i = 0;
     while let Some(&l) = wire.get(i) {
