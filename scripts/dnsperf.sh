@@ -13,7 +13,8 @@
 # skips that). LIMITS=1 adds rblkit with one thread, response-rate limiting and a query
 # quota on, set so that no client is over them (what limiting costs when nobody is
 # limited; compare its q/CPU-s with rblkit --threads 1). QLOG=N adds rblkit with one thread
-# and --query-log-sample N --log-format json (what the sampled query log costs).
+# and --query-log-sample N --log-format json (what the sampled query log costs). NOBATCH=1
+# adds rblkit with one thread and --no-udp-batch (one system call per datagram each way).
 set -eu
 
 secs=${1:-10}
@@ -130,6 +131,12 @@ while [ $i -lt "$rounds" ]; do
         stop
         echo "lim $r" >>"$dir/results"
     fi
+    if [ -n "${NOBATCH:-}" ]; then
+        start "$RBLKIT" serve --threads 1 --listen "127.0.0.1:$port" --no-udp-batch $specs
+        r=$(measure)
+        stop
+        echo "nob $r" >>"$dir/results"
+    fi
     if [ -n "${QLOG:-}" ]; then
         start "$RBLKIT" serve --threads 1 --listen "127.0.0.1:$port" \
             --query-log-sample "$QLOG" --log-format json $specs
@@ -146,6 +153,7 @@ row() { echo "$(med "$1" 2) $(med "$1" 3) $(med "$1" 4) $(med "$1" 5)"; }
 rows="$(row rbldnsd) $(row one) $(row two)"
 names="rbldnsd|rblkit --threads 1|rblkit --threads 2"
 if [ -n "${LIMITS:-}" ]; then rows="$rows $(row lim)"; names="$names|rblkit 1, rrl + quota"; fi
+if [ -n "${NOBATCH:-}" ]; then rows="$rows $(row nob)"; names="$names|rblkit 1, no batch"; fi
 if [ -n "${QLOG:-}" ]; then rows="$rows $(row qlog)"; names="$names|rblkit 1, qlog 1/$QLOG"; fi
 echo "$rows" | awk -v secs="$secs" -v rounds="$rounds" -v names="$names" '{
     printf "dnsperf, %d rounds of %d s, 100k ip4set + 10k dnset, 200k queries, loopback; medians\n", rounds, secs;

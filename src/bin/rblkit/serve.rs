@@ -46,6 +46,10 @@ pub(crate) struct ServeArgs {
     /// --check-interval seconds and on SIGHUP.
     #[arg(long)]
     no_watch: bool,
+    /// Take and send UDP datagrams one system call each, not in batches
+    /// (recvmmsg/sendmmsg); the answers are the same.
+    #[arg(long)]
+    no_udp_batch: bool,
     /// Serve Prometheus metrics on http://ADDR:PORT/metrics.
     #[arg(long, value_name = "ADDR:PORT")]
     metrics: Option<SocketAddr>,
@@ -311,6 +315,7 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
         .default_ttl(a.ttl)
         .stats_flag(usr1)
         .watch_files(!a.no_watch)
+        .udp_batch(!a.no_udp_batch)
         .on_event(log)
         .query_log_sample(a.query_log_sample);
     let (rrl, quota) = limits;

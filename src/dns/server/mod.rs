@@ -53,6 +53,8 @@
 
 mod access;
 mod answer;
+#[cfg(target_os = "linux")]
+mod batch;
 mod catalog;
 mod error;
 mod net;

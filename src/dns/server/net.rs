@@ -160,6 +160,7 @@ pub struct ServerBuilder {
     metrics: Option<SocketAddr>,
     stats_flag: Option<Arc<AtomicBool>>,
     watch: bool,
+    udp_batch: bool,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -427,6 +428,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether UDP workers take and send datagrams in batches (`recvmmsg`/`sendmmsg`, on
+    /// Linux; default on), or one system call per datagram each way. Answers are the same
+    /// either way; batches cost fewer system calls per query under load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rblkit::dns::server::Server::builder().udp_batch(false);
+    /// ```
+    pub fn udp_batch(mut self, on: bool) -> ServerBuilder {
+        self.udp_batch = on;
+        self
+    }
+
     /// Loads the specs, binds the sockets and starts the threads.
     ///
     /// # Errors
@@ -541,9 +556,10 @@ impl ServerBuilder {
             local.push(bound);
             for (i, sock) in udp.into_iter().enumerate() {
                 let sh = shared.clone();
+                let batch = self.udp_batch;
                 threads.push(spawn(
                     format!("rblkit-udp-{i}"),
-                    Box::new(move || udp_worker(&sh, &sock)),
+                    Box::new(move || udp_worker(&sh, &sock, batch)),
                 )?);
             }
             let sh = shared.clone();
@@ -737,10 +753,25 @@ impl View {
     }
 }
 
-/// One UDP worker: receive, answer, send, on fixed buffers.
-fn udp_worker(sh: &Shared, sock: &UdpSocket) {
+/// One UDP worker: receive, answer, send, on fixed buffers; in batches when `batch` is set
+/// and the platform has `recvmmsg`.
+fn udp_worker(sh: &Shared, sock: &UdpSocket, batch: bool) {
     let mut view = View::new(sh);
     let mut scratch = Scratch::new();
+    #[cfg(target_os = "linux")]
+    if batch {
+        let mut b = super::batch::Batch::new();
+        while !sh.stop.load(Ordering::Relaxed) {
+            b.run(sock, &mut scratch, |query, ip, scratch, out| {
+                let now = sh.now_ms();
+                sh.limits
+                    .answer(view.get(sh), query, Transport::Udp, ip, now, scratch, out)
+            });
+        }
+        return;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = batch;
     let mut inb = [0u8; 4096];
     let mut out = [0u8; 4096];
     while !sh.stop.load(Ordering::Relaxed) {
@@ -1113,6 +1144,7 @@ impl Server {
             metrics: None,
             stats_flag: None,
             watch: true,
+            udp_batch: true,
         }
     }
 
