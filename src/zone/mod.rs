@@ -752,41 +752,139 @@ impl Query<'_> {
 const MAX_ANSWER_TXT: usize = 254;
 
 /// rbldnsd's reading of an IPv4 query name: exactly four labels of 1–3 digits, each at most
-/// 255 (leading zeros allowed), in reverse order.
+/// 255 (leading zeros allowed), in reverse order. One pass over the bytes: this runs for
+/// every query.
 fn decode_ip4(rel: &str) -> Option<std::net::Ipv4Addr> {
+    let b = rel.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
     let mut o = [0u8; 4];
-    let mut n = 0;
-    for label in rel.split('.') {
-        if n == 4
-            || label.is_empty()
-            || label.len() > 3
-            || !label.bytes().all(|c| c.is_ascii_digit())
-        {
+    let (mut n, mut v, mut digits) = (0usize, 0u32, 0u32);
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 || n == 3 {
+                return None;
+            }
+            o[3 - n] = u8::try_from(v).ok()?;
+            (n, v, digits) = (n + 1, 0, 0);
+        } else if c.is_ascii_digit() && digits < 3 {
+            v = v * 10 + u32::from(c - b'0');
+            digits += 1;
+        } else {
             return None;
         }
-        o[3 - n] = label
-            .parse::<u16>()
-            .ok()
-            .and_then(|v| u8::try_from(v).ok())?;
-        n += 1;
     }
-    (n == 4).then(|| std::net::Ipv4Addr::from(o))
+    if n != 3 || digits == 0 {
+        return None;
+    }
+    o[0] = u8::try_from(v).ok()?;
+    Some(std::net::Ipv4Addr::from(o))
 }
 
 /// rbldnsd's reading of an IPv6 query name: exactly 32 one-nibble labels, in reverse order.
 fn decode_ip6(rel: &str) -> Option<std::net::Ipv6Addr> {
+    let b = rel.as_bytes();
+    if b.len() != 63 {
+        return None;
+    }
     let mut a = 0u128;
-    let mut n = 0;
-    for label in rel.split('.') {
-        let b = label.as_bytes();
-        if n == 32 || b.len() != 1 {
+    for (n, pair) in b.chunks(2).enumerate() {
+        if pair.len() == 2 && pair[1] != b'.' {
             return None;
         }
-        let v = (b[0] as char).to_digit(16)?;
+        let v = (pair[0] as char).to_digit(16)?;
         a |= u128::from(v) << (4 * n);
-        n += 1;
     }
-    (n == 32).then_some(std::net::Ipv6Addr::from(a))
+    Some(std::net::Ipv6Addr::from(a))
+}
+
+#[cfg(test)]
+mod query_name_tests {
+    use super::{decode_ip4, decode_ip6};
+    use proptest::prelude::*;
+
+    /// The definitions, label by label.
+    fn ip4_reference(rel: &str) -> Option<std::net::Ipv4Addr> {
+        let mut o = [0u8; 4];
+        let mut n = 0;
+        for label in rel.split('.') {
+            if n == 4
+                || label.is_empty()
+                || label.len() > 3
+                || !label.bytes().all(|c| c.is_ascii_digit())
+            {
+                return None;
+            }
+            o[3 - n] = label
+                .parse::<u16>()
+                .ok()
+                .and_then(|v| u8::try_from(v).ok())?;
+            n += 1;
+        }
+        (n == 4).then(|| std::net::Ipv4Addr::from(o))
+    }
+
+    fn ip6_reference(rel: &str) -> Option<std::net::Ipv6Addr> {
+        let mut a = 0u128;
+        let mut n = 0;
+        for label in rel.split('.') {
+            let b = label.as_bytes();
+            if n == 32 || b.len() != 1 {
+                return None;
+            }
+            let v = (b[0] as char).to_digit(16)?;
+            a |= u128::from(v) << (4 * n);
+            n += 1;
+        }
+        (n == 32).then_some(std::net::Ipv6Addr::from(a))
+    }
+
+    #[test]
+    fn corner_cases() {
+        for s in [
+            "1.2.0.192",
+            "001.002.000.192",
+            "255.255.255.255",
+            "0.0.0.0",
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.0004",
+            "1.2.3.a",
+            "",
+            "1.2.3.-4",
+            "1.2.3.4 ",
+        ] {
+            assert_eq!(decode_ip4(s), ip4_reference(s), "{s:?}");
+        }
+        let v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2";
+        assert_eq!(decode_ip6(v6), Some("2001:db8::1".parse().unwrap()));
+        for s in [
+            v6,
+            &v6[2..],
+            &format!("{v6}.0"),
+            &v6.replace("8.b", "8.B"),
+            &v6.replace("8.b", "8bb"),
+        ] {
+            assert_eq!(decode_ip6(s), ip6_reference(s), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn byte_loops_are_the_definitions(
+            s in proptest::collection::vec(prop_oneof![
+                Just('.'), Just('0'), Just('1'), Just('2'), Just('5'), Just('9'), Just('a'), Just('F'), Just('x'),
+            ], 0..70).prop_map(|v| v.into_iter().collect::<String>())
+        ) {
+            prop_assert_eq!(decode_ip4(&s), ip4_reference(&s));
+            prop_assert_eq!(decode_ip6(&s), ip6_reference(&s));
+        }
+    }
 }
 
 /// A `ZONE:TYPE:FILE[,FILE…]` specification, as rbldnsd takes on its command line.
