@@ -796,7 +796,14 @@ fn udp_worker(sh: &Shared, sock: &UdpSocket, batch: bool) {
 }
 
 fn tcp_acceptor(sh: &Arc<Shared>, l: &TcpListener, max: usize, idle: Duration) {
-    let _ = l.set_nonblocking(true);
+    // a blocking accept that gives up after POLL (Linux honours the receive timeout on a
+    // listening socket), so a connection is taken the moment it arrives and the stop flag
+    // is still seen; where the timeout is not honoured, non-blocking polling
+    let sr = socket2::SockRef::from(l);
+    let timed = cfg!(target_os = "linux") && sr.set_read_timeout(Some(POLL)).is_ok();
+    if !timed {
+        let _ = l.set_nonblocking(true);
+    }
     while !sh.stop.load(Ordering::Relaxed) {
         match l.accept() {
             Ok((s, _)) => {
@@ -822,9 +829,9 @@ fn tcp_acceptor(sh: &Arc<Shared>, l: &TcpListener, max: usize, idle: Duration) {
                     sh.tcp_open.fetch_sub(1, Ordering::AcqRel);
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && timed => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // nothing waiting (polling), or out of descriptors: try again shortly
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
