@@ -338,7 +338,8 @@ impl ReputationScore {
     /// the minute, at most a year ahead.
     fn end(&self, rep: &Reputation, now: Timestamp) -> Option<Timestamp> {
         const YEAR: u64 = 365 * 86_400;
-        if let Some(secs) = self.newton_end(rep, now) {
+        let terms = self.terms(rep, now);
+        if let Some(secs) = self.newton_end(&terms) {
             let t = now + Duration::from_secs(secs);
             // the crossing found: under the threshold one second after it
             if self.score(rep, t) < self.threshold {
@@ -346,7 +347,7 @@ impl ReputationScore {
             }
         }
         let mut lo = 0u64;
-        let mut hi = self.below_by(rep, now).min(YEAR);
+        let mut hi = self.below_by(&terms).min(YEAR);
         if hi < YEAR && self.score(rep, now + Duration::from_secs(hi)) >= self.threshold {
             hi = YEAR; // rounding: search the whole year
         }
@@ -377,11 +378,10 @@ impl ReputationScore {
 
     /// When every term of the score is positive — the usual case, with no release & train —
     /// the score is a sum of decaying exponentials, convex and falling, and Newton's method
-    /// from `now` climbs to the crossing from below in a few steps. The seconds until the
+    /// from the time of `terms` climbs to the crossing from below in a few steps. The seconds until the
     /// score is under the threshold (one second past the crossing); `None` when a term is
     /// negative or the steps do not settle (then bisection decides).
-    fn newton_end(&self, rep: &Reputation, now: Timestamp) -> Option<u64> {
-        let terms = self.terms(rep, now);
+    fn newton_end(&self, terms: &[(f64, f64); 4]) -> Option<u64> {
         if self.threshold <= 0.0 || terms.iter().any(|&(c, h)| c < 0.0 || !h.is_finite()) {
             return None;
         }
@@ -408,12 +408,13 @@ impl ReputationScore {
         None
     }
 
-    /// Seconds after `now` by which the score is surely below the threshold (`u64::MAX`
-    /// when nothing bounds it): its positive terms, each decaying at least as fast as the
-    /// slowest of them, are below it by then. It narrows the bisection of [`Self::end`].
-    fn below_by(&self, rep: &Reputation, now: Timestamp) -> u64 {
+    /// Seconds after the time of `terms` by which the score is surely below the threshold
+    /// (`u64::MAX` when nothing bounds it): its positive terms, each decaying at least as
+    /// fast as the slowest of them, are below it by then. It narrows the bisection of
+    /// [`Self::end`].
+    fn below_by(&self, terms: &[(f64, f64); 4]) -> u64 {
         let (mut sum, mut slowest) = (0.0f64, 0.0f64);
-        for (c, h) in self.terms(rep, now) {
+        for &(c, h) in terms {
             if c > 0.0 {
                 sum += c;
                 slowest = slowest.max(h);
