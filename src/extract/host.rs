@@ -3,6 +3,7 @@
 
 use super::Flags;
 use crate::subject::Domain;
+use crate::subject::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -127,8 +128,15 @@ fn is_plain_host_byte(b: u8) -> bool {
 /// Whether `needle` occurs in a short `hay` (no searcher set-up, unlike `memmem`).
 #[inline]
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let first = first.to_ascii_lowercase();
+    let n = needle.len();
+    hay.len() >= n
+        && hay[..=hay.len() - n].iter().enumerate().any(|(i, c)| {
+            c.to_ascii_lowercase() == first && hay[i..i + n].eq_ignore_ascii_case(needle)
+        })
 }
 
 /// Normalises a host as written in a URL, an email address or prose.
@@ -136,6 +144,11 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>>
     if raw.is_empty() || raw.len() > MAX_RAW_HOST {
         return None;
     }
+    ascii_name(raw).or_else(|| normalize_general(raw, numeric))
+}
+
+/// Every host form: IPv6 literals, IPv4 forms, percent-encoding, obfuscations, Unicode.
+fn normalize_general(raw: &str, numeric: Numeric) -> Option<HostOut<'_>> {
     let mut flags = Flags::empty();
     if let Some(inner) = raw.strip_prefix('[') {
         let inner = inner.strip_suffix(']')?;
@@ -162,6 +175,73 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>>
     })
 }
 
+/// The common case in one pass: an ASCII name of letters, digits, `-` and `_` in labels of 1
+/// to 63 bytes, at most 253 bytes (after an optional final dot), whose last label is not
+/// numeric and that has no `xn--` label. It is lowercased (borrowed when it already is);
+/// anything else is `None` and takes the general path ([`finish`] after [`clean`]), which
+/// gives the same answer for these names.
+fn ascii_name(raw: &str) -> Option<HostOut<'_>> {
+    let text = raw.strip_suffix('.').unwrap_or(raw);
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > MAX_NAME_LEN {
+        return None;
+    }
+    let mut label_len = 0usize;
+    // Whether the current label could still be numeric: digits only, or `0x` and hex digits
+    // (what `is_numeric_label` accepts).
+    let mut numeric = true;
+    let mut upper = false;
+    let mut hyphen = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'.' => {
+                if label_len == 0 || label_len > MAX_LABEL_LEN {
+                    return None;
+                }
+                label_len = 0;
+                numeric = true;
+                continue;
+            }
+            b'a'..=b'z' | b'_' => {}
+            b'A'..=b'Z' => upper = true,
+            b'0'..=b'9' => {}
+            b'-' => hyphen = true,
+            _ => return None,
+        }
+        if numeric && !c.is_ascii_digit() {
+            numeric = (label_len == 1 && (c | 0x20) == b'x' && b[i - 1] == b'0')
+                || (label_len >= 2
+                    && c.is_ascii_hexdigit()
+                    && (b[i - label_len + 1] | 0x20) == b'x');
+        }
+        label_len += 1;
+    }
+    if label_len == 0 || label_len > MAX_LABEL_LEN || numeric {
+        return None;
+    }
+    let mut flags = Flags::empty();
+    if hyphen && contains(b, b"xn--") {
+        if b.windows(4)
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(b"xn--") && (i == 0 || b[i - 1] == b'.'))
+        {
+            // An ACE label: UTS #46 checks it.
+            return None;
+        }
+        flags |= Flags::IDN;
+    }
+    let host = if upper {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    };
+    Some(HostOut {
+        host,
+        ip: None,
+        flags,
+    })
+}
+
 /// IPv4 or domain name, from a text already cleaned.
 fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>> {
     let text = text.strip_suffix('.').unwrap_or(text);
@@ -177,8 +257,14 @@ fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>>
             }
             flags |= Flags::OBFUSCATED;
         }
+        // A standard dotted quad (decimal, no leading zeros) is already its own text.
+        let host = if standard && !text.ends_with('.') {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(ip.to_string())
+        };
         return Some(HostOut {
-            host: Cow::Owned(ip.to_string()),
+            host,
             ip: Some(IpAddr::V4(ip)),
             flags: flags | Flags::NUMERIC_IP,
         });
@@ -346,6 +432,68 @@ mod tests {
             "99999999999999999999999999999999999999999",
         ] {
             assert_eq!(parse_ipv4(s), None, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass path for plain ASCII names gives what the general path gives.
+        #[test]
+        fn ascii_fast_path_agrees(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::string::string_regex("[a-zA-Z0-9_-]{1,8}").unwrap(),
+                proptest::string::string_regex("[a-z0-9]{60,66}").unwrap(),
+                proptest::prop_oneof![
+                    proptest::strategy::Just("xn--".to_owned()),
+                    proptest::strategy::Just("XN--".to_owned()),
+                    proptest::strategy::Just("0x".to_owned()),
+                    proptest::strategy::Just("0X1f".to_owned()),
+                    proptest::strategy::Just(".".to_owned()),
+                    proptest::strategy::Just("".to_owned()),
+                ],
+            ],
+            1..40,
+        ), dots in proptest::collection::vec(proptest::bool::ANY, 40)) {
+            let mut raw = String::new();
+            for (i, p) in parts.iter().enumerate() {
+                raw.push_str(p);
+                if dots[i] {
+                    raw.push('.');
+                }
+            }
+            if let Some(fast) = ascii_name(&raw) {
+                for numeric in [Numeric::Loose, Numeric::DottedQuad] {
+                    proptest::prop_assert_eq!(Some(&fast), normalize_general(&raw, numeric).as_ref(), "{:?}", raw);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_fast_path_cases() {
+        for raw in [
+            "Example.COM",
+            "a.b-c.d_e.",
+            "abcxn--d.com",
+            "x.0x1g",
+            "1.2.example",
+            &format!("{}.com", "a".repeat(63)),
+        ] {
+            let fast = ascii_name(raw);
+            assert!(fast.is_some(), "{raw}");
+            assert_eq!(fast, normalize_general(raw, Numeric::Loose), "{raw}");
+        }
+        for raw in [
+            "xn--mnchen-3ya.de",
+            "a.XN--p1ai",
+            "a.0x1f",
+            "a.123",
+            "a..b",
+            "a.b..",
+            &format!("{}.com", "a".repeat(64)),
+            &"a.".repeat(128),
+            "a b.com",
+        ] {
+            assert_eq!(ascii_name(raw), None, "{raw}");
         }
     }
 
