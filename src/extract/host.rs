@@ -125,6 +125,22 @@ fn is_plain_host_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
 }
 
+/// Where the last `c` is in a short `b`: a plain backward loop, cheaper than the set-up of a
+/// vectorised search on host-sized texts.
+#[inline]
+pub(crate) fn rpos(b: &[u8], c: u8) -> Option<usize> {
+    b.iter().rposition(|&x| x == c)
+}
+
+/// The text after the last `.` (all of it when there is none).
+#[inline]
+pub(crate) fn last_label(s: &str) -> &str {
+    match rpos(s.as_bytes(), b'.') {
+        Some(k) => &s[k + 1..],
+        None => s,
+    }
+}
+
 /// Whether `needle` occurs in a short `hay` (no searcher set-up, unlike `memmem`).
 #[inline]
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -175,6 +191,29 @@ fn normalize_general(raw: &str, numeric: Numeric) -> Option<HostOut<'_>> {
     })
 }
 
+const C_DOT: u8 = 1;
+const C_UPPER: u8 = 2;
+const C_HYPHEN: u8 = 4;
+const C_BAD: u8 = 8;
+
+/// Byte classes of [`ascii_name`]: letters, digits and `_` are 0.
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [C_BAD; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' {
+            t[i] = 0;
+        } else if c.is_ascii_uppercase() {
+            t[i] = C_UPPER;
+        }
+        i += 1;
+    }
+    t[b'.' as usize] = C_DOT;
+    t[b'-' as usize] = C_HYPHEN;
+    t
+};
+
 /// The common case in one pass: an ASCII name of letters, digits, `-` and `_` in labels of 1
 /// to 63 bytes, at most 253 bytes (after an optional final dot), whose last label is not
 /// numeric and that has no `xn--` label. It is lowercased (borrowed when it already is);
@@ -186,39 +225,26 @@ fn ascii_name(raw: &str) -> Option<HostOut<'_>> {
     if b.is_empty() || b.len() > MAX_NAME_LEN {
         return None;
     }
-    let mut label_len = 0usize;
-    // Whether the current label could still be numeric: digits only, or `0x` and hex digits
-    // (what `is_numeric_label` accepts).
-    let mut numeric = true;
-    let mut upper = false;
-    let mut hyphen = false;
+    // One table look-up a byte; label lengths are checked at the dots.
+    let mut seen = 0u8;
+    let mut label_start = 0usize;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'.' => {
-                if label_len == 0 || label_len > MAX_LABEL_LEN {
-                    return None;
-                }
-                label_len = 0;
-                numeric = true;
-                continue;
+        let k = NAME_CLASS[c as usize];
+        if k == C_DOT {
+            if i == label_start || i - label_start > MAX_LABEL_LEN {
+                return None;
             }
-            b'a'..=b'z' | b'_' => {}
-            b'A'..=b'Z' => upper = true,
-            b'0'..=b'9' => {}
-            b'-' => hyphen = true,
-            _ => return None,
+            label_start = i + 1;
         }
-        if numeric && !c.is_ascii_digit() {
-            numeric = (label_len == 1 && (c | 0x20) == b'x' && b[i - 1] == b'0')
-                || (label_len >= 2
-                    && c.is_ascii_hexdigit()
-                    && (b[i - label_len + 1] | 0x20) == b'x');
-        }
-        label_len += 1;
+        seen |= k;
     }
-    if label_len == 0 || label_len > MAX_LABEL_LEN || numeric {
+    let last = &text[label_start..];
+    if seen & C_BAD != 0 || last.is_empty() || last.len() > MAX_LABEL_LEN || is_numeric_label(last)
+    {
         return None;
     }
+    let upper = seen & C_UPPER != 0;
+    let hyphen = seen & C_HYPHEN != 0;
     let mut flags = Flags::empty();
     if hyphen && contains(b, b"xn--") {
         if b.windows(4)
@@ -248,7 +274,7 @@ fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>>
     if text.is_empty() {
         return None;
     }
-    let last = text.rsplit('.').next().unwrap_or(text);
+    let last = last_label(text);
     if is_numeric_label(last) {
         let (ip, standard) = parse_ipv4(text)?;
         if !standard {

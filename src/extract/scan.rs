@@ -689,13 +689,16 @@ fn piece(
             return;
         }
         reg = start;
-        if !www && !has_path && memchr::memchr(b'.', h.host.as_bytes()) == h.host.rfind('.') {
-            let tld = h.host.rsplit('.').next().unwrap_or("");
+        if !www
+            && !has_path
+            && memchr::memchr(b'.', h.host.as_bytes()) == host::rpos(h.host.as_bytes(), b'.')
+        {
+            let tld = host::last_label(&h.host);
             if FILE_LIKE_TLDS.contains(&tld) {
                 return;
             }
             // `sentence.Next`: a missing space after a full stop, not a host.
-            let raw_tld = raw.rsplit('.').next().unwrap_or("").as_bytes();
+            let raw_tld = host::last_label(raw).as_bytes();
             if raw_tld.len() >= 4
                 && raw_tld[0].is_ascii_uppercase()
                 && raw_tld[1..].iter().all(u8::is_ascii_lowercase)
@@ -798,7 +801,7 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
         || local.len() > 64
         || local.starts_with('.')
         || local.ends_with('.')
-        || local.contains("..")
+        || local.as_bytes().windows(2).any(|w| w == b"..")
     {
         return;
     }
@@ -929,7 +932,7 @@ fn url(
         .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\'))
         .map_or(end, |k| p + k);
     let authority = &tok[p..auth_end];
-    let host_port = match authority.rfind('@') {
+    let host_port = match host::rpos(authority.as_bytes(), b'@') {
         Some(k) => {
             flags |= Flags::USERINFO;
             &authority[k + 1..]
@@ -1005,12 +1008,12 @@ fn may_carry(rest: &str) -> bool {
 /// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
 fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
     let (host, port) = if hp.starts_with('[') {
-        match hp.find(']') {
+        match memchr::memchr(b']', hp.as_bytes()) {
             Some(k) => (&hp[..=k], &hp[k + 1..]),
             None => return (hp, None),
         }
     } else {
-        match hp.rfind(':') {
+        match host::rpos(hp.as_bytes(), b':') {
             Some(k) => (&hp[..k], &hp[k..]),
             None => (hp, ""),
         }
