@@ -67,18 +67,26 @@ fn hex_val(b: u8) -> Option<u8> {
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
+    // Runs without `%` are copied whole.
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
+        let p = i + k;
+        out.extend_from_slice(&b[i..p]);
+        match (
+            b.get(p + 1).and_then(|&c| hex_val(c)),
+            b.get(p + 2).and_then(|&c| hex_val(c)),
+        ) {
+            (Some(h), Some(l)) => {
                 out.push(h << 4 | l);
-                i += 3;
-                continue;
+                i = p + 3;
+            }
+            _ => {
+                out.push(b'%');
+                i = p + 1;
             }
         }
-        out.push(b[i]);
-        i += 1;
     }
+    out.extend_from_slice(&b[i..]);
     String::from_utf8(out).ok()
 }
 

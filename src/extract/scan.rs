@@ -239,6 +239,21 @@ struct Triggers {
 /// The trigger bytes of each search.
 const GROUPS: [[u8; 3]; 3] = [[b'.', b':', b'@'], [b'%', b'(', b'['], [b'{', 0xE3, 0xEF]];
 
+/// Bit `k` is set for the trigger bytes of group `k`.
+static GROUP_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < 3 {
+        let mut j = 0;
+        while j < 3 {
+            t[GROUPS[k][j] as usize] |= 1 << k;
+            j += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
 /// A search for any of three bytes. On x86-64 with AVX2 the searcher is built once per text:
 /// `memchr::memchr3` would check the CPU and set the vectors up again at every call, which
 /// is most of the cost of a search that stops after a few dozen bytes.
@@ -277,14 +292,19 @@ impl Triggers {
         if b.len() < SHORT {
             // One pass finds the first trigger of every group.
             let mut next = [None; 3];
+            let mut missing = 0b111u8;
             for (i, &c) in b.iter().enumerate() {
-                for (k, g) in GROUPS.iter().enumerate() {
-                    if next[k].is_none() && g.contains(&c) {
-                        next[k] = Some(i);
+                let g = GROUP_OF[c as usize] & missing;
+                if g != 0 {
+                    for (k, n) in next.iter_mut().enumerate() {
+                        if g & (1 << k) != 0 {
+                            *n = Some(i);
+                        }
                     }
-                }
-                if next.iter().all(Option::is_some) {
-                    break;
+                    missing &= !g;
+                    if missing == 0 {
+                        break;
+                    }
                 }
             }
             return Triggers {
@@ -309,9 +329,8 @@ impl Triggers {
         match &self.searchers {
             Some(s) if hay.len() >= SHORT => s[k].find(hay),
             _ => {
-                let g = GROUPS[k];
-                hay.iter()
-                    .position(|&c| c == g[0] || c == g[1] || c == g[2])
+                let bit = 1 << k;
+                hay.iter().position(|&c| GROUP_OF[c as usize] & bit != 0)
             }
         }
         .map(|x| from + x)
