@@ -378,7 +378,7 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<(Ipv4Addr, bool)> {
     let mut parts = [0u64; 4];
     let mut n = 0;
     let mut standard = true;
-    for p in s.split('.') {
+    for p in s.as_bytes().split(|&c| c == b'.') {
         if n == 4 {
             return None;
         }
@@ -409,8 +409,7 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<(Ipv4Addr, bool)> {
     Some((Ipv4Addr::from(v), standard))
 }
 
-fn parse_part(p: &str) -> Option<(u64, bool)> {
-    let b = p.as_bytes();
+fn parse_part(b: &[u8]) -> Option<(u64, bool)> {
     if b.is_empty() || b.len() > 40 {
         return None;
     }
