@@ -3,7 +3,7 @@
 # benches/common/corpus.rs): instructions per MB counted by callgrind over the scan alone
 # (repeatable on a busy machine), and peak resident memory of the whole program.
 #
-#   scripts/extract-cost.sh [MB…]        (default 1 10; Debian package valgrind)
+#   scripts/extract-cost.sh [MiB…]       (default 1 10; Debian package valgrind)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 command -v valgrind >/dev/null 2>&1 || { echo "missing valgrind (Debian package valgrind)" >&2; exit 69; }
@@ -19,15 +19,15 @@ count() {
 rss() {
     /usr/bin/time -f %M "$bin" "$1" "$2" "$3" 2>&1 >/dev/null | tail -1
 }
-printf '%-12s %16s %16s %7s %14s %14s %14s\n' corpus "rblkit instr/MB" "linkify instr/MB" ratio \
-    "rblkit RSS KB" "linkify RSS KB" "corpus only KB"
+printf '%-12s %17s %17s %15s %14s %14s %14s\n' corpus "rblkit instr/MiB" "linkify instr/MiB" \
+    "linkify/rblkit" "rblkit RSS KB" "linkify RSS KB" "corpus only KB"
 for mb in ${*:-1 10}; do
     for kind in dense sparse; do
         r=$(count rblkit "$kind" "$mb")
         l=$(count linkify "$kind" "$mb")
-        awk -v k="$kind ${mb}MB" -v r="$r" -v l="$l" -v mb="$mb" \
+        awk -v k="$kind ${mb} MiB" -v r="$r" -v l="$l" -v mb="$mb" \
             -v rr="$(rss rblkit "$kind" "$mb")" -v lr="$(rss linkify "$kind" "$mb")" \
             -v nr="$(rss none "$kind" "$mb")" \
-            'BEGIN { printf "%-12s %16.0f %16.0f %6.2fx %14d %14d %14d\n", k, r / mb, l / mb, l / r, rr, lr, nr }'
+            'BEGIN { printf "%-12s %17.0f %17.0f %14.2fx %14d %14d %14d\n", k, r / mb, l / mb, l / r, rr, lr, nr }'
     done
 done

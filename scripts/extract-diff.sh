@@ -10,16 +10,22 @@ base=${1:-main}
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d /tmp/rblkit-extract-diff.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-# The base's sources with today's dump program (examples/extract_cost.rs), built in the
-# same target directory (the dependencies are shared).
+# The base's sources with today's dump program (examples/extract_cost.rs), built in a
+# target directory of their own: cargo gives both trees the same artifact names, so one
+# shared directory would mix them up. It starts as a copy of ours (the dependencies).
 mkdir "$dir/base"
 git -C "$here" archive "$base" | tar -x -C "$dir/base"
 mkdir -p "$dir/base/benches/common"
 cp "$here/examples/extract_cost.rs" "$dir/base/examples/"
 cp "$here/benches/common/corpus.rs" "$dir/base/benches/common/"
-export CARGO_TARGET_DIR="$here/target"
-(cd "$dir/base" && cargo build --release --example extract_cost --quiet)
-cp "$here/target/release/examples/extract_cost" "$dir/old"
+find "$dir/base" -type f -exec touch {} +
+base_target="$here/target/extract-diff-base"
+if [ ! -d "$base_target/release" ] && [ -d "$here/target/release" ]; then
+    mkdir -p "$base_target"
+    cp -a "$here/target/release" "$base_target/"
+fi
+(cd "$dir/base" && CARGO_TARGET_DIR="$base_target" cargo build --release --example extract_cost --quiet)
+cp "$base_target/release/examples/extract_cost" "$dir/old"
 (cd "$here" && cargo build --release --example extract_cost --quiet)
 new="$here/target/release/examples/extract_cost"
 status=0
