@@ -3,6 +3,7 @@
 
 use super::Flags;
 use crate::subject::Domain;
+use crate::subject::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -66,18 +67,26 @@ fn hex_val(b: u8) -> Option<u8> {
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
+    // Runs without `%` are copied whole.
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
+        let p = i + k;
+        out.extend_from_slice(&b[i..p]);
+        match (
+            b.get(p + 1).and_then(|&c| hex_val(c)),
+            b.get(p + 2).and_then(|&c| hex_val(c)),
+        ) {
+            (Some(h), Some(l)) => {
                 out.push(h << 4 | l);
-                i += 3;
-                continue;
+                i = p + 3;
+            }
+            _ => {
+                out.push(b'%');
+                i = p + 1;
             }
         }
-        out.push(b[i]);
-        i += 1;
     }
+    out.extend_from_slice(&b[i..]);
     String::from_utf8(out).ok()
 }
 
@@ -124,11 +133,34 @@ fn is_plain_host_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
 }
 
+/// Where the last `c` is in a short `b`: a plain backward loop, cheaper than the set-up of a
+/// vectorised search on host-sized texts.
+#[inline]
+pub(crate) fn rpos(b: &[u8], c: u8) -> Option<usize> {
+    b.iter().rposition(|&x| x == c)
+}
+
+/// The text after the last `.` (all of it when there is none).
+#[inline]
+pub(crate) fn last_label(s: &str) -> &str {
+    match rpos(s.as_bytes(), b'.') {
+        Some(k) => &s[k + 1..],
+        None => s,
+    }
+}
+
 /// Whether `needle` occurs in a short `hay` (no searcher set-up, unlike `memmem`).
 #[inline]
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let first = first.to_ascii_lowercase();
+    let n = needle.len();
+    hay.len() >= n
+        && hay[..=hay.len() - n].iter().enumerate().any(|(i, c)| {
+            c.to_ascii_lowercase() == first && hay[i..i + n].eq_ignore_ascii_case(needle)
+        })
 }
 
 /// Normalises a host as written in a URL, an email address or prose.
@@ -136,6 +168,11 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>>
     if raw.is_empty() || raw.len() > MAX_RAW_HOST {
         return None;
     }
+    ascii_name(raw).or_else(|| normalize_general(raw, numeric))
+}
+
+/// Every host form: IPv6 literals, IPv4 forms, percent-encoding, obfuscations, Unicode.
+fn normalize_general(raw: &str, numeric: Numeric) -> Option<HostOut<'_>> {
     let mut flags = Flags::empty();
     if let Some(inner) = raw.strip_prefix('[') {
         let inner = inner.strip_suffix(']')?;
@@ -162,13 +199,90 @@ pub(crate) fn normalize_host(raw: &str, numeric: Numeric) -> Option<HostOut<'_>>
     })
 }
 
+const C_DOT: u8 = 1;
+const C_UPPER: u8 = 2;
+const C_HYPHEN: u8 = 4;
+const C_BAD: u8 = 8;
+
+/// Byte classes of [`ascii_name`]: letters, digits and `_` are 0.
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [C_BAD; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' {
+            t[i] = 0;
+        } else if c.is_ascii_uppercase() {
+            t[i] = C_UPPER;
+        }
+        i += 1;
+    }
+    t[b'.' as usize] = C_DOT;
+    t[b'-' as usize] = C_HYPHEN;
+    t
+};
+
+/// The common case in one pass: an ASCII name of letters, digits, `-` and `_` in labels of 1
+/// to 63 bytes, at most 253 bytes (after an optional final dot), whose last label is not
+/// numeric and that has no `xn--` label. It is lowercased (borrowed when it already is);
+/// anything else is `None` and takes the general path ([`finish`] after [`clean`]), which
+/// gives the same answer for these names.
+fn ascii_name(raw: &str) -> Option<HostOut<'_>> {
+    let text = raw.strip_suffix('.').unwrap_or(raw);
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > MAX_NAME_LEN {
+        return None;
+    }
+    // One table look-up a byte; label lengths are checked at the dots.
+    let mut seen = 0u8;
+    let mut label_start = 0usize;
+    for (i, &c) in b.iter().enumerate() {
+        let k = NAME_CLASS[c as usize];
+        if k == C_DOT {
+            if i == label_start || i - label_start > MAX_LABEL_LEN {
+                return None;
+            }
+            label_start = i + 1;
+        }
+        seen |= k;
+    }
+    let last = &text[label_start..];
+    if seen & C_BAD != 0 || last.is_empty() || last.len() > MAX_LABEL_LEN || is_numeric_label(last)
+    {
+        return None;
+    }
+    let upper = seen & C_UPPER != 0;
+    let hyphen = seen & C_HYPHEN != 0;
+    let mut flags = Flags::empty();
+    if hyphen && contains(b, b"xn--") {
+        if b.windows(4)
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(b"xn--") && (i == 0 || b[i - 1] == b'.'))
+        {
+            // An ACE label: UTS #46 checks it.
+            return None;
+        }
+        flags |= Flags::IDN;
+    }
+    let host = if upper {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    };
+    Some(HostOut {
+        host,
+        ip: None,
+        flags,
+    })
+}
+
 /// IPv4 or domain name, from a text already cleaned.
 fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>> {
     let text = text.strip_suffix('.').unwrap_or(text);
     if text.is_empty() {
         return None;
     }
-    let last = text.rsplit('.').next().unwrap_or(text);
+    let last = last_label(text);
     if is_numeric_label(last) {
         let (ip, standard) = parse_ipv4(text)?;
         if !standard {
@@ -177,8 +291,14 @@ fn finish(text: &str, numeric: Numeric, mut flags: Flags) -> Option<HostOut<'_>>
             }
             flags |= Flags::OBFUSCATED;
         }
+        // A standard dotted quad (decimal, no leading zeros) is already its own text.
+        let host = if standard && !text.ends_with('.') {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(ip.to_string())
+        };
         return Some(HostOut {
-            host: Cow::Owned(ip.to_string()),
+            host,
             ip: Some(IpAddr::V4(ip)),
             flags: flags | Flags::NUMERIC_IP,
         });
@@ -258,7 +378,7 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<(Ipv4Addr, bool)> {
     let mut parts = [0u64; 4];
     let mut n = 0;
     let mut standard = true;
-    for p in s.split('.') {
+    for p in s.as_bytes().split(|&c| c == b'.') {
         if n == 4 {
             return None;
         }
@@ -289,8 +409,7 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<(Ipv4Addr, bool)> {
     Some((Ipv4Addr::from(v), standard))
 }
 
-fn parse_part(p: &str) -> Option<(u64, bool)> {
-    let b = p.as_bytes();
+fn parse_part(b: &[u8]) -> Option<(u64, bool)> {
     if b.is_empty() || b.len() > 40 {
         return None;
     }
@@ -346,6 +465,69 @@ mod tests {
             "99999999999999999999999999999999999999999",
         ] {
             assert_eq!(parse_ipv4(s), None, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass path for plain ASCII names gives what the general path gives.
+        #[test]
+        fn ascii_fast_path_agrees(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::string::string_regex("[a-zA-Z0-9_-]{1,8}").unwrap(),
+                proptest::string::string_regex("[a-z0-9]{60,66}").unwrap(),
+                proptest::prop_oneof![
+                    proptest::strategy::Just("xn--".to_owned()),
+                    proptest::strategy::Just("XN--".to_owned()),
+                    proptest::strategy::Just("0x".to_owned()),
+                    proptest::strategy::Just("0X1f".to_owned()),
+                    proptest::strategy::Just(".".to_owned()),
+                    proptest::strategy::Just("".to_owned()),
+                ],
+            ],
+            1..40,
+        ), dots in proptest::collection::vec(proptest::bool::ANY, 40)) {
+            let mut raw = String::new();
+            for (i, p) in parts.iter().enumerate() {
+                raw.push_str(p);
+                if dots[i] {
+                    raw.push('.');
+                }
+            }
+            if let Some(fast) = ascii_name(&raw) {
+                for numeric in [Numeric::Loose, Numeric::DottedQuad] {
+                    let general = normalize_general(&raw, numeric);
+                    proptest::prop_assert_eq!(Some(&fast), general.as_ref(), "{:?}", raw);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_fast_path_cases() {
+        for raw in [
+            "Example.COM",
+            "a.b-c.d_e.",
+            "abcxn--d.com",
+            "x.0x1g",
+            "1.2.example",
+            &format!("{}.com", "a".repeat(63)),
+        ] {
+            let fast = ascii_name(raw);
+            assert!(fast.is_some(), "{raw}");
+            assert_eq!(fast, normalize_general(raw, Numeric::Loose), "{raw}");
+        }
+        for raw in [
+            "xn--mnchen-3ya.de",
+            "a.XN--p1ai",
+            "a.0x1f",
+            "a.123",
+            "a..b",
+            "a.b..",
+            &format!("{}.com", "a".repeat(64)),
+            &"a.".repeat(128),
+            "a b.com",
+        ] {
+            assert_eq!(ascii_name(raw), None, "{raw}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! The public suffix list: registrable domains and known top-level domains.
 
 use super::ExtractError;
-use publicsuffix::{List as PsList, Psl, Type};
+use publicsuffix::{Info, List as PsList, Psl, Type};
 use std::sync::{Arc, OnceLock};
 
 /// The public suffix list shipped with the crate (publicsuffix.org, MPL-2.0).
@@ -145,14 +145,33 @@ impl SuffixList {
 
     /// Both answers with one walk of the list: where the registrable domain starts in `host`,
     /// and whether the host ends in a suffix the list names.
+    ///
+    /// This is `Psl::domain` without its two splitting iterators: the labels are fed to the
+    /// list's trie right to left by [`Labels`], and the label before the suffix is found by
+    /// one backward loop.
     pub(crate) fn lookup(&self, host: &str) -> (Option<usize>, bool) {
-        match self.inner.list.domain(host.as_bytes()) {
-            Some(d) => (
-                Some(host.len() - d.as_bytes().len()),
-                d.suffix().typ().is_some(),
-            ),
-            None => (None, false),
+        let name = host.as_bytes();
+        let fqdn = name.last() == Some(&b'.');
+        let mut labels = Labels {
+            name,
+            end: name.len(),
+        };
+        if fqdn {
+            labels.next();
         }
+        let Info { mut len, typ } = self.inner.list.find(labels);
+        if fqdn {
+            len += 1;
+        }
+        if len == 0 || name.len() < len + 2 {
+            return (None, false);
+        }
+        // The label before the suffix.
+        let mut start = name.len() - len - 1;
+        while start > 0 && name[start - 1] != b'.' {
+            start -= 1;
+        }
+        (Some(start), typ.is_some())
     }
 
     /// Whether the host ends in a suffix the list names (not only the implicit `*` rule): the
@@ -174,6 +193,36 @@ impl SuffixList {
                 .and_then(|s| s.typ()),
             Some(Type::Icann | Type::Private)
         )
+    }
+}
+
+/// The labels of a name, right to left (as `rsplit('.')` gives them).
+struct Labels<'a> {
+    name: &'a [u8],
+    /// The end of the next label; past the start when done.
+    end: usize,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.end > self.name.len() {
+            return None;
+        }
+        let mut start = self.end;
+        while start > 0 && self.name[start - 1] != b'.' {
+            start -= 1;
+        }
+        let label = &self.name[start..self.end];
+        // Past the start (`len + 1`) after the first label.
+        self.end = if start == 0 {
+            self.name.len() + 1
+        } else {
+            start - 1
+        };
+        Some(label)
     }
 }
 
@@ -279,6 +328,52 @@ mod tests {
             SuffixList::parse("// nothing\n\n").unwrap_err(),
             ExtractError::EmptySuffixList
         );
+    }
+
+    /// The one-walk lookup agrees with the crate's `domain` and `suffix` on every kind of
+    /// name: wildcards, exceptions, private rules, unknown suffixes, trailing dots, empty
+    /// labels.
+    #[test]
+    fn lookup_agrees_with_psl_domain() {
+        let p = SuffixList::embedded();
+        for host in [
+            "",
+            ".",
+            "..",
+            "com",
+            "com.",
+            "example.com",
+            "example.com.",
+            "a.b.example.co.uk",
+            "co.uk",
+            "x.bar.blogspot.com",
+            "blogspot.com",
+            "a.city.kawasaki.jp",
+            "city.kawasaki.jp",
+            "b.kawasaki.jp",
+            "a.b.kawasaki.jp",
+            "www.ck",
+            "a.www.ck",
+            "x.y.ck",
+            "unknown-tld",
+            "a.unknown-tld",
+            "a..com",
+            ".example.com",
+            "example..",
+            "a.b.c.d.e.f.g.h",
+            "xn--p1ai",
+            "a.xn--p1ai",
+            "a.b.xn--mnchen-3ya.de",
+        ] {
+            let want = match p.inner.list.domain(host.as_bytes()) {
+                Some(d) => (
+                    Some(host.len() - d.as_bytes().len()),
+                    d.suffix().typ().is_some(),
+                ),
+                None => (None, false),
+            };
+            assert_eq!(p.lookup(host), want, "{host:?}");
+        }
     }
 
     #[test]

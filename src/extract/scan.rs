@@ -178,7 +178,8 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
                 continue;
             }
         }
-        // Back to the start of the token holding the trigger.
+        // Back to the start of the token holding the trigger, gathering its byte classes.
+        let mut mask = 0u8;
         let mut start = t;
         while start > done {
             let c = b[start - 1];
@@ -186,9 +187,11 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
                 if table[c as usize] & DELIM != 0 {
                     break;
                 }
+                mask |= MASK[c as usize];
                 start -= 1;
                 continue;
             }
+            mask |= M_HIGH;
             // The start of this character.
             let mut cs = start - 1;
             while cs > done && b[cs] & 0xC0 == 0x80 && start - cs < 4 {
@@ -202,12 +205,13 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         // Forward to its end.
         let mut end = t;
         while end < n && is_delim(table, b, end) == 0 {
+            mask |= MASK[b[end] as usize];
             end += 1;
         }
         pos = end;
         done = end;
         if let Some(tok) = text.get(start..end) {
-            token(cx, tok, start, spans, mode, depth);
+            token(cx, tok, mask, start, spans, mode, depth);
             if cx.stopped() {
                 return;
             }
@@ -229,34 +233,105 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
 /// The next trigger byte, from three vectorised searches run ahead and merged.
 struct Triggers {
     next: [Option<usize>; 3],
+    searchers: Option<[Three; 3]>,
 }
+
+/// The trigger bytes of each search.
+const GROUPS: [[u8; 3]; 3] = [[b'.', b':', b'@'], [b'%', b'(', b'['], [b'{', 0xE3, 0xEF]];
+
+/// Bit `k` is set for the trigger bytes of group `k`.
+static GROUP_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < 3 {
+        let mut j = 0;
+        while j < 3 {
+            t[GROUPS[k][j] as usize] |= 1 << k;
+            j += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// A search for any of three bytes. On x86-64 with AVX2 the searcher is built once per text:
+/// `memchr::memchr3` would check the CPU and set the vectors up again at every call, which
+/// is most of the cost of a search that stops after a few dozen bytes.
+#[derive(Clone, Copy)]
+enum Three {
+    #[cfg(target_arch = "x86_64")]
+    Avx2(memchr::arch::x86_64::avx2::memchr::Three),
+    Any([u8; 3]),
+}
+
+impl Three {
+    fn new(n: [u8; 3]) -> Three {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = memchr::arch::x86_64::avx2::memchr::Three::new(n[0], n[1], n[2]) {
+            return Three::Avx2(t);
+        }
+        Three::Any(n)
+    }
+
+    #[inline]
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Three::Avx2(t) => t.find(hay),
+            Three::Any(n) => memchr::memchr3(n[0], n[1], n[2], hay),
+        }
+    }
+}
+
+/// Texts shorter than this (URL parts, attribute values) are searched byte by byte: that
+/// beats the set-up of a vectorised search.
+const SHORT: usize = 64;
 
 impl Triggers {
     fn new(b: &[u8]) -> Triggers {
-        let mut t = Triggers { next: [None; 3] };
+        if b.len() < SHORT {
+            // One pass finds the first trigger of every group.
+            let mut next = [None; 3];
+            let mut missing = 0b111u8;
+            for (i, &c) in b.iter().enumerate() {
+                let g = GROUP_OF[c as usize] & missing;
+                if g != 0 {
+                    for (k, n) in next.iter_mut().enumerate() {
+                        if g & (1 << k) != 0 {
+                            *n = Some(i);
+                        }
+                    }
+                    missing &= !g;
+                    if missing == 0 {
+                        break;
+                    }
+                }
+            }
+            return Triggers {
+                next,
+                searchers: None,
+            };
+        }
+        let searchers = GROUPS.map(Three::new);
+        let mut t = Triggers {
+            next: [None; 3],
+            searchers: Some(searchers),
+        };
         for k in 0..3 {
-            t.next[k] = Triggers::find(k, b, 0);
+            t.next[k] = t.find(k, b, 0);
         }
         t
     }
 
     #[inline]
-    fn find(k: usize, b: &[u8], from: usize) -> Option<usize> {
+    fn find(&self, k: usize, b: &[u8], from: usize) -> Option<usize> {
         let hay = b.get(from..)?;
-        if hay.len() < 64 {
-            // Short texts (URL parts, attribute values): a plain loop beats the set-up of a
-            // vectorised search.
-            let hit = |c: u8| match k {
-                0 => matches!(c, b'.' | b':' | b'@'),
-                1 => matches!(c, b'%' | b'(' | b'['),
-                _ => matches!(c, b'{' | 0xE3 | 0xEF),
-            };
-            return hay.iter().position(|&c| hit(c)).map(|x| from + x);
-        }
-        match k {
-            0 => memchr::memchr3(b'.', b':', b'@', hay),
-            1 => memchr::memchr3(b'%', b'(', b'[', hay),
-            _ => memchr::memchr3(b'{', 0xE3, 0xEF, hay),
+        match &self.searchers {
+            Some(s) if hay.len() >= SHORT => s[k].find(hay),
+            _ => {
+                let bit = 1 << k;
+                hay.iter().position(|&c| GROUP_OF[c as usize] & bit != 0)
+            }
         }
         .map(|x| from + x)
     }
@@ -267,7 +342,7 @@ impl Triggers {
         for k in 0..3 {
             if let Some(p) = self.next[k] {
                 if p < from {
-                    self.next[k] = Triggers::find(k, b, from);
+                    self.next[k] = self.find(k, b, from);
                 }
             }
             if let Some(p) = self.next[k] {
@@ -405,12 +480,20 @@ fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
 }
 
 /// One token (a run without delimiters) holding a trigger byte.
-fn token(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode, depth: u8) {
+/// `mask` holds the classes ([`MASK`]) of its bytes.
+fn token(
+    cx: &mut Ctx<'_>,
+    tok: &str,
+    mask: u8,
+    at: usize,
+    spans: Spans<'_>,
+    mode: Mode,
+    depth: u8,
+) {
     let b = tok.as_bytes();
     if !worth_a_look(b) {
         return;
     }
-    let mask = b.iter().fold(0u8, |m, &c| m | MASK[c as usize]);
     if mask & M_COLON != 0 {
         for colon in memchr::memchr_iter(b':', b) {
             let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
@@ -463,7 +546,35 @@ fn worth_a_look(b: &[u8]) -> bool {
 /// a common file extension), refused unless written with `www.`, a path or a scheme.
 const FILE_LIKE_TLDS: &[&str] = &["am", "md", "mov", "pm", "ps", "py", "rs", "sh", "so", "zip"];
 
-const WORD_PUNCT_LEAD: &[u8] = b"([{<'\"*,;:!?.-_~/\\=#&+$";
+/// Punctuation set aside at the start of a piece.
+#[inline]
+fn is_word_punct_lead(c: u8) -> bool {
+    matches!(
+        c,
+        b'(' | b'['
+            | b'{'
+            | b'<'
+            | b'\''
+            | b'"'
+            | b'*'
+            | b','
+            | b';'
+            | b':'
+            | b'!'
+            | b'?'
+            | b'.'
+            | b'-'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b'\\'
+            | b'='
+            | b'#'
+            | b'&'
+            | b'+'
+            | b'$'
+    )
+}
 
 /// Bare hosts, hosts with a path but no scheme, emails and IP addresses.
 /// `mask` holds at least the bytes of `seg` ([`MASK`]).
@@ -499,7 +610,7 @@ fn piece(
     mask: u8,
 ) {
     let b = seg.as_bytes();
-    while s < e && WORD_PUNCT_LEAD.contains(&b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
+    while s < e && is_word_punct_lead(b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
         s += 1;
     }
     let e = trim_end(b, s, e);
@@ -597,13 +708,16 @@ fn piece(
             return;
         }
         reg = start;
-        if !www && !has_path && memchr::memchr(b'.', h.host.as_bytes()) == h.host.rfind('.') {
-            let tld = h.host.rsplit('.').next().unwrap_or("");
+        if !www
+            && !has_path
+            && memchr::memchr(b'.', h.host.as_bytes()) == host::rpos(h.host.as_bytes(), b'.')
+        {
+            let tld = host::last_label(&h.host);
             if FILE_LIKE_TLDS.contains(&tld) {
                 return;
             }
             // `sentence.Next`: a missing space after a full stop, not a host.
-            let raw_tld = raw.rsplit('.').next().unwrap_or("").as_bytes();
+            let raw_tld = host::last_label(raw).as_bytes();
             if raw_tld.len() >= 4
                 && raw_tld[0].is_ascii_uppercase()
                 && raw_tld[1..].iter().all(u8::is_ascii_lowercase)
@@ -706,7 +820,7 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
         || local.len() > 64
         || local.starts_with('.')
         || local.ends_with('.')
-        || local.contains("..")
+        || local.as_bytes().windows(2).any(|w| w == b"..")
     {
         return;
     }
@@ -837,7 +951,7 @@ fn url(
         .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\'))
         .map_or(end, |k| p + k);
     let authority = &tok[p..auth_end];
-    let host_port = match authority.rfind('@') {
+    let host_port = match host::rpos(authority.as_bytes(), b'@') {
         Some(k) => {
             flags |= Flags::USERINFO;
             &authority[k + 1..]
@@ -892,24 +1006,33 @@ fn url(
 /// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
 fn may_carry(rest: &str) -> bool {
     let b = rest.as_bytes();
-    if memchr::memchr3(b':', b'%', b'@', b).is_some() || host::contains(b, b"www") {
-        return true;
+    let mut eq = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' | b'%' | b'@' => return true,
+            b'w' | b'W'
+                if b.get(i..i + 3)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
+            {
+                return true
+            }
+            b'=' => eq = true,
+            b'.' if eq => return true,
+            _ => {}
+        }
     }
-    match memchr::memchr(b'=', b) {
-        Some(k) => memchr::memchr(b'.', &b[k..]).is_some(),
-        None => false,
-    }
+    false
 }
 
 /// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
 fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
     let (host, port) = if hp.starts_with('[') {
-        match hp.find(']') {
+        match memchr::memchr(b']', hp.as_bytes()) {
             Some(k) => (&hp[..=k], &hp[k + 1..]),
             None => return (hp, None),
         }
     } else {
-        match hp.rfind(':') {
+        match host::rpos(hp.as_bytes(), b':') {
             Some(k) => (&hp[..k], &hp[k..]),
             None => (hp, ""),
         }

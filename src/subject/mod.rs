@@ -37,6 +37,7 @@ mod email;
 mod error;
 
 pub use domain::Domain;
+pub(crate) use domain::{MAX_LABEL_LEN, MAX_NAME_LEN};
 pub use email::EmailAddr;
 pub use error::SubjectError;
 

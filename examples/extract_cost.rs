@@ -1,0 +1,174 @@
+//! The cost of URL extraction on the bench corpus (`benches/common/corpus.rs`), for
+//! instruction counts under callgrind beside linkify on the same bytes, and a dump of every
+//! hit for comparing two versions of the extractor (`scripts/extract-diff.sh`).
+//!
+//!     cargo run --release --example extract_cost -- rblkit|linkify|none dense|sparse MB
+//!     cargo run --release --example extract_cost -- dump dense|sparse MB
+//!     cargo run --release --example extract_cost -- dump FILE…
+//!
+//! A `.tsv` FILE is read as the case table (`tests/data/extract/cases.tsv`): each row's
+//! input (escapes `\t`, `\n`, `\\`, `\u{XXXX}`) is scanned as plain text.
+//!
+//! `rblkit` and `linkify` scan the corpus once inside `run_rblkit` / `run_linkify` (so
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*run_rblkit*` counts only
+//! the scan) and print the number of hits; `none` only builds the corpus. `dump` prints one
+//! line per hit with every field the API gives.
+
+#[path = "../benches/common/corpus.rs"]
+mod corpus;
+
+use linkify::{LinkFinder, LinkKind};
+use rblkit::extract::{Extractor, Format, Hit};
+use std::hint::black_box;
+use std::process::ExitCode;
+
+#[inline(never)]
+fn run_rblkit(ex: &Extractor, text: &str, hits: &mut Vec<Hit>) -> usize {
+    ex.extract_text(black_box(text), hits)
+        .expect("the corpus is within the limits");
+    hits.len()
+}
+
+#[inline(never)]
+fn run_linkify(finder: &LinkFinder, text: &str) -> usize {
+    finder.links(black_box(text)).count()
+}
+
+fn linkify_finder() -> LinkFinder {
+    let mut f = LinkFinder::new();
+    f.url_must_have_scheme(false);
+    f.kinds(&[LinkKind::Url, LinkKind::Email]);
+    f
+}
+
+fn corpus_of(kind: &str, mb: &str) -> Option<String> {
+    let scale = match kind {
+        "dense" => 1,
+        "sparse" => 10,
+        _ => return None,
+    };
+    let mb: usize = mb.parse().ok()?;
+    Some(corpus::corpus(mb << 20, scale))
+}
+
+fn dump(name: &str, hits: &[Hit], err: Option<String>) {
+    for h in hits {
+        println!(
+            "{name}\t{}\t{}\t{}\t{}\t{:?}\t{:?}\t{}\t{}\t{}",
+            h.kind(),
+            h.url().or(h.email()).unwrap_or("-"),
+            h.host(),
+            h.registrable_domain().unwrap_or("-"),
+            h.ip(),
+            h.span(),
+            h.part(),
+            h.flags(),
+            h.flags().bits(),
+        );
+    }
+    if let Some(e) = err {
+        println!("{name}\terror\t{e}");
+    }
+}
+
+/// The escapes of the case table.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(k) = rest.find('\\') {
+        out.push_str(&rest[..k]);
+        let esc = &rest[k + 1..];
+        let (ch, used) = match esc.as_bytes().first() {
+            Some(b't') => ('\t', 1),
+            Some(b'n') => ('\n', 1),
+            Some(b'u') => match esc.find('}') {
+                Some(e) => (
+                    esc.get(2..e)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                        .unwrap_or('\u{FFFD}'),
+                    e + 1,
+                ),
+                None => ('\\', 0),
+            },
+            _ => ('\\', 0),
+        };
+        out.push(ch);
+        rest = &esc[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn dump_cases(ex: &Extractor, file: &str, table: &str) {
+    let mut hits = Vec::new();
+    for (n, line) in table.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let input = unescape(line.split('\t').next().unwrap_or(""));
+        hits.clear();
+        let err = ex
+            .extract_text(&input, &mut hits)
+            .err()
+            .map(|e| e.to_string());
+        dump(&format!("{file}:{}", n + 1), &hits, err);
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let ex = Extractor::new();
+    let mut hits = Vec::new();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [what @ ("rblkit" | "linkify" | "none"), kind, mb] => {
+            let Some(text) = corpus_of(kind, mb) else {
+                eprintln!("usage: extract_cost rblkit|linkify|none dense|sparse MB");
+                return ExitCode::from(64);
+            };
+            let n = match what {
+                "rblkit" => run_rblkit(&ex, &text, &mut hits),
+                "linkify" => run_linkify(&linkify_finder(), &text),
+                _ => 0,
+            };
+            println!("{what} {kind} {mb} MB ({} bytes): {n} hits", text.len());
+        }
+        ["dump", kind @ ("dense" | "sparse"), mb] => {
+            let Some(text) = corpus_of(kind, mb) else {
+                eprintln!("usage: extract_cost dump dense|sparse MB");
+                return ExitCode::from(64);
+            };
+            let err = ex
+                .extract_text(&text, &mut hits)
+                .err()
+                .map(|e| e.to_string());
+            dump(&format!("{kind}-{mb}MB"), &hits, err);
+        }
+        ["dump", ref files @ ..] if !files.is_empty() => {
+            for f in files {
+                let bytes = match std::fs::read(f) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("{f}: {e}");
+                        return ExitCode::from(66);
+                    }
+                };
+                if f.ends_with(".tsv") {
+                    dump_cases(&ex, f, &String::from_utf8_lossy(&bytes));
+                    continue;
+                }
+                hits.clear();
+                let err = ex
+                    .extract(&bytes, Format::detect(&bytes), &mut hits)
+                    .err()
+                    .map(|e| e.to_string());
+                dump(f, &hits, err);
+            }
+        }
+        _ => {
+            eprintln!("usage: extract_cost rblkit|linkify|none|dump dense|sparse MB | dump FILE…");
+            return ExitCode::from(64);
+        }
+    }
+    ExitCode::SUCCESS
+}
