@@ -116,29 +116,3 @@ for t in ip4set dnset; do
 done
 echo "(time ratio: rbldnsd / rblkit, higher is better for rblkit; memory ratio: rblkit / rbldnsd, lower is better)"
 
-# INSTR=1: the same loads counted in instructions (valgrind's cachegrind), which the load
-# of a shared machine does not change; rbldnsd's count runs up to its first answer
-[ "${INSTR:-0}" = 1 ] || exit 0
-command -v valgrind >/dev/null || { echo "valgrind not found (apt-get install valgrind)" >&2; exit 1; }
-VG="valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null"
-irefs() { awk '/I *refs:/ { gsub(",", "", $NF); print $NF }' "$1"; }
-printf '\n%-8s %16s %16s %7s\n' dataset "rblkit instr" "rbldnsd instr" ratio
-for t in ip4set dnset; do
-  spec="bench.example:$t:$DIR/$t.txt"
-  if [ $t = ip4set ]; then q=$Q4; else q=$QD; fi
-  $VG --log-file="$DIR/vg-rblkit.log" "$RBLKIT" zone check "$spec" > /dev/null 2>&1 || true
-  port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
-  user=; [ "$(id -u)" = 0 ] && user="-u rbldns"
-  $VG --log-file="$DIR/vg-rbldnsd.log" $RBLDNSD -n $user -b 127.0.0.1/$port "$spec" > "$DIR/rbldnsd.log" 2>&1 & RPID=$!
-  while ! dig +short +tries=1 +time=2 @127.0.0.1 -p $port "$q.bench.example" A 2>/dev/null | grep -q 127; do
-    kill -0 $RPID 2>/dev/null || { cat "$DIR/rbldnsd.log" "$DIR/vg-rbldnsd.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  kill $RPID; wait $RPID 2>/dev/null || true; RPID=
-  n=0; while ! grep -q "I *refs" "$DIR/vg-rbldnsd.log" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-  awk -v t=$t -v r="$(irefs "$DIR/vg-rblkit.log")" -v d="$(irefs "$DIR/vg-rbldnsd.log")" 'BEGIN {
-    printf "%-8s %16.0f %16.0f %6.2fx\n", t, r, d, (r > 0 ? d / r : 0)
-  }'
-  rm -f "$DIR/vg-rblkit.log" "$DIR/vg-rbldnsd.log"
-done
-echo "(instruction ratio: rbldnsd / rblkit, higher is better for rblkit)"

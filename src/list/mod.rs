@@ -1205,26 +1205,22 @@ impl Interner {
 
     /// The value of an entry given twice: an exclusion wins, listings merge.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
-        match (a, b) {
-            (NONE, x) | (x, NONE) => x,
-            (EXCL, _) | (_, EXCL) => EXCL,
-            (a, b) if a == b => a,
-            (a, b) => {
-                let m = self.listings[a as usize].merged(&self.listings[b as usize]);
-                self.intern(m)
-            }
-        }
+        self.merge_by(a, b, |m| m)
     }
 
     /// As [`Interner::merge`], the TXT templates of the merged listing in sorted order.
     fn merge_sorted(&mut self, a: u32, b: u32) -> u32 {
+        self.merge_by(a, b, Listing::with_sorted_txt)
+    }
+
+    fn merge_by(&mut self, a: u32, b: u32, f: impl FnOnce(Listing) -> Listing) -> u32 {
         match (a, b) {
             (NONE, x) | (x, NONE) => x,
             (EXCL, _) | (_, EXCL) => EXCL,
             (a, b) if a == b => a,
             (a, b) => {
                 let m = self.listings[a as usize].merged(&self.listings[b as usize]);
-                self.intern(m.with_sorted_txt())
+                self.intern(f(m))
             }
         }
     }
