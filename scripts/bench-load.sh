@@ -4,22 +4,34 @@
 #
 #   scripts/bench-load.sh [LINES]        (default 1000000)
 #
-# Needs: a release build of rblkit with the `cli` feature (built here if missing),
+# Needs: a release build of rblkit with the `cli` feature and of the `zone_load` example
+# (built here if missing; RBLKIT=PATH and ZONE_LOAD=PATH run other builds, for instance
+# a reference build beside the current one),
 # rbldnsd (Debian package rbldnsd), dig (dnsutils), GNU time (/usr/bin/time, package time)
 # or /proc for the peak RSS. rbldnsd's time is from exec to its first answer on loopback;
-# rblkit's is the whole `zone check` process (read, parse, compile, print counts).
+# rblkit's is the whole `zone check` process (read, parse, compile, print counts). The
+# "library" column is the peak RSS of `examples/zone_load.rs`, which loads the dataset
+# with the library alone (`Dataset::load`), and its compiled list's own bytes.
 set -eu
 LINES=${1:-1000000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RBLKIT=$ROOT/target/release/rblkit
-[ -x "$RBLKIT" ] || (cd "$ROOT" && cargo build --release --features cli)
+RBLKIT=${RBLKIT:-$ROOT/target/release/rblkit}
+ZONE_LOAD=${ZONE_LOAD:-$ROOT/target/release/examples/zone_load}
+[ -x "$RBLKIT" ] || (cd "$ROOT" && cargo build --release --features cli --bin rblkit)
+[ -x "$ZONE_LOAD" ] || (cd "$ROOT" && cargo build --release --example zone_load)
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 [ -x "$RBLDNSD" ] || { echo "rbldnsd not found (apt-get install rbldnsd)" >&2; exit 1; }
 command -v dig >/dev/null || { echo "dig not found (apt-get install dnsutils)" >&2; exit 1; }
 
-DIR=$(mktemp -d /tmp/rblkit-bench.XXXXXX)
+# BENCH_DIR=DIR keeps the generated files there (for profiling the same data)
+if [ -n "${BENCH_DIR:-}" ]; then
+  DIR=$BENCH_DIR; mkdir -p "$DIR"
+  trap 'kill $RPID 2>/dev/null || true; rm -f "$DIR/time.out" "$DIR/rbldnsd.log"' EXIT INT TERM
+else
+  DIR=$(mktemp -d /tmp/rblkit-bench.XXXXXX)
+  trap 'kill $RPID 2>/dev/null || true; rm -rf "$DIR"' EXIT INT TERM
+fi
 chmod 755 "$DIR"
-trap 'kill $RPID 2>/dev/null || true; rm -rf "$DIR"' EXIT INT TERM
 RPID=
 
 # ip4set: mostly single addresses (as real lists are), some /24s, ranges, short forms,
@@ -87,14 +99,20 @@ rbldnsd_load() { # zone spec qname -> "seconds kb"
   echo "$(echo "$t1 - $t0" | bc) $kb"
 }
 
-printf '%-8s %10s %10s %7s   %10s %10s %7s\n' dataset "rblkit s" "rbldnsd s" ratio "rblkit MB" "rbldnsd MB" ratio
+library_load() { # spec -> "peak_kb list_mb"
+  "$ZONE_LOAD" "$1" | sed -n 's/.* list \([0-9.]*\) MB, peak RSS \([0-9.]*\) MB.*/\2 \1/p'
+}
+
+printf '%-8s %10s %10s %7s   %10s %10s %7s   %11s %8s\n' dataset "rblkit s" "rbldnsd s" ratio "rblkit MB" "rbldnsd MB" ratio "library MB" "list MB"
 for t in ip4set dnset; do
   spec="bench.example:$t:$DIR/$t.txt"
   if [ $t = ip4set ]; then q=$Q4; else q=$QD; fi
   set -- $(rblkit_load "$spec"); rs=$1; rk=$2
   set -- $(rbldnsd_load bench.example "$spec" "$q"); ds=$1; dk=$2
-  awk -v t=$t -v rs="$rs" -v ds="$ds" -v rk="$rk" -v dk="$dk" 'BEGIN {
-    printf "%-8s %10.2f %10.2f %6.2fx   %10.1f %10.1f %6.2fx\n", t, rs, ds, (rs > 0 ? ds / rs : 0), rk / 1024, dk / 1024, (dk > 0 ? rk / dk : 0)
+  set -- $(library_load "$spec"); lm=$1; ll=$2
+  awk -v t=$t -v rs="$rs" -v ds="$ds" -v rk="$rk" -v dk="$dk" -v lm="$lm" -v ll="$ll" 'BEGIN {
+    printf "%-8s %10.2f %10.2f %6.2fx   %10.1f %10.1f %6.2fx   %11.1f %8.1f\n", t, rs, ds, (rs > 0 ? ds / rs : 0), rk / 1024, dk / 1024, (dk > 0 ? rk / dk : 0), lm, ll
   }'
 done
 echo "(time ratio: rbldnsd / rblkit, higher is better for rblkit; memory ratio: rblkit / rbldnsd, lower is better)"
+

@@ -244,6 +244,12 @@ impl Listing {
         }
     }
 
+    /// The same listing with its TXT templates in sorted order.
+    pub(crate) fn with_sorted_txt(mut self) -> Listing {
+        self.txt.sort_unstable();
+        self
+    }
+
     /// The union of two listings of the same entry: all codes, all TXT templates, the earlier
     /// `since`, the later `expires` (none when either never expires).
     pub(crate) fn merged(&self, other: &Listing) -> Listing {

@@ -58,6 +58,7 @@ pub use tables::Precedence;
 
 use crate::subject::{EmailAddr, Subject};
 use ipnet::IpNet;
+pub(crate) use names::NameTable;
 use names::Names;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tables::{Exact32, Ranges, EXCL, NONE};
@@ -392,12 +393,12 @@ impl List {
         let mut best: Option<(u32, usize, DomainScope)> = None;
         // the name itself
         if labels >= min && labels <= max {
-            if let Some(n) = self.domains.get(name) {
-                if n.exact == EXCL {
+            if let Some((exact, _)) = self.domains.get(name) {
+                if exact == EXCL {
                     return None;
                 }
-                if n.exact != NONE {
-                    best = Some((n.exact, 0, DomainScope::Exact));
+                if exact != NONE {
+                    best = Some((exact, 0, DomainScope::Exact));
                     if !all_exclusions {
                         return best;
                     }
@@ -417,12 +418,12 @@ impl List {
             if k > max {
                 continue;
             }
-            if let Some(n) = self.domains.get(&name[start..]) {
-                if n.sub == EXCL {
+            if let Some((_, sub)) = self.domains.get(&name[start..]) {
+                if sub == EXCL {
                     return None;
                 }
-                if n.sub != NONE && best.is_none() {
-                    best = Some((n.sub, start, DomainScope::Subdomains));
+                if sub != NONE && best.is_none() {
+                    best = Some((sub, start, DomainScope::Subdomains));
                     if !all_exclusions {
                         break;
                     }
@@ -451,7 +452,7 @@ impl List {
         let addr = addr.strip_suffix('.').unwrap_or(addr);
         self.emails
             .get(addr.as_bytes())
-            .and_then(|n| self.value(n.exact))
+            .and_then(|n| self.value(n.0))
     }
 
     /// Looks up any subject: an address, a network (listed when one listing covers all of it,
@@ -491,7 +492,7 @@ impl List {
         buf[..l.len()].copy_from_slice(l);
         buf[l.len()] = b'@';
         buf[l.len() + 1..n].copy_from_slice(d);
-        self.emails.get(&buf[..n]).and_then(|n| self.value(n.exact))
+        self.emails.get(&buf[..n]).and_then(|n| self.value(n.0))
     }
 
     fn lookup_net(&self, net: IpNet) -> Option<&Listing> {
@@ -588,25 +589,25 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn domains(&self) -> impl Iterator<Item = (DomainPattern, Entry<'_>)> + '_ {
-        self.domains.nodes().flat_map(move |(name, n)| {
+        self.domains.nodes().flat_map(move |(name, exact, sub)| {
             let d = crate::subject::Domain::new(&name).expect("stored names are valid");
             let mut out: [Option<(DomainPattern, Entry<'_>)>; 2] = [None, None];
-            if n.exact != NONE && n.exact == n.sub {
+            if exact != NONE && exact == sub {
                 out[0] = Some((
                     DomainPattern::new(d, DomainScope::NameAndSubdomains),
-                    self.entry(n.exact),
+                    self.entry(exact),
                 ));
             } else {
-                if n.exact != NONE {
+                if exact != NONE {
                     out[0] = Some((
                         DomainPattern::new(d.clone(), DomainScope::Exact),
-                        self.entry(n.exact),
+                        self.entry(exact),
                     ));
                 }
-                if n.sub != NONE {
+                if sub != NONE {
                     out[1] = Some((
                         DomainPattern::new(d, DomainScope::Subdomains),
-                        self.entry(n.sub),
+                        self.entry(sub),
                     ));
                 }
             }
@@ -628,9 +629,9 @@ impl List {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn emails(&self) -> impl Iterator<Item = (EmailAddr, Entry<'_>)> + '_ {
-        self.emails.nodes().map(move |(name, n)| {
+        self.emails.nodes().map(move |(name, exact, _)| {
             let a = EmailAddr::new(&name).expect("stored addresses are valid");
-            (a, self.entry(n.exact))
+            (a, self.entry(exact))
         })
     }
 
@@ -696,6 +697,13 @@ impl List {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListingId(u32);
 
+impl ListingId {
+    /// The value an entry holds: the id, or the exclusion sentinel for `None`.
+    pub(crate) fn raw(id: Option<ListingId>) -> u32 {
+        id.map_or(EXCL, |i| i.0)
+    }
+}
+
 /// Collects entries and compiles them into a [`List`].
 ///
 /// Inserting the same entry twice merges the listings (codes and TXT templates add up);
@@ -717,11 +725,15 @@ pub struct ListingId(u32);
 pub struct ListBuilder {
     precedence: Precedence,
     interner: Interner,
+    /// single addresses
+    v4_exact: Vec<(u32, u32)>,
+    /// networks (prefix shorter than 32)
     v4: Vec<(u32, u8, u32)>,
     v6: Vec<(u128, u8, u32)>,
-    /// (name, scope, value)
-    domains: Vec<(Box<str>, DomainScope, u32)>,
-    emails: Vec<(Box<str>, u32)>,
+    domains: NameTable,
+    emails: NameTable,
+    /// merge listings of a domain with their TXT templates sorted
+    sorted_merges: bool,
 }
 
 impl ListBuilder {
@@ -823,9 +835,7 @@ impl ListBuilder {
     /// ```
     pub fn insert_domain(&mut self, pattern: &DomainPattern, listing: Listing) -> &mut ListBuilder {
         let id = self.intern(listing);
-        self.domains
-            .push((pattern.domain().as_str().into(), pattern.scope(), id));
-        self
+        self.put_domain(pattern.domain().as_str(), pattern.scope(), id)
     }
 
     /// Excludes a domain pattern.
@@ -845,8 +855,46 @@ impl ListBuilder {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn exclude_domain(&mut self, pattern: &DomainPattern) -> &mut ListBuilder {
-        self.domains
-            .push((pattern.domain().as_str().into(), pattern.scope(), EXCL));
+        self.put_domain(pattern.domain().as_str(), pattern.scope(), EXCL)
+    }
+
+    /// Adds a normalised name with a scope and a value.
+    fn put_domain(&mut self, name: &str, scope: DomainScope, v: u32) -> &mut ListBuilder {
+        let exact = if scope.covers_name() { v } else { NONE };
+        let sub = if scope.covers_subdomains() { v } else { NONE };
+        self.domains.push(name.as_bytes(), exact, sub);
+        self
+    }
+
+    /// Takes the names of a table whose values are `map`ped to this builder's listings
+    /// (`None`: excluded); equal names merge with [`ListBuilder::sorted_merges`]' rule
+    /// when that is set.
+    pub(crate) fn append_names(
+        &mut self,
+        mut names: NameTable,
+        map: impl Fn(u32) -> Option<ListingId>,
+    ) -> &mut ListBuilder {
+        names.map_values(|v| map(v).map_or(EXCL, |id| self.check_id(id)));
+        self.domains.append(names);
+        self
+    }
+
+    /// Takes single IPv4 addresses with values of this builder (`(address, raw id)`, see
+    /// [`ListingId::raw`]), for loaders that merged and sorted them already.
+    pub(crate) fn append_v4_addresses(&mut self, v: Vec<(u32, u32)>) -> &mut ListBuilder {
+        if self.v4_exact.is_empty() {
+            self.v4_exact = v;
+        } else {
+            self.v4_exact.extend_from_slice(&v);
+        }
+        self
+    }
+
+    /// Merges listings of the same domain name by putting their TXT templates in sorted
+    /// order (so that the result does not depend on the order of the inserts), instead of
+    /// in insertion order.
+    pub(crate) fn sorted_merges(&mut self) -> &mut ListBuilder {
+        self.sorted_merges = true;
         self
     }
 
@@ -955,9 +1003,7 @@ impl ListBuilder {
             None => EXCL,
         };
         let name = crate::subject::Domain::normalize(name)?;
-        self.domains
-            .push((name.into_owned().into_boxed_str(), scope, v));
-        Ok(self)
+        Ok(self.put_domain(&name, scope, v))
     }
 
     /// Adds the RFC 5782 test points: `127.0.0.2`, `::ffff:127.0.0.2` and the name `test`
@@ -985,29 +1031,19 @@ impl ListBuilder {
         let id = self.intern(listing);
         self.put_net(IpNet::from(IpAddr::V4(tp::IPV4_LISTED)), id);
         self.put_net(IpNet::from(IpAddr::V6(tp::IPV6_LISTED)), id);
-        self.domains
-            .push((tp::DOMAIN_LISTED.into(), DomainScope::Exact, id));
+        self.put_domain(tp::DOMAIN_LISTED, DomainScope::Exact, id);
         self.put_net(IpNet::from(IpAddr::V4(tp::IPV4_UNLISTED)), EXCL);
         self.put_net(IpNet::from(IpAddr::V6(tp::IPV6_UNLISTED)), EXCL);
-        self.domains.push((
-            tp::DOMAIN_UNLISTED.into(),
-            DomainScope::NameAndSubdomains,
-            EXCL,
-        ));
-        self
+        self.put_domain(tp::DOMAIN_UNLISTED, DomainScope::NameAndSubdomains, EXCL)
     }
 
     fn put(&mut self, subject: &Subject, id: u32) -> &mut ListBuilder {
         match subject {
             Subject::Ip(ip) => self.put_net(IpNet::from(*ip), id),
             Subject::Net(n) => self.put_net(*n, id),
-            Subject::Domain(d) => {
-                self.domains
-                    .push((d.as_str().into(), DomainScope::Exact, id));
-                self
-            }
+            Subject::Domain(d) => self.put_domain(d.as_str(), DomainScope::Exact, id),
             Subject::Email(e) => {
-                self.emails.push((e.to_string().into_boxed_str(), id));
+                self.emails.push(e.to_string().as_bytes(), id, NONE);
                 self
             }
             #[allow(unreachable_patterns)]
@@ -1017,6 +1053,9 @@ impl ListBuilder {
 
     fn put_net(&mut self, net: IpNet, id: u32) -> &mut ListBuilder {
         match net.trunc() {
+            IpNet::V4(n) if n.prefix_len() == 32 => {
+                self.v4_exact.push((u32::from(n.network()), id))
+            }
             IpNet::V4(n) => self.v4.push((u32::from(n.network()), n.prefix_len(), id)),
             IpNet::V6(n) => self.v6.push((u128::from(n.network()), n.prefix_len(), id)),
         }
@@ -1035,31 +1074,44 @@ impl ListBuilder {
         let ListBuilder {
             precedence,
             interner: mut c,
+            mut v4_exact,
             mut v4,
             mut v6,
-            mut domains,
-            mut emails,
+            domains,
+            emails,
+            sorted_merges,
         } = self;
         let resolve = move |outer: u32, inner: u32| match precedence {
             Precedence::ExclusionsWin if outer == EXCL => EXCL,
             _ => inner,
         };
 
-        // IPv4: single addresses apart, networks flattened into ranges
-        // stable: listings of the same entry merge in insertion order
-        v4.sort_by_key(|&(s, l, _)| (s, l));
-        let v4 = c.merge_runs(v4, |a, b| (a.0, a.1) == (b.0, b.1), |e| &mut e.2);
-        let mut exact: Vec<(u32, u32)> = Vec::new();
-        let mut nets: Vec<(u32, u8, u32)> = Vec::new();
-        for (s, l, v) in v4 {
-            if l == 32 {
-                exact.push((s, v));
-            } else {
-                nets.push((s, l, v));
-            }
+        // IPv4: single addresses apart, networks flattened into ranges; sorted stably, so
+        // that listings of the same entry merge in insertion order (loaders give them
+        // sorted and merged already, and then neither sorting nor merging copies them)
+        if !v4_exact.is_sorted_by_key(|e| e.0) {
+            v4_exact.sort_by_key(|e| e.0);
         }
-        let v4_ranges = Ranges::from_prefixes(&nets, resolve);
-        drop(nets);
+        v4_exact.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = c.merge(kept.1, later.1);
+            }
+            same
+        });
+        let mut exact = v4_exact;
+        if !v4.is_sorted_by_key(|&(s, l, _)| (s, l)) {
+            v4.sort_by_key(|&(s, l, _)| (s, l));
+        }
+        v4.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                kept.2 = c.merge(kept.2, later.2);
+            }
+            same
+        });
+        let v4_ranges = Ranges::from_prefixes(&v4, resolve);
+        drop(v4);
         if precedence == Precedence::ExclusionsWin && !v4_ranges.is_empty() {
             exact.retain(|&(k, v)| v == EXCL || v4_ranges.get(k) != EXCL);
         }
@@ -1070,37 +1122,33 @@ impl ListBuilder {
         let v6_ranges = Ranges::from_prefixes(&v6, resolve);
         drop(v6);
 
-        // names: one node per name with a value for itself and one for names below
-        let domain_exclusions = domains.iter().any(|d| d.2 == EXCL);
-        domains.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut dnodes: Vec<(Box<str>, u32, u32)> = Vec::new();
-        for (name, scope, v) in domains {
-            if dnodes.last().is_none_or(|n| n.0 != name) {
-                dnodes.push((name, NONE, NONE));
-            }
-            let n = dnodes.last_mut().expect("just pushed");
-            if scope.covers_name() {
-                n.1 = c.merge(n.1, v);
-            }
-            if scope.covers_subdomains() {
-                n.2 = c.merge(n.2, v);
-            }
-        }
-        emails.sort_by(|a, b| a.0.cmp(&b.0));
-        let emails = c.merge_runs(emails, |a, b| a.0 == b.0, |e| &mut e.1);
+        // names: one entry per name with a value for itself and one for names below
+        let domain_exclusions = domains.has_exclusions();
+        let mut dnames = if sorted_merges {
+            domains.finish(|a, b| c.merge_sorted(a, b))
+        } else {
+            domains.finish(|a, b| c.merge(a, b))
+        };
+        let mut enames = emails.finish(|a, b| c.merge(a, b));
 
         // renumber the listings in use, in sorted order, so equal contents give equal lists
-        let mut used: Vec<u32> = exact
+        let mut in_use = vec![false; c.listings.len()];
+        for v in exact
             .iter()
             .map(|e| e.1)
             .chain(v4_ranges.values())
             .chain(v6_ranges.values())
-            .chain(dnodes.iter().flat_map(|n| [n.1, n.2]))
-            .chain(emails.iter().map(|e| e.1))
-            .filter(|&v| v < EXCL)
+            .chain(dnames.values())
+            .chain(enames.values())
+        {
+            if v < EXCL {
+                in_use[v as usize] = true;
+            }
+        }
+        let mut used: Vec<u32> = (0..c.listings.len() as u32)
+            .filter(|&v| in_use[v as usize])
             .collect();
-        used.sort_unstable();
-        used.dedup();
+        drop(in_use);
         used.sort_by(|&a, &b| c.listings[a as usize].cmp(&c.listings[b as usize]));
         let mut map = vec![NONE; c.listings.len()];
         for (new, &old) in used.iter().enumerate() {
@@ -1120,20 +1168,15 @@ impl ListBuilder {
         v4_ranges.remap(remap);
         let mut v6_ranges = v6_ranges;
         v6_ranges.remap(remap);
-        let dnodes = dnodes
-            .into_iter()
-            .map(|(n, a, b)| (n, remap(a), remap(b)))
-            .collect();
-        let enodes = emails
-            .into_iter()
-            .map(|(n, v)| (n, remap(v), NONE))
-            .collect();
+        dnames.map_values(remap);
+        enames.map_values(remap);
+        let v4_exact = Exact32::new(exact, listings.len() as u32);
         List {
-            v4_exact: Exact32::new(&exact, listings.len() as u32),
+            v4_exact,
             v4_ranges,
             v6_ranges,
-            domains: Names::new(dnodes),
-            emails: Names::new(enodes),
+            domains: dnames,
+            emails: enames,
             listings: listings.into_boxed_slice(),
             precedence,
             domain_exclusions,
@@ -1162,13 +1205,22 @@ impl Interner {
 
     /// The value of an entry given twice: an exclusion wins, listings merge.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
+        self.merge_by(a, b, |m| m)
+    }
+
+    /// As [`Interner::merge`], the TXT templates of the merged listing in sorted order.
+    fn merge_sorted(&mut self, a: u32, b: u32) -> u32 {
+        self.merge_by(a, b, Listing::with_sorted_txt)
+    }
+
+    fn merge_by(&mut self, a: u32, b: u32, f: impl FnOnce(Listing) -> Listing) -> u32 {
         match (a, b) {
             (NONE, x) | (x, NONE) => x,
             (EXCL, _) | (_, EXCL) => EXCL,
             (a, b) if a == b => a,
             (a, b) => {
                 let m = self.listings[a as usize].merged(&self.listings[b as usize]);
-                self.intern(m)
+                self.intern(f(m))
             }
         }
     }

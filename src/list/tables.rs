@@ -282,6 +282,22 @@ fn interpolate(key: u32, bits: u32, n: usize) -> usize {
     ((u64::from(low) * n as u64) >> (32 - bits)) as usize
 }
 
+/// `entries` mapped through `f`, in order, taken from the back of the vector, which gives
+/// its memory back in eighths as it empties.
+fn pack_from_back<T>(entries: &mut Vec<(u32, u32)>, f: impl Fn((u32, u32)) -> T) -> Vec<T> {
+    let n = entries.len();
+    let step = (n / 8).max(1 << 14);
+    let mut out: Vec<T> = Vec::new();
+    while let Some(e) = entries.pop() {
+        out.push(f(e));
+        if entries.len().is_multiple_of(step) {
+            entries.shrink_to_fit();
+        }
+    }
+    out.reverse();
+    out
+}
+
 /// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries
 /// `(low bits << vbits) | value`, sorted, one array.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,8 +325,10 @@ enum Packed {
 
 impl Exact32 {
     /// From `(address, value)` pairs sorted by address, no duplicates; `distinct` is one more
-    /// than the largest value id used (sentinels aside).
-    pub(crate) fn new(entries: &[(u32, u32)], distinct: u32) -> Exact32 {
+    /// than the largest value id used (sentinels aside). The pairs are packed from the
+    /// back while their vector shrinks, so that the packed array and the whole vector are
+    /// not both held at the peak.
+    pub(crate) fn new(mut entries: Vec<(u32, u32)>, distinct: u32) -> Exact32 {
         let n = entries.len();
         // about two entries per index slot, at least 2^4 and at most 2^16 slots: the index
         // (256 KiB at most) stays in cache, and a lookup reads the packed array about once,
@@ -349,19 +367,13 @@ impl Exact32 {
             let vbits = 32 - key_bits;
             let vmask = (1u32 << vbits) - 1;
             let low_mask = u32::MAX >> bits;
-            let v: Vec<u32> = entries
-                .iter()
-                .map(|&(k, val)| {
-                    let val = if val == EXCL { vmask } else { val };
-                    ((k & low_mask) << vbits) | val
-                })
-                .collect();
+            let v = pack_from_back(&mut entries, |(k, val)| {
+                let val = if val == EXCL { vmask } else { val };
+                ((k & low_mask) << vbits) | val
+            });
             (vbits, Packed::Narrow(v.into_boxed_slice()))
         } else {
-            let v: Vec<u64> = entries
-                .iter()
-                .map(|&(k, v)| (u64::from(k) << 32) | u64::from(v))
-                .collect();
+            let v = pack_from_back(&mut entries, |(k, v)| (u64::from(k) << 32) | u64::from(v));
             (32, Packed::Wide(v.into_boxed_slice()))
         };
         Exact32 {
@@ -544,7 +556,7 @@ mod tests {
             keys.sort_unstable();
             keys.dedup();
             let entries: Vec<(u32, u32)> = keys.iter().map(|&k| (k, k % distinct)).collect();
-            let t = Exact32::new(&entries, distinct);
+            let t = Exact32::new(entries.clone(), distinct);
             assert!(matches!(t.packed, Packed::Wide(_)) == (distinct > 60_000));
             assert!(t.reach.contains(&WHOLE_BUCKET) || case == 0);
             for &(k, v) in &entries {

@@ -5,7 +5,7 @@ use super::addr::{self, AddrErr};
 use super::error::{LineError, Problem, ZoneError};
 use super::{Dataset, DatasetKind, HostBits, NsRecords, Soa, Strictness};
 use crate::codes::ReturnCode;
-use crate::list::{DomainScope, ListBuilder, ListingId, Precedence};
+use crate::list::{DomainScope, ListBuilder, ListingId, NameTable, Precedence};
 use crate::subject::Domain;
 use crate::time::Timestamp;
 use crate::{List, Listing};
@@ -14,8 +14,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The value id of an exclusion.
-const EXCL: u32 = u32::MAX;
+/// The value id of an exclusion (the list's own).
+const EXCL: u32 = u32::MAX - 1;
+/// No value (the list's own).
+const NONE: u32 = u32::MAX;
 /// Index of `$=` among the substitution variables.
 const BASE: usize = 10;
 /// rbldnsd keeps at most 255 bytes of a TXT template.
@@ -56,11 +58,13 @@ pub struct DatasetParser {
     /// ip4tset/ip6tset: the first default line of the whole dataset.
     tset_default: Option<u32>,
     subst: [Option<Box<str>>; 11],
+    /// single IPv4 addresses
+    v4x: Vec<(u32, u32)>,
+    /// IPv4 networks (prefix shorter than 32)
     v4: Vec<((u32, u8), u32)>,
     v6: Vec<((u128, u8), u32)>,
-    /// dnset names, normalised, one after the other; `names` index them.
-    arena: String,
-    names: Vec<NameEntry>,
+    /// dnset names, normalised, with their values for the name and for names below
+    names: NameTable,
     seen4: HashSet<(u32, u8)>,
     seen6: HashSet<(u128, u8)>,
     soa: Option<Soa>,
@@ -150,10 +154,10 @@ impl DatasetParser {
             default_rr: 0,
             tset_default: None,
             subst: Default::default(),
+            v4x: Vec::new(),
             v4: Vec::new(),
             v6: Vec::new(),
-            arena: String::new(),
-            names: Vec::new(),
+            names: NameTable::default(),
             seen4: HashSet::new(),
             seen6: HashSet::new(),
             soa: None,
@@ -625,7 +629,14 @@ impl DatasetParser {
             }
         };
         self.entries += 1;
-        expand_octets(a, b, |start, bits| self.v4.push(((start, bits), v)));
+        let (v4x, v4) = (&mut self.v4x, &mut self.v4);
+        expand_octets(a, b, |start, bits| {
+            if bits == 32 {
+                v4x.push((start, v));
+            } else {
+                v4.push(((start, bits), v));
+            }
+        });
         Ok(())
     }
 
@@ -641,7 +652,7 @@ impl DatasetParser {
         match addr::ip4prefix(line.as_bytes()) {
             Ok((a, 32, n)) if ends_entry(&line.as_bytes()[n..]) => {
                 self.entries += 1;
-                self.v4.push(((a, 32), 0));
+                self.v4x.push((a, 0));
                 Ok(())
             }
             Ok((_, 32, n)) if !matches!(line.as_bytes().get(n), Some(b'/' | b'-')) => self.warn(
@@ -707,7 +718,11 @@ impl DatasetParser {
             return self.warn(col(s), Problem::Duplicate { net: net.into() });
         }
         self.entries += 1;
-        self.v4.push(((a, bits), v));
+        if bits == 32 {
+            self.v4x.push((a, v));
+        } else {
+            self.v4.push(((a, bits), v));
+        }
         Ok(())
     }
 
@@ -834,27 +849,10 @@ impl DatasetParser {
             }
         };
         self.entries += 1;
-        let off = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
-        let len = domain.len() as u16;
-        self.arena.push_str(&domain);
-        // `.name` is `name` plus `*.name`: two entries, so that every (name, scope) merges
-        // in `finish`
-        if scope != DomainScope::Subdomains {
-            self.names.push(NameEntry {
-                off,
-                len,
-                sub: false,
-                v,
-            });
-        }
-        if scope != DomainScope::Exact {
-            self.names.push(NameEntry {
-                off,
-                len,
-                sub: true,
-                v,
-            });
-        }
+        // `.name` is `name` plus `*.name`; equal names merge when the list is built
+        let exact = if scope.covers_name() { v } else { NONE };
+        let sub = if scope.covers_subdomains() { v } else { NONE };
+        self.names.push(domain.as_bytes(), exact, sub);
         Ok(())
     }
 
@@ -1112,9 +1110,9 @@ impl DatasetParser {
             rrs,
             tset_default,
             subst,
+            v4x,
             v4,
             v6,
-            arena,
             names,
             soa,
             ns,
@@ -1158,6 +1156,27 @@ impl DatasetParser {
             ids: &ids,
             cache: HashMap::new(),
         };
+        // single addresses: sorted, merged and handed over in place
+        let mut v4x = v4x;
+        v4x.iter_mut().for_each(|e| e.1 = id(e.1));
+        v4x.sort_unstable();
+        let (mut i, mut w) = (0, 0);
+        while i < v4x.len() {
+            let mut j = i + 1;
+            while j < v4x.len() && v4x[j].0 == v4x[i].0 {
+                j += 1;
+            }
+            let l = if j - i == 1 {
+                (v4x[i].1 != EXCL).then(|| ids[v4x[i].1 as usize])
+            } else {
+                merger.merged(&mut b, v4x[i..j].iter().map(|e| e.1))
+            };
+            v4x[w] = (v4x[i].0, ListingId::raw(l));
+            w += 1;
+            i = j;
+        }
+        v4x.truncate(w);
+        b.append_v4_addresses(v4x);
         let mut v4 = v4;
         v4.iter_mut().for_each(|e| e.1 = id(e.1));
         // one integer key sorts faster than the tuple
@@ -1180,29 +1199,9 @@ impl DatasetParser {
                 None => b.exclude_net(net),
             };
         });
-        let mut names = names;
-        let name = |e: &NameEntry| &arena[e.off as usize..e.off as usize + usize::from(e.len)];
-        names.sort_unstable_by(|x, y| (name(x), x.sub, x.v).cmp(&(name(y), y.sub, y.v)));
-        let mut i = 0;
-        while i < names.len() {
-            let key = (name(&names[i]), names[i].sub);
-            let mut j = i + 1;
-            while j < names.len() && (name(&names[j]), names[j].sub) == key {
-                j += 1;
-            }
-            let l = merger.merged(&mut b, names[i..j].iter().map(|e| e.v));
-            let scope = if key.1 {
-                DomainScope::Subdomains
-            } else {
-                DomainScope::Exact
-            };
-            // names were checked when their lines were read; one that is not a domain
-            // (a numeric last label, say) cannot be listed and was warned about there
-            let _ = b.insert_domain_id(key.0, scope, l);
-            i = j;
-        }
-        drop(names);
-        drop(arena);
+        // names: merged (as the merger does, TXT sorted) when the list is built
+        b.sorted_merges();
+        b.append_names(names, |v| Some(ids[v as usize]));
         let action = |v: &AclValue| match v {
             AclValue::Keyword(k) => k.clone(),
             AclValue::Rr(id) => {
@@ -1246,16 +1245,6 @@ impl DatasetParser {
             keys,
         }
     }
-}
-
-/// One dnset entry: a name in the parser's arena, whether it is for the names below it,
-/// and its value.
-#[derive(Debug, Clone, Copy)]
-struct NameEntry {
-    off: u32,
-    len: u16,
-    sub: bool,
-    v: u32,
 }
 
 /// Merges the values of equal entries the way rbldnsd answers them (an exclusion of the

@@ -468,7 +468,7 @@ fn network_lookup_sees_exact_entries() {
 #[test]
 fn swapped_while_readers_run() {
     use arc_swap::ArcSwap;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
 
     // generation g lists 10.0.0.0/24 with code 127.0.0.(g % 200 + 2) on every address;
@@ -486,10 +486,14 @@ fn swapped_while_readers_run() {
     }
     let current = Arc::new(ArcSwap::from_pointee(generation(0)));
     let stop = Arc::new(AtomicBool::new(false));
+    // readers that finished a first check: the swaps go on until both have, however the
+    // threads are scheduled
+    let started = Arc::new(AtomicUsize::new(0));
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let current = Arc::clone(&current);
             let stop = Arc::clone(&stop);
+            let started = Arc::clone(&started);
             std::thread::spawn(move || {
                 let mut checks = 0u64;
                 while !stop.load(Ordering::Relaxed) {
@@ -505,14 +509,20 @@ fn swapped_while_readers_run() {
                             .codes()[0];
                         assert_eq!(c, first, "mixed generations");
                     }
+                    if checks == 0 {
+                        started.fetch_add(1, Ordering::Relaxed);
+                    }
                     checks += 1;
                 }
                 checks
             })
         })
         .collect();
-    for g in 1..50u8 {
+    let mut g = 1u8;
+    while g < 50 || started.load(Ordering::Relaxed) < 2 {
         current.store(Arc::new(generation(g)));
+        g = g.wrapping_add(1).max(1);
+        std::thread::yield_now();
     }
     stop.store(true, Ordering::Relaxed);
     for r in readers {
