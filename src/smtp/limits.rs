@@ -285,6 +285,7 @@ pub struct LimitState {
 /// # Errors
 ///
 /// [`SmtpError::Io`] when Redis is configured and cannot be asked.
+#[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))]
 pub fn limit_states(
     config: &super::PolicyConfig,
     req: &Request,
@@ -412,7 +413,8 @@ pub(super) enum Limiter {
     /// In this server's memory.
     Local(LocalCounts),
     /// In Redis, with the per-identity limit too.
-    Redis(SharedCounters),
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Redis(Box<SharedCounters>),
 }
 
 impl Limiter {
@@ -421,7 +423,7 @@ impl Limiter {
     pub(super) fn for_config(config: &super::PolicyConfig) -> Result<Option<Limiter>, SmtpError> {
         match &config.redis {
             #[cfg(feature = "redis")]
-            Some(r) => Ok(Some(Limiter::Redis(SharedCounters::new(r)?))),
+            Some(r) => Ok(Some(Limiter::Redis(Box::new(SharedCounters::new(r)?)))),
             #[cfg(not(feature = "redis"))]
             Some(_) => Err(SmtpError::Io {
                 addr: "redis".into(),

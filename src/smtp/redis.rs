@@ -204,6 +204,11 @@ if inst ~= '' then redis.call('SET', inst, ok, 'EX', tonumber(ARGV[5])) end
 return {ok, tight, tc, tl, first}
 ";
 
+/// The script's answer: accepted, the tightest limit's index, its count, its limit, the
+/// first refusal of that limit in its window.
+#[cfg(feature = "redis")]
+type ScriptAnswer = (i64, i64, i64, i64, i64);
+
 /// One request's question: its message key (by `instance`), the limits that match it,
 /// and how many messages it counts (0: only check).
 pub(super) struct Question {
@@ -226,6 +231,7 @@ pub(super) enum Answer {
         first: Option<bool>,
     },
     /// Redis failed: the configured failure answer applies.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Failed,
 }
 
@@ -357,7 +363,7 @@ impl SharedCounters {
         &mut self,
         asks: &[Question],
         now: crate::time::Timestamp,
-    ) -> Result<Vec<(i64, i64, i64, i64, i64)>, String> {
+    ) -> Result<Vec<ScriptAnswer>, String> {
         if self.conn.is_none() {
             if self.retry_at.is_some_and(|t| std::time::Instant::now() < t) {
                 return Err("not connected (retrying soon)".into());
