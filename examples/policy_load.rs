@@ -18,7 +18,7 @@
 //! Senders are spread over 100,000 identities so that no rate limit is reached.
 
 use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
-use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer};
+use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer, ServerEvent};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -236,7 +236,11 @@ fn start(a: &Args, state: &std::path::Path, config: PolicyConfig) -> PolicyServe
         store,
         Decider::new(config),
         a.threads,
-        |_| {},
+        |e| {
+            if let ServerEvent::SharedStoreFailed { message } = e {
+                eprintln!("{message}");
+            }
+        },
     )
     .unwrap()
 }

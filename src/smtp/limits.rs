@@ -10,7 +10,8 @@
 
 use super::alert::{Alert, Alerter};
 use super::config::Counting;
-use super::redis::{Answer, OnFailure, Question, SharedCounters};
+pub(super) use super::redis::{Answer, Question};
+use super::redis::{OnFailure, SharedCounters};
 use super::request::{Request, Stage};
 use super::SmtpError;
 use crate::ledger::hash::Map;
@@ -435,67 +436,40 @@ impl Limiter {
     }
 }
 
-/// Checks and counts the requests whose verdicts the local ledger accepted and that
-/// count (or check) against the matching limits, turns refusals and failures into their
-/// answers, and raises the alerts of limits crossed. Returns how many requests got the
-/// failure answer, and a message to log.
-pub(super) fn settle<'a>(
-    limiter: Option<&mut Limiter>,
-    mut alerts: Option<&mut Alerter>,
+/// The question a request asks of the limits (`redis`: with the per-identity limit),
+/// if any.
+pub(super) fn question(
+    redis: bool,
     config: &super::PolicyConfig,
-    now: crate::time::Timestamp,
-    items: impl Iterator<Item = (&'a Request, &'a mut super::Verdict)>,
-) -> (u64, Option<String>) {
-    use super::reply::{Action, RefusalReason};
-    let redis = matches!(limiter, Some(Limiter::Redis(_)));
-    let mut asks: Vec<Question> = Vec::new();
-    let mut targets = Vec::new();
-    for (req, v) in items {
-        let Some(id) = &v.identity else { continue };
-        if v.reason.is_some() {
-            // the ledger's own rate limit: an alert when first crossed
-            if let (Some(a), Some(RefusalReason::RateLimit)) = (alerts.as_deref_mut(), v.reason) {
-                a.crossed(
-                    Alert {
-                        key: format!("identity:{id}").to_ascii_lowercase().into(),
-                        identity: id.to_string().into(),
-                        limit: config.rate.limit,
-                        at: now,
-                    },
-                    None,
-                );
-            }
-            continue;
-        }
-        if limiter.is_none() {
-            continue;
-        }
-        let Some(a) = ask(config.counting, req) else {
-            continue;
-        };
-        let limits = matching_limits(config, req, Some(id), redis.then_some(config.rate.limit));
-        if limits.is_empty() {
-            continue;
-        }
-        let (instance, n) = match a {
-            Ask::Charge { instance } => (instance, 1),
-            Ask::Peek => (None, 0),
-        };
-        asks.push(Question {
-            instance,
-            limits,
-            n,
-        });
-        targets.push(v);
+    req: &Request,
+    id: &Subject,
+) -> Option<Question> {
+    let a = ask(config.counting, req)?;
+    let limits = matching_limits(config, req, Some(id), redis.then_some(config.rate.limit));
+    if limits.is_empty() {
+        return None;
     }
-    let Some(limiter) = limiter else {
-        return (0, None);
+    let (instance, n) = match a {
+        Ask::Charge { instance } => (instance, 1),
+        Ask::Peek => (None, 0),
     };
-    if asks.is_empty() {
-        return (0, None);
-    }
-    let mut out = Vec::with_capacity(asks.len());
-    let (msg, closed) = match limiter {
+    Some(Question {
+        instance,
+        limits,
+        n,
+    })
+}
+
+/// Asks the limiter `asks` (Redis: in one pipeline); one answer per question in `out`.
+/// Returns a message to log, and whether failures are answered closed.
+pub(super) fn answers(
+    limiter: &mut Limiter,
+    asks: &[Question],
+    now: crate::time::Timestamp,
+    out: &mut Vec<Answer>,
+) -> (Option<String>, bool) {
+    out.clear();
+    match limiter {
         Limiter::Local(l) => {
             let t = now.unix_seconds();
             out.extend(asks.iter().map(|q| {
@@ -507,45 +481,121 @@ pub(super) fn settle<'a>(
             (None, false)
         }
         Limiter::Redis(r) => {
-            let msg = r.run(&asks, now, &mut out);
+            let msg = r.run(asks, now, out);
             (msg, r.config().on_failure == OnFailure::Closed)
         }
+    }
+}
+
+/// Turns an answer into the verdict's (a refusal, the failure answer) and raises the
+/// alert of a limit crossed. Returns whether it was a failure.
+pub(super) fn apply(
+    v: &mut super::Verdict,
+    a: Answer,
+    q: &Question,
+    alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+    closed: bool,
+) -> bool {
+    use super::reply::{Action, RefusalReason};
+    let reason = match a {
+        Answer::Accepted => return false,
+        Answer::Refused { tight, first } => {
+            if let (Some(al), Some(l)) = (alerts, q.limits.get(tight)) {
+                // an only-check (n = 0) or a refused message's later recipient is no crossing
+                if q.n > 0 && first != Some(false) {
+                    let identity = v
+                        .identity
+                        .as_ref()
+                        .map_or_else(String::new, |s| s.to_string());
+                    al.crossed(
+                        Alert {
+                            key: l.key.clone(),
+                            identity: identity.into(),
+                            limit: l.limit,
+                            at: now,
+                        },
+                        first,
+                    );
+                }
+            }
+            RefusalReason::RateLimit
+        }
+        Answer::Failed => {
+            if !closed {
+                return true;
+            }
+            RefusalReason::Unavailable
+        }
     };
+    v.reason = Some(reason);
+    v.action = Action::Refuse(config.replies.get(reason).clone());
+    matches!(a, Answer::Failed)
+}
+
+/// Raises the alert of the ledger's own rate limit when a verdict is that refusal.
+pub(super) fn ledger_alert(
+    v: &super::Verdict,
+    alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+) {
+    if let (Some(a), Some(id), Some(super::reply::RefusalReason::RateLimit)) =
+        (alerts, &v.identity, v.reason)
+    {
+        a.crossed(
+            Alert {
+                key: format!("identity:{id}").to_ascii_lowercase().into(),
+                identity: id.to_string().into(),
+                limit: config.rate.limit,
+                at: now,
+            },
+            None,
+        );
+    }
+}
+
+/// Checks and counts the requests whose verdicts the local ledger accepted and that
+/// count (or check) against the matching limits, turns refusals and failures into their
+/// answers, and raises the alerts of limits crossed. Returns how many requests got the
+/// failure answer, and a message to log.
+pub(super) fn settle<'a>(
+    mut limiter: Option<&mut Limiter>,
+    mut alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+    items: impl Iterator<Item = (&'a Request, &'a mut super::Verdict)>,
+) -> (u64, Option<String>) {
+    let redis = matches!(limiter, Some(Limiter::Redis(_)));
+    let mut asks: Vec<Question> = Vec::new();
+    let mut targets = Vec::new();
+    for (req, v) in items {
+        if v.reason.is_some() {
+            ledger_alert(v, alerts.as_deref_mut(), config, now);
+            continue;
+        }
+        let (Some(_), Some(id)) = (&limiter, &v.identity) else {
+            continue;
+        };
+        if let Some(q) = question(redis, config, req, id) {
+            asks.push(q);
+            targets.push(v);
+        }
+    }
+    let Some(limiter) = limiter.as_deref_mut() else {
+        return (0, None);
+    };
+    if asks.is_empty() {
+        return (0, None);
+    }
+    let mut out = Vec::with_capacity(asks.len());
+    let (msg, closed) = answers(limiter, &asks, now, &mut out);
     let mut failed = 0;
     for ((v, a), q) in targets.into_iter().zip(out).zip(&asks) {
-        let reason = match a {
-            Answer::Accepted => continue,
-            Answer::Refused { tight, first } => {
-                if let (Some(al), Some(l)) = (alerts.as_deref_mut(), q.limits.get(tight)) {
-                    // an only-check (n = 0) or a refused message's later recipient is no crossing
-                    if q.n > 0 && first != Some(false) {
-                        al.crossed(
-                            Alert {
-                                key: l.key.clone(),
-                                identity: v
-                                    .identity
-                                    .as_ref()
-                                    .map_or_else(String::new, |s| s.to_string())
-                                    .into(),
-                                limit: l.limit,
-                                at: now,
-                            },
-                            first,
-                        );
-                    }
-                }
-                RefusalReason::RateLimit
-            }
-            Answer::Failed => {
-                failed += 1;
-                if !closed {
-                    continue;
-                }
-                RefusalReason::Unavailable
-            }
-        };
-        v.reason = Some(reason);
-        v.action = Action::Refuse(config.replies.get(reason).clone());
+        if apply(v, a, q, alerts.as_deref_mut(), config, now, closed) {
+            failed += 1;
+        }
     }
     (failed, msg)
 }

@@ -271,10 +271,17 @@ impl SharedCounters {
 impl SharedCounters {
     /// A client for `config` (it connects on first use).
     pub(super) fn new(config: &RedisConfig) -> Result<SharedCounters, SmtpError> {
-        let client = ::redis::Client::open(&*config.url).map_err(|e| SmtpError::Io {
+        use ::redis::IntoConnectionInfo as _;
+        let bad = |e: ::redis::RedisError| SmtpError::Io {
             addr: "redis".into(),
             message: format!("the URL does not parse ({:?})", e.kind()).into(),
-        })?;
+        };
+        // small requests and answers: Nagle's delay would cost a round trip each
+        let info = (&*config.url)
+            .into_connection_info()
+            .map_err(bad)?
+            .set_tcp_settings(::redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = ::redis::Client::open(info).map_err(bad)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

@@ -13,7 +13,7 @@
 
 use super::alert::Alerter;
 use super::decide::{Decider, DnsScore, Verdict};
-use super::limits::Limiter;
+use super::limits::{self, Limiter};
 use super::reply::{Action, RefusalReason};
 use super::request::{Limits, Request, RequestParser};
 use super::stats::{Dropped, Stats};
@@ -386,6 +386,9 @@ fn write_loop(
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
     let mut ready: Vec<(Job, Verdict)> = Vec::new();
     let mut counting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut pre_asks: Vec<limits::Question> = Vec::new();
+    let mut pre_index: Vec<Option<usize>> = Vec::new();
+    let mut pre_out: Vec<limits::Answer> = Vec::new();
     let mut last_sync = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -431,23 +434,47 @@ fn write_loop(
         }
         verdicts.clear();
         let mut i = 0;
+        // with Redis, the counting requests' questions go in one pipeline before the
+        // transaction; their answers apply to the requests the ledger accepts
+        let redis = matches!(shared, Some(Limiter::Redis(_)));
+        pre_asks.clear();
+        pre_index.clear();
+        let mut closed = false;
+        if let Some(l @ Limiter::Redis(_)) = shared.as_mut() {
+            for j in &batch {
+                let q = Decider::identity(&j.req)
+                    .and_then(|id| limits::question(true, decider.config(), &j.req, &id));
+                pre_index.push(q.as_ref().map(|_| pre_asks.len()));
+                pre_asks.extend(q);
+            }
+            let (msg, c) = limits::answers(l, &pre_asks, t, &mut pre_out);
+            closed = c;
+            if let Some(message) = msg {
+                log(ServerEvent::SharedStoreFailed {
+                    message: message.into(),
+                });
+            }
+        }
         let result = store.append_each(|ledger| {
             while i < batch.len() {
                 let j = &batch[i];
+                let k = pre_index.get(i).copied().flatten();
                 i += 1;
                 let mut v = decider.decide(ledger, &j.req, j.dns.as_ref(), t);
                 // the limits and Redis before the record: a message they refuse (or defer)
                 // consumes no quota
                 let judged = v.reason.is_some();
-                settle(
-                    &mut shared,
-                    &mut alerts,
-                    &decider,
-                    t,
-                    &log,
-                    stats,
-                    [(&j.req, &mut v)],
-                );
+                if !redis {
+                    let one = [(&j.req, &mut v)];
+                    settle(&mut shared, &mut alerts, &decider, t, &log, stats, one);
+                } else if let (false, Some(k)) = (judged, k) {
+                    let (a, q) = (pre_out[k], &pre_asks[k]);
+                    if limits::apply(&mut v, a, q, alerts.as_mut(), decider.config(), t, closed) {
+                        stats.redis_failures.inc();
+                    }
+                } else {
+                    limits::ledger_alert(&v, alerts.as_mut(), decider.config(), t);
+                }
                 let mut e = v.event.take();
                 if !judged && v.reason.is_some() {
                     e = None;

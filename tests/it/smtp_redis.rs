@@ -134,14 +134,14 @@ fn two_servers_one_limit_under_a_thousand_concurrent_requests() {
     let a = policy(&dir, "a", &config(300, &redis, "closed"), &[]);
     let b = policy(&dir, "b", &config(300, &redis, "closed"), &[]);
     let ports = [a.port, b.port];
-    // 40 connections at once, 25 messages each, every other one through the other server
-    let threads: Vec<_> = (0..40)
+    // 100 connections at once, 10 messages each, every other one through the other server
+    let threads: Vec<_> = (0..100)
         .map(|c| {
             let port = ports[c % 2];
             std::thread::spawn(move || {
                 let mut p = PolicyClient::connect(port);
                 let mut accepted = 0;
-                for m in 0..25 {
+                for m in 0..10 {
                     let inst = format!("{c}.{m}");
                     let to = format!("r{c}.{m}@example.net");
                     let answer = p.ask(&rcpt(&inst, "hammer@shop.example.com", &to));
