@@ -561,7 +561,7 @@ pub(super) fn ledger_alert(
 /// answers, and raises the alerts of limits crossed. Returns how many requests got the
 /// failure answer, and a message to log.
 pub(super) fn settle<'a>(
-    mut limiter: Option<&mut Limiter>,
+    limiter: Option<&mut Limiter>,
     mut alerts: Option<&mut Alerter>,
     config: &super::PolicyConfig,
     now: crate::time::Timestamp,
@@ -583,7 +583,7 @@ pub(super) fn settle<'a>(
             targets.push(v);
         }
     }
-    let Some(limiter) = limiter.as_deref_mut() else {
+    let Some(limiter) = limiter else {
         return (0, None);
     };
     if asks.is_empty() {
