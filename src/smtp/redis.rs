@@ -1,15 +1,16 @@
 //! Shared counters in Redis (feature `redis`): several policy servers, one rate limit.
 //!
 //! The config's `[redis]` section names the server (`redis://[:PASSWORD@]HOST:PORT/DB`;
-//! `rediss://` for TLS when the build has it). Every request the local ledger accepts and
-//! that counts is then charged in Redis too, by one Lua script that, atomically:
+//! `rediss://` needs the client crate's TLS, which is not built in). Every request the
+//! local ledger accepts and that counts is then charged in Redis too, by one Lua script
+//! that, atomically:
 //!
 //! 1. for a message already seen by its `instance` (any server), returns that message's
 //!    answer and counts nothing (the key is `SET` with a one-hour expiry);
 //! 2. drops the identity's events at or before `now - window` from its sorted set (a
 //!    rolling window, not a clock hour);
-//! 3. adds the message when the count stays within the limit, or refuses it (a refused
-//!    message is not added: it does not consume quota).
+//! 3. adds the message to every matching key when each stays within its limit, or
+//!    refuses it (a refused message is added nowhere: it consumes no quota).
 //!
 //! The requests of one writer batch go in one pipeline. Every read and write is bounded by
 //! the configured timeout (50 ms by default); on a failure the connection is dropped and
