@@ -3,11 +3,13 @@
 //! fresh state directory, durable commits) and, in the same run, against a trivial server
 //! that answers every request `action=DUNNO` without looking at it. Prints requests per
 //! second of both and their ratio, then the latency (p50, p99, max) of each at a fixed
-//! rate of 1,000 requests per second.
+//! rate of 1,000 requests per second. With `--redis URL` (feature `redis`) a third server
+//! in the same run shares its counters in that Redis (`[redis]` in the config).
 //!
 //! ```text
-//! cargo run --release --features smtp --example policy_load -- \
-//!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2]
+//! cargo run --release --features smtp,redis --example policy_load -- \
+//!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2] \
+//!     [--redis redis://127.0.0.1:6379/0]
 //! ```
 //!
 //! Each connection sends requests one after another, as Postfix's smtpd processes do;
@@ -16,7 +18,7 @@
 //! Senders are spread over 100,000 identities so that no rate limit is reached.
 
 use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
-use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer};
+use rblkit::smtp::{store_apply, Decider, PolicyConfig, PolicyServer, ServerEvent};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,6 +32,7 @@ struct Args {
     recipients: u64,
     durability: Durability,
     threads: usize,
+    redis: Option<String>,
 }
 
 fn args() -> Args {
@@ -39,6 +42,7 @@ fn args() -> Args {
         recipients: 4,
         durability: Durability::Full,
         threads: 2,
+        redis: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -46,6 +50,7 @@ fn args() -> Args {
         match k.as_str() {
             "--conns" => a.conns = v.parse().expect("--conns N"),
             "--threads" => a.threads = v.parse().expect("--threads N"),
+            "--redis" => a.redis = Some(v),
             "--secs" => a.secs = v.parse().expect("--secs N"),
             "--recipients" => a.recipients = v.parse::<u64>().expect("--recipients N").max(1),
             "--durability" => {
@@ -214,28 +219,44 @@ fn latency(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args) -> (u32, u3
     (at(0.5), at(0.99), *v.last().unwrap(), v.len())
 }
 
-fn main() {
-    let a = args();
-    let state = std::env::temp_dir().join(format!("rblkit-policy-load-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state);
-    let config = PolicyConfig::default();
+/// A policy server on a fresh state directory, as `rblkit policy` opens it.
+fn start(a: &Args, state: &std::path::Path, config: PolicyConfig) -> PolicyServer {
+    let _ = std::fs::remove_dir_all(state);
     let store = Store::open_with(
-        &state,
+        state,
         Default::default(),
-        // as `rblkit policy` opens it
         StoreOptions::default()
             .with_durability(a.durability)
             .with_checkpoints(Checkpoints::Background),
         store_apply(&config),
     )
     .unwrap();
-    let server = PolicyServer::start(
+    PolicyServer::start_with_threads(
         "127.0.0.1:0".parse().unwrap(),
         store,
         Decider::new(config),
-        |_| {},
+        a.threads,
+        |e| {
+            if let ServerEvent::SharedStoreFailed { message } = e {
+                eprintln!("{message}");
+            }
+        },
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn main() {
+    let a = args();
+    let state = std::env::temp_dir().join(format!("rblkit-policy-load-{}", std::process::id()));
+    let server = start(&a, &state.join("embedded"), PolicyConfig::default());
+    let shared = a.redis.as_ref().map(|url| {
+        let text = format!(
+            "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}:\"\n",
+            std::process::id()
+        );
+        let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
+        start(&a, &state.join("redis"), config)
+    });
     // the reference server and the load clients: one runtime thread each side, so the
     // reference gets no more threads than needed to saturate
     let ref_rt = tokio::runtime::Builder::new_multi_thread()
@@ -249,22 +270,34 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} connections, {} s per run, {} recipients per message, durability {:?}",
-        a.conns, a.secs, a.recipients, a.durability
+        "{} connections, {} s per run, {} recipients per message, durability {:?}, {} server threads",
+        a.conns, a.secs, a.recipients, a.durability, a.threads
     );
-    let ours = throughput(&load_rt, server.local_addr(), &a);
-    let reference = throughput(&load_rt, dunno, &a);
-    println!(
-        "throughput: rblkit policy {ours:.0} req/s, always-DUNNO server {reference:.0} req/s, ratio {:.2}",
-        ours / reference
-    );
-    let (p50, p99, max, n) = latency(&load_rt, server.local_addr(), &a);
-    let (rp50, rp99, rmax, rn) = latency(&load_rt, dunno, &a);
-    println!(
-        "latency at 1,000 req/s: rblkit policy p50 {p50} us, p99 {p99} us, max {max} us ({n} requests); \
-         always-DUNNO p50 {rp50} us, p99 {rp99} us, max {rmax} us ({rn} requests); p99 ratio {:.2}",
-        p99 as f64 / rp99.max(1) as f64
-    );
+    let mut servers = vec![("rblkit policy (embedded)", server.local_addr())];
+    if let Some(s) = &shared {
+        servers.push(("rblkit policy (redis)", s.local_addr()));
+    }
+    servers.push(("always-DUNNO", dunno));
+    let rates: Vec<f64> = servers
+        .iter()
+        .map(|(_, addr)| throughput(&load_rt, *addr, &a))
+        .collect();
+    let reference = rates[rates.len() - 1];
+    for ((name, _), r) in servers.iter().zip(&rates) {
+        println!(
+            "throughput: {name} {r:.0} req/s, ratio to always-DUNNO {:.2}",
+            r / reference
+        );
+    }
+    for (name, addr) in &servers {
+        let (p50, p99, max, n) = latency(&load_rt, *addr, &a);
+        println!(
+            "latency at 1,000 req/s: {name} p50 {p50} us, p99 {p99} us, max {max} us ({n} requests)"
+        );
+    }
     server.stop();
+    if let Some(s) = shared {
+        s.stop();
+    }
     let _ = std::fs::remove_dir_all(&state);
 }

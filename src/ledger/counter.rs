@@ -126,12 +126,12 @@ pub trait CounterStore {
 
 /// One counter's events: per-second buckets in time order.
 #[derive(Debug, Clone, Default)]
-struct Window {
+pub(crate) struct Window {
     buckets: VecDeque<(i64, u32)>,
 }
 
 impl Window {
-    fn add(&mut self, at: i64, n: u32, window: i64) {
+    pub(crate) fn add(&mut self, at: i64, n: u32, window: i64) {
         let newest = self.buckets.back().map_or(i64::MIN, |b| b.0);
         if newest != i64::MIN && at <= newest.saturating_sub(window) {
             return; // no window ending at or after `newest` counts it
@@ -156,7 +156,7 @@ impl Window {
         }
     }
 
-    fn count(&self, now: i64, window: i64) -> u64 {
+    pub(crate) fn count(&self, now: i64, window: i64) -> u64 {
         let from = now.saturating_sub(window);
         let start = self.buckets.partition_point(|b| b.0 <= from);
         let end = self.buckets.partition_point(|b| b.0 <= now);

@@ -51,6 +51,8 @@ mod state;
 #[cfg(feature = "store")]
 pub mod store;
 
+#[cfg(feature = "smtp")]
+pub(crate) use counter::Window;
 pub use counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
 pub use error::LedgerError;
 pub use event::{

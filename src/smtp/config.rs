@@ -469,6 +469,14 @@ pub struct PolicyConfig {
     /// Whether replies add the evidence (`(301 messages in the rolling window)`); off by
     /// default: the public text discloses nothing.
     pub show_evidence: bool,
+    /// Shared counters in Redis (`[redis]`); `None`: the local ledger alone.
+    pub redis: Option<super::RedisConfig>,
+    /// Classes of limits beside the per-identity one (`[[limit]]`).
+    pub classes: Vec<super::LimitClass>,
+    /// Per-key limits (`[overrides] file`).
+    pub overrides: super::Overrides,
+    /// Alerts of limits crossed (`[alerts]`).
+    pub alerts: Option<super::AlertConfig>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -482,6 +490,10 @@ struct FileConfig {
     blocked: Option<FileBlocked>,
     dns: Option<FileDns>,
     replies: Option<BTreeMap<String, String>>,
+    redis: Option<super::redis::FileRedis>,
+    limit: Option<Vec<super::limits::FileClass>>,
+    overrides: Option<super::limits::FileOverrides>,
+    alerts: Option<super::alert::FileAlerts>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -638,6 +650,18 @@ impl PolicyConfig {
                 let reply: Reply = v.parse().map_err(|e| field(&format!("replies.{k}"), e))?;
                 c.replies.set(reason, reply);
             }
+        }
+        if let Some(r) = f.redis {
+            c.redis = Some(r.into_config().map_err(err)?);
+        }
+        for (i, l) in f.limit.unwrap_or_default().into_iter().enumerate() {
+            c.classes.push(l.into_class(i).map_err(err)?);
+        }
+        if let Some(o) = f.overrides {
+            c.overrides = o.load()?;
+        }
+        if let Some(a) = f.alerts {
+            c.alerts = Some(a.into_config().map_err(err)?);
         }
         Ok(c)
     }

@@ -355,7 +355,7 @@ impl Decider {
     }
 }
 
-fn instance_key(req: &Request) -> Box<str> {
+pub(super) fn instance_key(req: &Request) -> Box<str> {
     let mut k = String::with_capacity(64);
     k.push_str(req.instance());
     k.push('\0');

@@ -44,19 +44,27 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod alert;
 mod config;
 mod decide;
 mod error;
+mod limits;
 mod postfix_log;
+mod redis;
 mod reply;
 mod request;
 mod server;
 mod stats;
 
+pub use alert::{AlertConfig, Webhook};
 pub use config::{AddressList, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig};
 pub use decide::{Decider, DnsScore, Verdict};
 pub use error::SmtpError;
+pub use limits::{
+    limit_states, matching_limits, By, LimitClass, LimitSource, LimitState, Limited, Overrides,
+};
 pub use postfix_log::{outcome_of, DeliveryStatus, LogLine, LogRecord, PostfixLog};
+pub use redis::{OnFailure, RedisConfig, RETRY};
 pub use reply::{Action, EnhancedCode, RefusalReason, Replies, Reply, MAX_REPLY_TEXT};
 pub use request::{Limits, Request, RequestParser, Stage};
 pub use server::{store_apply, PolicyServer, ServerEvent};

@@ -11,7 +11,9 @@
 //! stays silent past the idle limit, gets a log line ([`ServerEvent`]) and is disconnected;
 //! the others are not affected.
 
+use super::alert::Alerter;
 use super::decide::{Decider, DnsScore, Verdict};
+use super::limits::{self, Limiter};
 use super::reply::{Action, RefusalReason};
 use super::request::{Limits, Request, RequestParser};
 use super::stats::{Dropped, Stats};
@@ -59,6 +61,17 @@ pub enum ServerEvent {
     StoreFailed {
         /// What failed.
         error: StoreError,
+    },
+    /// Redis (the shared counters) failed or timed out: the requests got the config's
+    /// `on_failure` answer. Reported at most once a second while it lasts.
+    SharedStoreFailed {
+        /// What failed.
+        message: Box<str>,
+    },
+    /// An alert could not be sent.
+    AlertFailed {
+        /// What failed.
+        message: Box<str>,
     },
     /// Accepting a connection failed.
     AcceptFailed {
@@ -203,6 +216,15 @@ impl PolicyServer {
             addr: listen.to_string().into(),
             message: e.to_string().into(),
         })?;
+        let shared = Limiter::for_config(decider.config())?;
+        let alerts = match decider.config().alerts.clone() {
+            Some(a) => {
+                let l = log.clone();
+                let log = move |m: String| l(ServerEvent::AlertFailed { message: m.into() });
+                Some(Alerter::start(a, log).map_err(io_err)?)
+            }
+            None => None,
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_log = log.clone();
         let writer_stats = stats.clone();
@@ -224,7 +246,15 @@ impl PolicyServer {
         let writer = std::thread::Builder::new()
             .name("rblkit-policy-writer".into())
             .spawn(move || {
-                write_loop(store, decider, rx, writer_log, &writer_stats);
+                write_loop(
+                    store,
+                    decider,
+                    shared,
+                    alerts,
+                    rx,
+                    writer_log,
+                    &writer_stats,
+                );
                 drop(ckpt_stop);
                 let _ = ckpt.join();
             })
@@ -346,12 +376,19 @@ fn now() -> Timestamp {
 fn write_loop(
     mut store: Store,
     mut decider: Decider,
+    mut shared: Option<Limiter>,
+    mut alerts: Option<Alerter>,
     rx: mpsc::Receiver<Job>,
     log: Log,
     stats: &Stats,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
+    let mut ready: Vec<(Job, Verdict)> = Vec::new();
+    let mut counting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut pre_asks: Vec<limits::Question> = Vec::new();
+    let mut pre_index: Vec<Option<usize>> = Vec::new();
+    let mut pre_out: Vec<limits::Answer> = Vec::new();
     let mut last_sync = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -380,25 +417,68 @@ fn write_loop(
             }
             last_sync = std::time::Instant::now();
         }
-        batch.retain_mut(|j| {
+        for j in batch.drain(..) {
             if decider.counts(&j.req) {
-                return true;
+                counting.push(j);
+            } else {
+                let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
+                ready.push((j, v));
             }
-            let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
-            answer(&log, stats, j.reply.take(), v);
-            false
-        });
+        }
+        std::mem::swap(&mut batch, &mut counting);
+        let items = ready.iter_mut().map(|(j, v)| (&j.req, v));
+        settle(&mut shared, &mut alerts, &decider, t, &log, stats, items);
+        release(&log, stats, &mut ready);
         if batch.is_empty() {
             continue;
         }
         verdicts.clear();
         let mut i = 0;
+        // with Redis, the counting requests' questions go in one pipeline before the
+        // transaction; their answers apply to the requests the ledger accepts
+        let redis = matches!(shared, Some(Limiter::Redis(_)));
+        pre_asks.clear();
+        pre_index.clear();
+        let mut closed = false;
+        if let Some(l @ Limiter::Redis(_)) = shared.as_mut() {
+            for j in &batch {
+                let q = Decider::identity(&j.req)
+                    .and_then(|id| limits::question(true, decider.config(), &j.req, &id));
+                pre_index.push(q.as_ref().map(|_| pre_asks.len()));
+                pre_asks.extend(q);
+            }
+            let (msg, c) = limits::answers(l, &pre_asks, t, &mut pre_out);
+            closed = c;
+            if let Some(message) = msg {
+                log(ServerEvent::SharedStoreFailed {
+                    message: message.into(),
+                });
+            }
+        }
         let result = store.append_each(|ledger| {
             while i < batch.len() {
                 let j = &batch[i];
+                let k = pre_index.get(i).copied().flatten();
                 i += 1;
                 let mut v = decider.decide(ledger, &j.req, j.dns.as_ref(), t);
-                let e = v.event.take();
+                // the limits and Redis before the record: a message they refuse (or defer)
+                // consumes no quota
+                let judged = v.reason.is_some();
+                if !redis {
+                    let one = [(&j.req, &mut v)];
+                    settle(&mut shared, &mut alerts, &decider, t, &log, stats, one);
+                } else if let (false, Some(k)) = (judged, k) {
+                    let (a, q) = (pre_out[k], &pre_asks[k]);
+                    if limits::apply(&mut v, a, q, alerts.as_mut(), decider.config(), t, closed) {
+                        stats.redis_failures.inc();
+                    }
+                } else {
+                    limits::ledger_alert(&v, alerts.as_mut(), decider.config(), t);
+                }
+                let mut e = v.event.take();
+                if !judged && v.reason.is_some() {
+                    e = None;
+                }
                 verdicts.push(v);
                 if e.is_some() {
                     return e;
@@ -410,9 +490,8 @@ fn write_loop(
         match result {
             Ok(_) => {
                 stats.commits.inc();
-                for (mut j, v) in batch.drain(..).zip(verdicts.drain(..)) {
-                    answer(&log, stats, j.reply.take(), v);
-                }
+                ready.extend(batch.drain(..).zip(verdicts.drain(..)));
+                release(&log, stats, &mut ready);
             }
             Err(error) => {
                 log(ServerEvent::StoreFailed { error });
@@ -432,6 +511,42 @@ fn write_loop(
                 }
             }
         }
+    }
+}
+
+/// Checks decided requests against the class limits and Redis when configured, and
+/// raises alerts.
+fn settle<'a>(
+    shared: &mut Option<Limiter>,
+    alerts: &mut Option<Alerter>,
+    decider: &Decider,
+    t: Timestamp,
+    log: &Log,
+    stats: &Stats,
+    items: impl IntoIterator<Item = (&'a Request, &'a mut Verdict)>,
+) {
+    if shared.is_none() && alerts.is_none() {
+        return;
+    }
+    let (failed, msg) = super::limits::settle(
+        shared.as_mut(),
+        alerts.as_mut(),
+        decider.config(),
+        t,
+        items.into_iter(),
+    );
+    stats.redis_failures.add(failed);
+    if let Some(message) = msg {
+        log(ServerEvent::SharedStoreFailed {
+            message: message.into(),
+        });
+    }
+}
+
+/// Answers decided requests.
+fn release(log: &Log, stats: &Stats, ready: &mut Vec<(Job, Verdict)>) {
+    for (mut j, v) in ready.drain(..) {
+        answer(log, stats, j.reply.take(), v);
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Stats {
     pub(crate) latency: Histogram,
     pub(crate) commits: Counter,
     pub(crate) commit_failures: Counter,
+    /// Requests given the failure answer because Redis failed.
+    pub(crate) redis_failures: Counter,
 }
 
 impl Default for Stats {
@@ -53,6 +55,7 @@ impl Default for Stats {
             latency: Histogram::new(&REQUEST_LATENCY_US),
             commits: Counter::new(),
             commit_failures: Counter::new(),
+            redis_failures: Counter::new(),
         }
     }
 }
@@ -148,6 +151,16 @@ impl Stats {
             "rblkit_policy_commit_failures_total",
             &[],
             self.commit_failures.get() as f64,
+        );
+        e.family(
+            "rblkit_policy_redis_failures_total",
+            "Requests given the on_failure answer because Redis failed or timed out.",
+            "counter",
+        );
+        e.sample(
+            "rblkit_policy_redis_failures_total",
+            &[],
+            self.redis_failures.get() as f64,
         );
         e.histogram(
             "rblkit_policy_decision_seconds",

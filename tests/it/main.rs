@@ -40,9 +40,13 @@ mod policy_spam_center;
 mod postfix_tools;
 mod qname;
 #[cfg(feature = "cli")]
+mod smtp_limits;
+#[cfg(feature = "cli")]
 mod smtp_log;
 #[cfg(feature = "cli")]
 mod smtp_postfix;
+#[cfg(feature = "cli")]
+mod smtp_redis;
 #[cfg(feature = "cli")]
 mod smtp_server;
 #[cfg(feature = "cli")]

@@ -9,7 +9,9 @@ use clap::{Args, Subcommand};
 use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
 use rblkit::ledger::{Counter, Event, Evidence, LedgerConfig};
 use rblkit::policy::explain;
-use rblkit::smtp::{Decider, PolicyConfig, PolicyServer, ServerEvent};
+use rblkit::smtp::{
+    limit_states, Decider, LimitSource, PolicyConfig, PolicyServer, Request, ServerEvent,
+};
 use rblkit::{Subject, Timestamp};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -101,6 +103,12 @@ struct SubjectArgs {
 struct ExplainArgs {
     #[command(flatten)]
     s: SubjectArgs,
+    /// The authenticated user of the request to explain the limits of.
+    #[arg(long, value_name = "USER")]
+    sasl_user: Option<String>,
+    /// The client address of that request.
+    #[arg(long, value_name = "IP")]
+    client: Option<std::net::IpAddr>,
     /// One JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -201,6 +209,8 @@ fn log(e: ServerEvent) {
             eprintln!("rblkit: the state directory failed, answering 451: {error}")
         }
         ServerEvent::AcceptFailed { message } => eprintln!("rblkit: accept failed: {message}"),
+        ServerEvent::SharedStoreFailed { message } => eprintln!("rblkit: {message}"),
+        ServerEvent::AlertFailed { message } => eprintln!("rblkit: {message}"),
         other => eprintln!("rblkit: {other:?}"),
     }
 }
@@ -300,15 +310,84 @@ fn explain_cmd(a: ExplainArgs) -> Run {
     let decider = Decider::new(config);
     let at = now().max(store.newest().unwrap_or(Timestamp::from_unix_assert(0)));
     let x = explain(store.ledger(), decider.policy(), &a.s.subject, at);
+    // the limits of a request from this subject (as its sender, or its client for an IP)
+    let subject = a.s.subject.to_string();
+    let client = a.client.map(|ip| ip.to_string());
+    let mut attrs = vec![("request", "smtpd_access_policy")];
+    match &a.s.subject {
+        Subject::Ip(_) => attrs.push(("client_address", subject.as_str())),
+        _ => attrs.push(("sender", subject.as_str())),
+    }
+    if let Some(c) = &client {
+        attrs.push(("client_address", c));
+    }
+    if let Some(u) = &a.sasl_user {
+        attrs.push(("sasl_username", u));
+    }
+    let req = Request::new(&attrs).map_err(|e| fail(exit::USAGE, e))?;
+    let identity = Decider::identity(&req);
+    let count = identity
+        .as_ref()
+        .map_or(0, |s| store.ledger().count(s, Counter::Messages, at));
+    let (limits, applies) = limit_states(decider.config(), &req, identity.as_ref(), count, at)
+        .map_err(|e| fail(exit::IOERR, e))?;
     let mut t = if a.json {
-        x.to_json().to_string()
+        let mut j = x.to_json();
+        let l: Vec<serde_json::Value> = limits
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                serde_json::json!({
+                    "key": &*s.limit.key,
+                    "limit": s.limit.limit,
+                    "source": source(s.limit.source),
+                    "count": s.count,
+                    "applies": applies == Some(i),
+                })
+            })
+            .collect();
+        if let Some(o) = j.as_object_mut() {
+            o.insert("limits".into(), l.into());
+        }
+        j.to_string()
     } else {
         x.to_string()
     };
     if !t.ends_with('\n') {
         t.push('\n');
     }
+    if !a.json {
+        t.push_str("limits per rolling hour (the tightest applies):\n");
+        for (i, s) in limits.iter().enumerate() {
+            let count = s.count.map_or_else(
+                || "? (in the running server)".to_string(),
+                |c| c.to_string(),
+            );
+            let _ = writeln!(
+                t,
+                "{} {} {count} of {} ({}){}",
+                if applies == Some(i) { "*" } else { " " },
+                s.limit.key,
+                s.limit.limit,
+                source(s.limit.source),
+                if applies == Some(i) {
+                    " <- applies"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     print_out(&t)
+}
+
+fn source(s: LimitSource) -> &'static str {
+    match s {
+        LimitSource::Config => "config",
+        LimitSource::MapFile => "map file",
+        LimitSource::RedisHash => "redis hash",
+        _ => "other",
+    }
 }
 
 fn reset(a: ResetArgs) -> Run {

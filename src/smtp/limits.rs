@@ -1,0 +1,651 @@
+//! Classes of limits beside the per-identity rate limit: per SASL user, per envelope
+//! sender, per sender domain, per client network, and a global cap; per-key overrides
+//! from a map file (and from the Redis hash `{key_prefix}overrides` when Redis is
+//! configured). Every matching limit is checked; the tightest (the least room left) is
+//! the one that applies and is named by `rblkit policy explain`.
+//!
+//! A key is `CLASS:VALUE`: `sasl_user:alice`, `sender:news@shop.example.com`,
+//! `sender_domain:shop.example.com`, `client_network:192.0.2.0/24`, `global`, and
+//! `identity:…` for the per-identity limit of `[limits] messages_per_hour`.
+
+use super::alert::{Alert, Alerter};
+use super::config::Counting;
+pub(super) use super::redis::{Answer, Question};
+use super::redis::{OnFailure, SharedCounters};
+use super::request::{Request, Stage};
+use super::SmtpError;
+use crate::ledger::hash::Map;
+use crate::subject::Subject;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// What a class of limits counts by.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::By;
+/// assert_eq!("sender_domain".parse::<By>()?, By::SenderDomain);
+/// assert_eq!(By::Global.to_string(), "global");
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum By {
+    /// The authenticated user (`sasl_username`); requests without one are not counted.
+    SaslUser,
+    /// The envelope sender (not the null sender).
+    Sender,
+    /// The envelope sender's domain.
+    SenderDomain,
+    /// The client's network: its address cut to the class's prefix lengths.
+    ClientNetwork,
+    /// Every counted message of this server (or of every server on one Redis key prefix).
+    Global,
+}
+
+impl By {
+    const NAMES: [(&'static str, By); 5] = [
+        ("sasl_user", By::SaslUser),
+        ("sender", By::Sender),
+        ("sender_domain", By::SenderDomain),
+        ("client_network", By::ClientNetwork),
+        ("global", By::Global),
+    ];
+}
+
+impl FromStr for By {
+    type Err = SmtpError;
+
+    fn from_str(s: &str) -> Result<By, SmtpError> {
+        By::NAMES
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, b)| *b)
+            .ok_or_else(|| SmtpError::BadField {
+                field: "limit.by",
+                problem: format!(
+                    "{s:?}; use sasl_user, sender, sender_domain, client_network or global"
+                )
+                .into(),
+            })
+    }
+}
+
+impl fmt::Display for By {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = By::NAMES
+            .iter()
+            .find(|(_, b)| b == self)
+            .map_or("", |x| x.0);
+        f.write_str(n)
+    }
+}
+
+/// One class: what it counts by and how many messages an hour each key may send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LimitClass {
+    /// What it counts by.
+    pub by: By,
+    /// Messages per rolling hour per key.
+    pub limit: u64,
+    /// For [`By::ClientNetwork`]: the prefix length of IPv4 clients.
+    pub ipv4_prefix: u8,
+    /// For [`By::ClientNetwork`]: the prefix length of IPv6 clients.
+    pub ipv6_prefix: u8,
+}
+
+/// Per-key limits from a map file: one `KEY LIMIT` a line, `#` comments.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::Overrides;
+/// let o = Overrides::parse("# VIPs\nsender:ceo@shop.example.com 5000\nsender_domain:bulk.example.net  10\n", "o.map")?;
+/// assert_eq!(o.get("sender:ceo@shop.example.com"), Some(5000));
+/// assert_eq!(o.get("sender_domain:bulk.example.net"), Some(10));
+/// let e = Overrides::parse("sender:a@b.example many\n", "o.map").unwrap_err();
+/// assert!(e.to_string().starts_with("o.map:1: "), "{e}");
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    map: std::collections::BTreeMap<Box<str>, u64>,
+}
+
+impl Overrides {
+    /// Parses a map file's text; `file` names it in errors. Keys are kept as written,
+    /// lowercased.
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpError::Config`] naming `file:line` for a line that is not `KEY LIMIT` with a
+    /// known class and a whole number.
+    pub fn parse(text: &str, file: &str) -> Result<Overrides, SmtpError> {
+        let mut map = std::collections::BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let err = |m: &str| SmtpError::Config {
+                file: format!("{file}:{}", i + 1).into(),
+                message: m.into(),
+            };
+            let mut it = line.split_ascii_whitespace();
+            let (Some(key), Some(limit), None) = (it.next(), it.next(), it.next()) else {
+                return Err(err("expected KEY LIMIT"));
+            };
+            let class = key.split(':').next().unwrap_or("");
+            if class != "identity" && class.parse::<By>().is_err() {
+                return Err(err("the key's class is not identity, sasl_user, sender, sender_domain, client_network or global"));
+            }
+            let limit: u64 = limit
+                .parse()
+                .map_err(|_| err("the limit is no whole number"))?;
+            map.insert(key.to_ascii_lowercase().into(), limit);
+        }
+        Ok(Overrides { map })
+    }
+
+    /// The override of a key.
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.map.get(key).copied()
+    }
+
+    /// How many keys it has.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// Where a key's limit comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitSource {
+    /// The config (`[limits]` or a `[[limit]]` class).
+    Config,
+    /// The overrides map file.
+    MapFile,
+    /// The Redis hash `{key_prefix}overrides`.
+    RedisHash,
+}
+
+/// One limit that matches a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limited {
+    /// `CLASS:VALUE`.
+    pub key: Box<str>,
+    /// Messages per rolling hour.
+    pub limit: u64,
+    /// Where the limit comes from.
+    pub source: LimitSource,
+}
+
+fn network_key(ip: IpAddr, c: &LimitClass) -> String {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let len = if ip.is_ipv4() {
+        c.ipv4_prefix
+    } else {
+        c.ipv6_prefix
+    };
+    match ipnet::IpNet::new(ip, len) {
+        Ok(n) => n.trunc().to_string(),
+        Err(_) => ip.to_string(),
+    }
+}
+
+/// The limits that match a request of this identity: the per-identity one when
+/// `identity_limit` is given, then each class that has a key for it; overrides replace a
+/// key's limit.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::{matching_limits, PolicyConfig, Request};
+/// let c = PolicyConfig::from_toml("[[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 1000\n\
+///     [[limit]]\nby = \"client_network\"\nmessages_per_hour = 50\n", "p.toml")?;
+/// let r = Request::new(&[("request", "smtpd_access_policy"), ("sender", "a@Shop.Example.com"), ("client_address", "192.0.2.77")])?;
+/// let keys: Vec<String> = matching_limits(&c, &r, None, None).iter().map(|l| format!("{} {}", l.key, l.limit)).collect();
+/// assert_eq!(keys, ["sender_domain:shop.example.com 1000", "client_network:192.0.2.0/24 50"]);
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub fn matching_limits(
+    config: &super::PolicyConfig,
+    req: &Request,
+    identity: Option<&Subject>,
+    identity_limit: Option<u64>,
+) -> Vec<Limited> {
+    let mut out = Vec::new();
+    let mut push = |key: String, limit: u64| {
+        let key = key.to_ascii_lowercase();
+        let (limit, source) = match config.overrides.get(&key) {
+            Some(o) => (o, LimitSource::MapFile),
+            None => (limit, LimitSource::Config),
+        };
+        out.push(Limited {
+            key: key.into(),
+            limit,
+            source,
+        });
+    };
+    if let (Some(id), Some(l)) = (identity, identity_limit) {
+        push(format!("identity:{id}"), l);
+    }
+    let sender = req.sender();
+    for c in &config.classes {
+        let value = match c.by {
+            By::SaslUser if !req.sasl_username().is_empty() => req.sasl_username().to_string(),
+            By::Sender if sender.contains('@') => sender.to_string(),
+            By::SenderDomain => match sender.rsplit_once('@') {
+                Some((_, d)) if !d.is_empty() => d.trim_end_matches('.').to_string(),
+                _ => continue,
+            },
+            By::ClientNetwork => match req.client_address() {
+                Some(ip) => network_key(ip, c),
+                None => continue,
+            },
+            By::Global => {
+                push("global".into(), c.limit);
+                continue;
+            }
+            _ => continue,
+        };
+        push(format!("{}:{value}", c.by), c.limit);
+    }
+    out
+}
+
+/// One limit matching a request, with its count in the window when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LimitState {
+    /// The limit (its key, value and source).
+    pub limit: Limited,
+    /// Messages in the rolling hour; `None` when only the running server knows (class
+    /// counts without Redis are kept in its memory).
+    pub count: Option<u64>,
+}
+
+/// The limits that match a request, with their counts where known (from Redis when
+/// configured; the per-identity count from `identity_count`, the ledger's), and the index
+/// of the one that applies: the least room left, or the lowest limit when counts are
+/// unknown.
+///
+/// # Errors
+///
+/// [`SmtpError::Io`] when Redis is configured and cannot be asked.
+#[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))]
+pub fn limit_states(
+    config: &super::PolicyConfig,
+    req: &Request,
+    identity: Option<&Subject>,
+    identity_count: u64,
+    now: crate::time::Timestamp,
+) -> Result<(Vec<LimitState>, Option<usize>), SmtpError> {
+    let mut limits = matching_limits(config, req, identity, Some(config.rate.limit));
+    let counts: Vec<Option<u64>> = match &config.redis {
+        #[cfg(feature = "redis")]
+        Some(r) => SharedCounters::new(r)?
+            .counts(&mut limits, now)
+            .map_err(|e| SmtpError::Io {
+                addr: "redis".into(),
+                message: e.into(),
+            })?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        _ => limits
+            .iter()
+            .map(|l| l.key.starts_with("identity:").then_some(identity_count))
+            .collect(),
+    };
+    let states: Vec<LimitState> = limits
+        .into_iter()
+        .zip(counts)
+        .map(|(limit, count)| LimitState { limit, count })
+        .collect();
+    let applies = (0..states.len()).min_by_key(|&i| {
+        let s = &states[i];
+        i128::from(s.limit.limit) - s.count.map_or(0, i128::from)
+    });
+    Ok((states, applies))
+}
+
+/// The class counts kept in this server's memory when there is no Redis: exact rolling
+/// hours, and the answers of messages seen by `instance`.
+#[derive(Debug, Default)]
+pub(super) struct LocalCounts {
+    windows: Map<Box<str>, crate::ledger::Window>,
+    seen: Map<Box<str>, (i64, bool)>,
+    adds: u64,
+}
+
+const HOUR: i64 = 3600;
+
+impl LocalCounts {
+    /// Checks `limits` at `now` and counts `n` in all of them when every one has room
+    /// (`n` = 0: only checks). Returns the index of the tightest limit (`usize::MAX` for a
+    /// message already judged by `instance`) and whether the message is within every
+    /// limit.
+    pub(super) fn charge(
+        &mut self,
+        instance: Option<&str>,
+        limits: &[Limited],
+        n: u32,
+        now: i64,
+    ) -> (usize, bool) {
+        if let Some((_, ok)) = instance.and_then(|i| self.seen.get(i)) {
+            return (usize::MAX, *ok); // a later recipient: no limit crossed now
+        }
+        let mut ok = true;
+        let mut tight = (0, i128::MAX);
+        for (i, l) in limits.iter().enumerate() {
+            let c = self.windows.get(&l.key).map_or(0, |w| w.count(now, HOUR));
+            let room = i128::from(l.limit) - i128::from(c);
+            if room < tight.1 {
+                tight = (i, room);
+            }
+            if room < i128::from(n.max(1)) {
+                ok = false;
+            }
+        }
+        if ok && n > 0 {
+            for l in limits {
+                self.windows
+                    .entry(l.key.clone())
+                    .or_default()
+                    .add(now, n, HOUR);
+            }
+            self.adds += 1;
+            if self.adds.is_multiple_of(65_536) {
+                self.windows.retain(|_, w| w.count(now, HOUR) > 0);
+                self.seen.retain(|_, s| now - s.0 < HOUR);
+            }
+        }
+        if let Some(i) = instance {
+            self.seen.insert(i.into(), (now, ok));
+        }
+        (tight.0, ok)
+    }
+}
+
+/// What one request asks of the class counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// Count one message, once per `instance` when it has one.
+    Charge { instance: Option<Box<str>> },
+    /// Only check that one more message would be within the limits (RCPT stage of
+    /// end-of-message counting).
+    Peek,
+}
+
+/// What a request asks under the config's counting mode, if anything: the same points
+/// at which the ledger counts (per message at its first RCPT, per recipient, or at
+/// END-OF-MESSAGE, where the RCPT requests only check).
+pub(super) fn ask(counting: Counting, req: &Request) -> Option<Ask> {
+    let rcpt = req.stage().is_none_or(|s| s == Stage::Rcpt);
+    match counting {
+        Counting::PerMessage if rcpt => Some(Ask::Charge {
+            instance: (!req.instance().is_empty()).then(|| super::decide::instance_key(req)),
+        }),
+        Counting::PerRecipient if rcpt => Some(Ask::Charge { instance: None }),
+        Counting::EndOfMessage if rcpt => Some(Ask::Peek),
+        Counting::EndOfMessage if req.is_stage(&Stage::EndOfMessage) => {
+            Some(Ask::Charge { instance: None })
+        }
+        _ => None,
+    }
+}
+
+/// Where the class counts are kept.
+pub(super) enum Limiter {
+    /// In this server's memory.
+    Local(LocalCounts),
+    /// In Redis, with the per-identity limit too.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Redis(Box<SharedCounters>),
+}
+
+impl Limiter {
+    /// The limiter a config needs: Redis when configured, else local counts when it has
+    /// classes, else none.
+    pub(super) fn for_config(config: &super::PolicyConfig) -> Result<Option<Limiter>, SmtpError> {
+        match &config.redis {
+            #[cfg(feature = "redis")]
+            Some(r) => Ok(Some(Limiter::Redis(Box::new(SharedCounters::new(r)?)))),
+            #[cfg(not(feature = "redis"))]
+            Some(_) => Err(SmtpError::Io {
+                addr: "redis".into(),
+                message: "this build has no Redis client (feature redis)".into(),
+            }),
+            None if config.classes.is_empty() => Ok(None),
+            None => Ok(Some(Limiter::Local(LocalCounts::default()))),
+        }
+    }
+}
+
+/// The question a request asks of the limits (`redis`: with the per-identity limit),
+/// if any.
+pub(super) fn question(
+    redis: bool,
+    config: &super::PolicyConfig,
+    req: &Request,
+    id: &Subject,
+) -> Option<Question> {
+    let a = ask(config.counting, req)?;
+    let limits = matching_limits(config, req, Some(id), redis.then_some(config.rate.limit));
+    if limits.is_empty() {
+        return None;
+    }
+    let (instance, n) = match a {
+        Ask::Charge { instance } => (instance, 1),
+        Ask::Peek => (None, 0),
+    };
+    Some(Question {
+        instance,
+        limits,
+        n,
+    })
+}
+
+/// Asks the limiter `asks` (Redis: in one pipeline); one answer per question in `out`.
+/// Returns a message to log, and whether failures are answered closed.
+pub(super) fn answers(
+    limiter: &mut Limiter,
+    asks: &[Question],
+    now: crate::time::Timestamp,
+    out: &mut Vec<Answer>,
+) -> (Option<String>, bool) {
+    out.clear();
+    match limiter {
+        Limiter::Local(l) => {
+            let t = now.unix_seconds();
+            out.extend(asks.iter().map(|q| {
+                match l.charge(q.instance.as_deref(), &q.limits, q.n, t) {
+                    (_, true) => Answer::Accepted,
+                    (tight, false) => Answer::Refused { tight, first: None },
+                }
+            }));
+            (None, false)
+        }
+        Limiter::Redis(r) => {
+            let msg = r.run(asks, now, out);
+            (msg, r.config().on_failure == OnFailure::Closed)
+        }
+    }
+}
+
+/// Turns an answer into the verdict's (a refusal, the failure answer) and raises the
+/// alert of a limit crossed. Returns whether it was a failure.
+pub(super) fn apply(
+    v: &mut super::Verdict,
+    a: Answer,
+    q: &Question,
+    alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+    closed: bool,
+) -> bool {
+    use super::reply::{Action, RefusalReason};
+    let reason = match a {
+        Answer::Accepted => return false,
+        Answer::Refused { tight, first } => {
+            if let (Some(al), Some(l)) = (alerts, q.limits.get(tight)) {
+                // an only-check (n = 0) or a refused message's later recipient is no crossing
+                if q.n > 0 && first != Some(false) {
+                    let identity = v
+                        .identity
+                        .as_ref()
+                        .map_or_else(String::new, |s| s.to_string());
+                    al.crossed(
+                        Alert {
+                            key: l.key.clone(),
+                            identity: identity.into(),
+                            limit: l.limit,
+                            at: now,
+                        },
+                        first,
+                    );
+                }
+            }
+            RefusalReason::RateLimit
+        }
+        Answer::Failed => {
+            if !closed {
+                return true;
+            }
+            RefusalReason::Unavailable
+        }
+    };
+    v.reason = Some(reason);
+    v.action = Action::Refuse(config.replies.get(reason).clone());
+    matches!(a, Answer::Failed)
+}
+
+/// Raises the alert of the ledger's own rate limit when a verdict is that refusal.
+pub(super) fn ledger_alert(
+    v: &super::Verdict,
+    alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+) {
+    if let (Some(a), Some(id), Some(super::reply::RefusalReason::RateLimit)) =
+        (alerts, &v.identity, v.reason)
+    {
+        a.crossed(
+            Alert {
+                key: format!("identity:{id}").to_ascii_lowercase().into(),
+                identity: id.to_string().into(),
+                limit: config.rate.limit,
+                at: now,
+            },
+            None,
+        );
+    }
+}
+
+/// Checks and counts the requests whose verdicts the local ledger accepted and that
+/// count (or check) against the matching limits, turns refusals and failures into their
+/// answers, and raises the alerts of limits crossed. Returns how many requests got the
+/// failure answer, and a message to log.
+pub(super) fn settle<'a>(
+    limiter: Option<&mut Limiter>,
+    mut alerts: Option<&mut Alerter>,
+    config: &super::PolicyConfig,
+    now: crate::time::Timestamp,
+    items: impl Iterator<Item = (&'a Request, &'a mut super::Verdict)>,
+) -> (u64, Option<String>) {
+    let redis = matches!(limiter, Some(Limiter::Redis(_)));
+    let mut asks: Vec<Question> = Vec::new();
+    let mut targets = Vec::new();
+    for (req, v) in items {
+        if v.reason.is_some() {
+            ledger_alert(v, alerts.as_deref_mut(), config, now);
+            continue;
+        }
+        let (Some(_), Some(id)) = (&limiter, &v.identity) else {
+            continue;
+        };
+        if let Some(q) = question(redis, config, req, id) {
+            asks.push(q);
+            targets.push(v);
+        }
+    }
+    let Some(limiter) = limiter else {
+        return (0, None);
+    };
+    if asks.is_empty() {
+        return (0, None);
+    }
+    let mut out = Vec::with_capacity(asks.len());
+    let (msg, closed) = answers(limiter, &asks, now, &mut out);
+    let mut failed = 0;
+    for ((v, a), q) in targets.into_iter().zip(out).zip(&asks) {
+        if apply(v, a, q, alerts.as_deref_mut(), config, now, closed) {
+            failed += 1;
+        }
+    }
+    (failed, msg)
+}
+
+/// A `[[limit]]` table as the file has it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileClass {
+    by: String,
+    messages_per_hour: u64,
+    ipv4_prefix: Option<u8>,
+    ipv6_prefix: Option<u8>,
+}
+
+impl FileClass {
+    /// The class, or what is wrong.
+    pub(super) fn into_class(self, i: usize) -> Result<LimitClass, String> {
+        let at = |m: String| format!("limit[{i}].{m}");
+        let by: By = self.by.parse().map_err(|e| at(format!("by: {e}")))?;
+        if self.messages_per_hour == 0 {
+            return Err(at("messages_per_hour: at least 1".into()));
+        }
+        let ipv4_prefix = self.ipv4_prefix.unwrap_or(24);
+        let ipv6_prefix = self.ipv6_prefix.unwrap_or(64);
+        if ipv4_prefix > 32 || ipv6_prefix > 128 {
+            return Err(at("ipv4_prefix/ipv6_prefix: at most 32 / 128".into()));
+        }
+        Ok(LimitClass {
+            by,
+            limit: self.messages_per_hour,
+            ipv4_prefix,
+            ipv6_prefix,
+        })
+    }
+}
+
+/// The `[overrides]` table.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileOverrides {
+    file: String,
+}
+
+impl FileOverrides {
+    /// Reads the map file.
+    pub(super) fn load(self) -> Result<Overrides, SmtpError> {
+        let text = std::fs::read_to_string(&self.file).map_err(|e| SmtpError::Config {
+            file: self.file.clone().into(),
+            message: format!("overrides.file: {e}").into(),
+        })?;
+        Overrides::parse(&text, &self.file)
+    }
+}

@@ -1,0 +1,448 @@
+//! Shared counters in Redis (feature `redis`): several policy servers, one rate limit.
+//!
+//! The config's `[redis]` section names the server (`redis://[:PASSWORD@]HOST:PORT/DB`;
+//! `rediss://` needs the client crate's TLS, which is not built in). Every request the
+//! local ledger accepts and that counts is then charged in Redis too, by one Lua script
+//! that, atomically:
+//!
+//! 1. for a message already seen by its `instance` (any server), returns that message's
+//!    answer and counts nothing (the key is `SET` with a one-hour expiry);
+//! 2. drops the identity's events at or before `now - window` from its sorted set (a
+//!    rolling window, not a clock hour);
+//! 3. adds the message to every matching key when each stays within its limit, or
+//!    refuses it (a refused message is added nowhere: it consumes no quota).
+//!
+//! The requests of one writer batch go in one pipeline. Every read and write is bounded by
+//! the configured timeout (50 ms by default); on a failure the connection is dropped and
+//! the batch gets the configured failure answer: `open` (`DUNNO`, logged and counted in
+//! the metrics) or `closed` (`451 4.3.0`, the `unavailable` reply). Reconnection is
+//! automatic, tried at most every [`RETRY`].
+
+use super::SmtpError;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What a request gets when Redis cannot be asked in time.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::OnFailure;
+/// assert_eq!("closed".parse::<OnFailure>()?, OnFailure::Closed);
+/// assert_eq!(OnFailure::default().to_string(), "open");
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnFailure {
+    /// `DUNNO`: the message is accepted, not counted; logged and counted in the metrics.
+    #[default]
+    Open,
+    /// The `unavailable` reply (`451 4.3.0` by default): Postfix tries again later.
+    Closed,
+}
+
+impl FromStr for OnFailure {
+    type Err = SmtpError;
+
+    fn from_str(s: &str) -> Result<OnFailure, SmtpError> {
+        match s {
+            "open" => Ok(OnFailure::Open),
+            "closed" => Ok(OnFailure::Closed),
+            _ => Err(SmtpError::BadField {
+                field: "redis.on_failure",
+                problem: format!("{s:?}; use open or closed").into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for OnFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OnFailure::Open => "open",
+            OnFailure::Closed => "closed",
+        })
+    }
+}
+
+/// The `[redis]` section of the policy config.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::{OnFailure, PolicyConfig};
+/// let c = PolicyConfig::from_toml("[redis]\nurl = \"redis://127.0.0.1:6379/0\"\non_failure = \"closed\"\n", "p.toml")?;
+/// let r = c.redis.unwrap();
+/// assert_eq!(r.timeout.as_millis(), 50);
+/// assert_eq!(r.on_failure, OnFailure::Closed);
+/// assert_eq!(&*r.key_prefix, "rblkit:");
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisConfig {
+    /// `redis://…` or `rediss://…` (the password, if any, is in it).
+    pub url: Box<str>,
+    /// The bound of every connect, read and write.
+    pub timeout: Duration,
+    /// The answer when Redis fails.
+    pub on_failure: OnFailure,
+    /// Prepended to every key, so that several setups can share one Redis.
+    pub key_prefix: Box<str>,
+    /// The rolling window of the message limit.
+    pub window: Duration,
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // the URL may carry a password
+        f.debug_struct("RedisConfig")
+            .field("timeout", &self.timeout)
+            .field("on_failure", &self.on_failure)
+            .field("key_prefix", &self.key_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The section as the file has it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileRedis {
+    url: String,
+    timeout_ms: Option<u64>,
+    on_failure: Option<String>,
+    key_prefix: Option<String>,
+}
+
+impl FileRedis {
+    /// The config, or what is wrong (naming the field).
+    pub(super) fn into_config(self) -> Result<RedisConfig, String> {
+        if !(self.url.starts_with("redis://")
+            || self.url.starts_with("rediss://")
+            || self.url.starts_with("unix://"))
+        {
+            return Err("redis.url: use redis://HOST:PORT, rediss://… or unix://PATH".into());
+        }
+        let timeout = match self.timeout_ms {
+            Some(0) => return Err("redis.timeout_ms: at least 1".into()),
+            Some(ms) => Duration::from_millis(ms),
+            None => Duration::from_millis(50),
+        };
+        let on_failure = match &self.on_failure {
+            Some(s) => s.parse().map_err(|e| format!("{e}"))?,
+            None => OnFailure::Open,
+        };
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = (timeout, on_failure, self.key_prefix);
+            return Err("redis: this build has no Redis client (feature redis)".into());
+        }
+        // never echo the URL: it may carry a password
+        #[cfg(feature = "redis")]
+        ::redis::Client::open(self.url.as_str())
+            .map_err(|e| format!("redis.url: does not parse ({:?})", e.kind()))?;
+        #[cfg(feature = "redis")]
+        Ok(RedisConfig {
+            url: self.url.into(),
+            timeout,
+            on_failure,
+            key_prefix: self.key_prefix.unwrap_or_else(|| "rblkit:".into()).into(),
+            window: Duration::from_secs(3600),
+        })
+    }
+}
+
+/// How long after a failure the next connection is tried (meanwhile requests get the
+/// failure answer at once).
+pub const RETRY: Duration = Duration::from_millis(200);
+
+/// The script. KEYS: the message's key ("" for none), then one sorted set per limit.
+/// ARGV: now (ms), window (ms), n (0: only check), a unique member, the message key's
+/// expiry (s), the overrides hash, then per limit its limit and its field in the hash.
+/// Returns {1 accepted | 0 refused, the tightest limit's index, its count, its limit,
+/// 1 when this refusal is the first of that limit's window (for alerts)}.
+#[cfg(feature = "redis")]
+const SCRIPT: &str = r"
+local inst = KEYS[1]
+if inst ~= '' then
+  local prev = redis.call('GET', inst)
+  if prev then return {tonumber(prev), 0, -1, -1, 0} end
+end
+local now = tonumber(ARGV[1])
+local win = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local ok = 1
+local tight, room, tc, tl = 0, nil, 0, 0
+for j = 2, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[j], '-inf', now - win)
+  local c = redis.call('ZCARD', KEYS[j])
+  local lim = tonumber(ARGV[5 + 2 * (j - 1)])
+  local o = redis.call('HGET', ARGV[6], ARGV[6 + 2 * (j - 1)])
+  if o then lim = tonumber(o) or lim end
+  local r = lim - c
+  if room == nil or r < room then
+    room = r
+    tight = j - 2
+    tc = c
+    tl = lim
+  end
+  if r < math.max(n, 1) then ok = 0 end
+end
+if ok == 1 and n > 0 then
+  for j = 2, #KEYS do
+    for i = 1, n do redis.call('ZADD', KEYS[j], now, ARGV[4] .. ':' .. i) end
+    redis.call('PEXPIRE', KEYS[j], win)
+  end
+end
+local first = 0
+if ok == 0 and n > 0 then
+  local k = KEYS[tight + 2] .. ':alerted'
+  if redis.call('SET', k, 1, 'NX', 'EX', math.floor(win / 1000)) then first = 1 end
+end
+if inst ~= '' then redis.call('SET', inst, ok, 'EX', tonumber(ARGV[5])) end
+return {ok, tight, tc, tl, first}
+";
+
+/// The script's answer: accepted, the tightest limit's index, its count, its limit, the
+/// first refusal of that limit in its window.
+#[cfg(feature = "redis")]
+type ScriptAnswer = (i64, i64, i64, i64, i64);
+
+/// One request's question: its message key (by `instance`), the limits that match it,
+/// and how many messages it counts (0: only check).
+pub(super) struct Question {
+    pub(super) instance: Option<Box<str>>,
+    pub(super) limits: Vec<super::limits::Limited>,
+    pub(super) n: u32,
+}
+
+/// Redis's answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// Within the limit.
+    Accepted,
+    /// Over the limit of this index (or the message was refused before, by `instance`);
+    /// `first`: whether it is the first refusal of that limit in its window, when known.
+    Refused {
+        /// The index of the tightest limit.
+        tight: usize,
+        /// The first refusal in the window (Redis knows; `None`: the caller decides).
+        first: Option<bool>,
+    },
+    /// Redis failed: the configured failure answer applies.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Failed,
+}
+
+/// The connection to Redis, owned by the writer thread.
+#[cfg(feature = "redis")]
+pub(super) struct SharedCounters {
+    client: ::redis::Client,
+    conn: Option<(::redis::Connection, String)>,
+    config: RedisConfig,
+    retry_at: Option<std::time::Instant>,
+    last_log: Option<std::time::Instant>,
+    member: String,
+    seq: u64,
+}
+
+/// Without the feature there is none.
+#[cfg(not(feature = "redis"))]
+pub(super) enum SharedCounters {}
+
+#[cfg(not(feature = "redis"))]
+impl SharedCounters {
+    pub(super) fn config(&self) -> &RedisConfig {
+        match *self {}
+    }
+
+    pub(super) fn run(
+        &mut self,
+        _asks: &[Question],
+        _now: crate::time::Timestamp,
+        _out: &mut Vec<Answer>,
+    ) -> Option<String> {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "redis")]
+impl SharedCounters {
+    /// A client for `config` (it connects on first use).
+    pub(super) fn new(config: &RedisConfig) -> Result<SharedCounters, SmtpError> {
+        use ::redis::IntoConnectionInfo as _;
+        let bad = |e: ::redis::RedisError| SmtpError::Io {
+            addr: "redis".into(),
+            message: format!("the URL does not parse ({:?})", e.kind()).into(),
+        };
+        // small requests and answers: Nagle's delay would cost a round trip each
+        let info = (&*config.url)
+            .into_connection_info()
+            .map_err(bad)?
+            .set_tcp_settings(::redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = ::redis::Client::open(info).map_err(bad)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Ok(SharedCounters {
+            client,
+            conn: None,
+            config: config.clone(),
+            retry_at: None,
+            last_log: None,
+            member: format!("{:x}.{nanos:x}", std::process::id()),
+            seq: 0,
+        })
+    }
+
+    /// The config.
+    pub(super) fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    fn connect(&self) -> ::redis::RedisResult<(::redis::Connection, String)> {
+        let t = Some(self.config.timeout);
+        let mut c = self
+            .client
+            .get_connection_with_timeout(self.config.timeout)?;
+        c.set_read_timeout(t)?;
+        c.set_write_timeout(t)?;
+        let sha: String = ::redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(SCRIPT)
+            .query(&mut c)?;
+        Ok((c, sha))
+    }
+
+    /// Asks Redis `asks` in one pipeline at `now`; pushes one answer per question to
+    /// `out`. Returns a message to log when it failed (at most one a second while
+    /// failing).
+    pub(super) fn run(
+        &mut self,
+        asks: &[Question],
+        now: crate::time::Timestamp,
+        out: &mut Vec<Answer>,
+    ) -> Option<String> {
+        out.clear();
+        if asks.is_empty() {
+            return None;
+        }
+        match self.query(asks, now) {
+            Ok(r) => {
+                out.extend(r.into_iter().map(|(ok, tight, _, _, first)| {
+                    if ok == 1 {
+                        Answer::Accepted
+                    } else {
+                        Answer::Refused {
+                            tight: usize::try_from(tight).unwrap_or(0),
+                            first: Some(first == 1),
+                        }
+                    }
+                }));
+                out.resize(asks.len(), Answer::Failed);
+                self.last_log = None;
+                None
+            }
+            Err(e) => {
+                self.conn = None;
+                out.resize(asks.len(), Answer::Failed);
+                let now = std::time::Instant::now();
+                if self.retry_at.is_none_or(|t| t <= now) {
+                    self.retry_at = Some(now + RETRY);
+                }
+                let quiet = self
+                    .last_log
+                    .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1));
+                (!quiet).then(|| {
+                    self.last_log = Some(now);
+                    format!(
+                        "redis failed, answering {} requests as on_failure = {}: {e}",
+                        asks.len(),
+                        self.config.on_failure
+                    )
+                })
+            }
+        }
+    }
+
+    fn query(
+        &mut self,
+        asks: &[Question],
+        now: crate::time::Timestamp,
+    ) -> Result<Vec<ScriptAnswer>, String> {
+        if self.conn.is_none() {
+            if self.retry_at.is_some_and(|t| std::time::Instant::now() < t) {
+                return Err("not connected (retrying soon)".into());
+            }
+            let c = self.connect().map_err(|e| e.to_string())?;
+            self.conn = Some(c);
+        }
+        let Some((conn, sha)) = self.conn.as_mut() else {
+            return Err("not connected".into());
+        };
+        let now_ms = now.unix_seconds().saturating_mul(1000);
+        let window_ms = u64::try_from(self.config.window.as_millis()).unwrap_or(u64::MAX);
+        let p = &*self.config.key_prefix;
+        let overrides = format!("{p}overrides");
+        let mut pipe = ::redis::pipe();
+        for q in asks {
+            self.seq += 1;
+            let c = pipe.cmd("EVALSHA").arg(&*sha).arg(q.limits.len() + 1).arg(
+                q.instance
+                    .as_ref()
+                    .map_or(String::new(), |i| format!("{p}msg:{i}")),
+            );
+            for l in &q.limits {
+                c.arg(format!("{p}rate:{}", l.key));
+            }
+            c.arg(now_ms)
+                .arg(window_ms)
+                .arg(q.n)
+                .arg(format!("{}.{}", self.member, self.seq))
+                .arg(3600)
+                .arg(&overrides);
+            for l in &q.limits {
+                c.arg(l.limit).arg(&*l.key);
+            }
+        }
+        pipe.query(conn).map_err(|e| e.to_string())
+    }
+
+    /// The counts of `limits` at `now`, and their overrides from the Redis hash (for
+    /// `rblkit policy explain`).
+    pub(super) fn counts(
+        &mut self,
+        limits: &mut [super::limits::Limited],
+        now: crate::time::Timestamp,
+    ) -> Result<Vec<u64>, String> {
+        let (mut conn, _) = self.connect().map_err(|e| e.to_string())?;
+        let now_ms = now.unix_seconds().saturating_mul(1000);
+        let from = now_ms
+            .saturating_sub(i64::try_from(self.config.window.as_millis()).unwrap_or(i64::MAX));
+        let p = &*self.config.key_prefix;
+        let mut pipe = ::redis::pipe();
+        for l in limits.iter() {
+            pipe.cmd("ZCOUNT")
+                .arg(format!("{p}rate:{}", l.key))
+                .arg(format!("({from}"))
+                .arg(now_ms);
+            pipe.cmd("HGET").arg(format!("{p}overrides")).arg(&*l.key);
+        }
+        let r: Vec<Option<u64>> = pipe.query(&mut conn).map_err(|e| e.to_string())?;
+        Ok(limits
+            .iter_mut()
+            .zip(r.chunks(2))
+            .map(|(l, pair)| {
+                let count = pair.first().copied().flatten().unwrap_or(0);
+                let o = pair.get(1).copied().flatten();
+                if let Some(o) = o {
+                    l.limit = o;
+                    l.source = super::limits::LimitSource::RedisHash;
+                }
+                count
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,240 @@
+//! `rblkit policy` servers sharing their counters in a real `redis-server` (Debian package
+//! `redis-server`) on a loopback port: one limit across two servers under 1,000 concurrent
+//! requests, `instance` counted once across servers, and Redis killed and restarted under
+//! fail-open and fail-closed servers.
+
+use crate::metrics_tools::{metric, scrape};
+use crate::smtp_tools::{free_port, rcpt, PolicyClient, PolicyProc};
+use crate::zone_tools::{tool, TempDir};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `redis-server` on a loopback port with its files in a temporary directory; killed on
+/// drop, whatever the test's outcome.
+struct RedisProc {
+    bin: PathBuf,
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    persist: bool,
+}
+
+impl RedisProc {
+    /// Starts it; `persist`: an append-only file synced on every write, so that the counts
+    /// survive a SIGKILL; otherwise `--save '' --appendonly no`.
+    fn start(bin: &Path, dir: &Path, persist: bool) -> RedisProc {
+        let mut r = RedisProc {
+            bin: bin.to_path_buf(),
+            child: None,
+            port: free_port(),
+            dir: dir.to_path_buf(),
+            persist,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join("redis.log")).unwrap();
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&self.dir);
+        if self.persist {
+            cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
+        } else {
+            cmd.args(["--appendonly", "no"]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let t = Instant::now();
+        while self.command(&["PING"]).as_deref() != Some("+PONG") {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "redis-server did not answer on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, and wait for the end.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// One command in RESP; the first line of the answer.
+    fn command(&self, args: &[&str]) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let mut m = format!("*{}\r\n", args.len());
+        for a in args {
+            m.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(m.as_bytes()).ok()?;
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).ok()?;
+        Some(line.trim_end().to_string())
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn redis_server() -> Option<PathBuf> {
+    tool("redis-server", &["/usr/bin/redis-server"], "redis-server")
+}
+
+/// A policy server with this config text, its state and log in `dir/NAME`.
+fn policy(dir: &TempDir, name: &str, config: &str, extra: &[&str]) -> PolicyProc {
+    let d = dir.0.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    let cfg = d.join("policy.toml");
+    std::fs::write(&cfg, config).unwrap();
+    PolicyProc::start_with(
+        &d.join("state"),
+        free_port(),
+        Some(&cfg),
+        &d.join("policy.log"),
+        extra,
+    )
+}
+
+fn config(limit: u32, redis: &RedisProc, on_failure: &str) -> String {
+    format!(
+        "[limits]\nmessages_per_hour = {limit}\n[redis]\nurl = \"{}\"\ntimeout_ms = 50\non_failure = \"{on_failure}\"\n",
+        redis.url()
+    )
+}
+
+#[test]
+fn two_servers_one_limit_under_a_thousand_concurrent_requests() {
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-two");
+    let redis = RedisProc::start(&bin, &dir.0, false);
+    let a = policy(&dir, "a", &config(300, &redis, "closed"), &[]);
+    let b = policy(&dir, "b", &config(300, &redis, "closed"), &[]);
+    let ports = [a.port, b.port];
+    // 100 connections at once, 10 messages each, every other one through the other server
+    let threads: Vec<_> = (0..100)
+        .map(|c| {
+            let port = ports[c % 2];
+            std::thread::spawn(move || {
+                let mut p = PolicyClient::connect(port);
+                let mut accepted = 0;
+                for m in 0..10 {
+                    let inst = format!("{c}.{m}");
+                    let to = format!("r{c}.{m}@example.net");
+                    let answer = p.ask(&rcpt(&inst, "hammer@shop.example.com", &to));
+                    if answer == "DUNNO" {
+                        accepted += 1;
+                    } else {
+                        assert!(answer.starts_with("450 4.7.1 "), "{answer}");
+                    }
+                }
+                accepted
+            })
+        })
+        .collect();
+    let accepted: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(accepted, 300, "a: {}\nb: {}", a.log(), b.log());
+    let key = "rblkit:rate:identity:hammer@shop.example.com";
+    assert_eq!(redis.command(&["ZCARD", key]).as_deref(), Some(":300"));
+}
+
+#[test]
+fn one_instance_through_both_servers_counts_once() {
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-instance");
+    let redis = RedisProc::start(&bin, &dir.0, false);
+    let a = policy(&dir, "a", &config(2, &redis, "closed"), &[]);
+    let b = policy(&dir, "b", &config(2, &redis, "closed"), &[]);
+    let mut pa = PolicyClient::connect(a.port);
+    let mut pb = PolicyClient::connect(b.port);
+    let who = "twice@shop.example.com";
+    assert_eq!(pa.ask(&rcpt("m1", who, "r1@example.net")), "DUNNO");
+    // the same message's next recipient, asked of the other server: not counted again
+    assert_eq!(pb.ask(&rcpt("m1", who, "r2@example.net")), "DUNNO");
+    let key = format!("rblkit:rate:identity:{who}");
+    assert_eq!(redis.command(&["ZCARD", &key]).as_deref(), Some(":1"));
+    assert_eq!(pb.ask(&rcpt("m2", who, "r3@example.net")), "DUNNO");
+    // the limit is 2: the third message is refused by either, though each saw at most 2
+    let third = pa.ask(&rcpt("m3", who, "r4@example.net"));
+    assert!(third.starts_with("450 4.7.1 "), "{third}");
+    // and every recipient of that refused message gets the same answer from the other one
+    let again = pb.ask(&rcpt("m3", who, "r5@example.net"));
+    assert!(again.starts_with("450 4.7.1 "), "{again}");
+    assert_eq!(redis.command(&["ZCARD", &key]).as_deref(), Some(":2"));
+}
+
+#[test]
+fn redis_killed_gets_the_failure_answers_then_counting_resumes_with_the_kept_counts() {
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-kill");
+    let mut redis = RedisProc::start(&bin, &dir.0, true);
+    let mport = free_port();
+    let closed = policy(&dir, "closed", &config(3, &redis, "closed"), &[]);
+    let open = policy(
+        &dir,
+        "open",
+        &config(3, &redis, "open"),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    let mut pc = PolicyClient::connect(closed.port);
+    let mut po = PolicyClient::connect(open.port);
+    let who = "outage@shop.example.com";
+    assert_eq!(pc.ask(&rcpt("m1", who, "r1@example.net")), "DUNNO");
+    assert_eq!(po.ask(&rcpt("m2", who, "r2@example.net")), "DUNNO");
+
+    redis.kill();
+    let down = pc.ask(&rcpt("m3", who, "r3@example.net"));
+    assert!(down.starts_with("451 4.3.0 "), "fail-closed: {down}");
+    assert_eq!(po.ask(&rcpt("m4", who, "r4@example.net")), "DUNNO");
+    let m = scrape(([127, 0, 0, 1], mport).into());
+    assert!(
+        metric(&m, "rblkit_policy_redis_failures_total") >= 1.0,
+        "{m}"
+    );
+    assert!(open.log().contains("redis failed"), "{}", open.log());
+
+    // restarted on the same port with its append-only file: the servers reconnect
+    redis.spawn();
+    // (a new sender each time: its own ledger counts every message it was asked about)
+    let t = Instant::now();
+    for n in 0.. {
+        let probe = format!("probe{n}@shop.example.com");
+        let answer = pc.ask(&rcpt(&format!("p{n}"), &probe, "r@example.net"));
+        if answer == "DUNNO" {
+            break;
+        }
+        assert!(answer.starts_with("451 4.3.0 "), "{answer}");
+        assert!(t.elapsed() < Duration::from_secs(20), "no reconnection");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(pc.ask(&rcpt("m5", who, "r5@example.net")), "DUNNO");
+    // m1, m2 (kept by Redis) and m5: the limit of 3 is reached, through either server;
+    // the open server's own ledger has only m2 and m4, so the refusal is Redis's
+    let key = format!("rblkit:rate:identity:{who}");
+    assert_eq!(redis.command(&["ZCARD", &key]).as_deref(), Some(":3"));
+    let over = po.ask(&rcpt("m6", who, "r6@example.net"));
+    assert!(over.starts_with("450 4.7.1 "), "{over}");
+}
