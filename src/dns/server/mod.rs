@@ -59,6 +59,7 @@ mod net;
 mod ops;
 mod request;
 mod rrl;
+mod tsig;
 mod watch;
 mod xfr;
 
@@ -70,4 +71,7 @@ pub use net::{Event, Server, ServerBuilder};
 pub use ops::Limits;
 pub use request::{Edns, Malformed, Request};
 pub use rrl::{Decision, Quota, QuotaBuilder, RateLimit, RateLimitBuilder, ResponseClass};
+#[doc(hidden)]
+pub use tsig::fuzz_tsig;
+pub use tsig::{TsigAlgorithm, TsigError, TsigKey};
 pub use xfr::{transfer, TransferStyle};
