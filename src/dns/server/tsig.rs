@@ -871,6 +871,45 @@ mod tests {
         assert!(matches!(verify(&keys, &query(), 1000), Verdict::Unsigned));
     }
 
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Queries signed by `dig -y` (BIND 9.18: EDNS with a cookie, then TSIG) and `kdig -y`
+    /// (Knot 3.2, HMAC-SHA512) with the key of `key()`.
+    #[test]
+    fn verifies_the_macs_of_dig_and_kdig() {
+        let dig = hex("110c0120000100000000000202626c0474657374000006000100002904d000000000000c000a0008b1c13da24fbb830c03786672036b65790000fa00ff00000000003d0b686d61632d7368613235360000006b10169e012c002018afeda9ed6fe41ae42f2105f631413e507e41f78aa5b654670060deacca1ed9110c00000000");
+        let kdig = hex("2fbe0120000100000000000102626c0474657374000006000103786672036b65790000fa00ff00000000005d0b686d61632d7368613531320000006b1016a4012c0040758f45a40ceb1124f1fbdfc802906aade44ac8ff5f913ce1cc51e461ec48419f542bec5030c2874729b786544d5c90a79b389511ac8ac6dc222dbc37f1c7b9322fbe00000000");
+        let b64 = "cmJsa2l0LXRlc3QtdHNpZy1zZWNyZXQtMzItYnl0ZXM=";
+        let k256: TsigKey = format!("hmac-sha256:xfr.key:{b64}").parse().unwrap();
+        let k512: TsigKey = format!("hmac-sha512:xfr.key:{b64}").parse().unwrap();
+        let keys = [k256, k512];
+        // signed at 0x6b10169e and 0x6b1016a4
+        let at = |v: &[u8]| find(v).unwrap().unwrap().time;
+        assert_eq!((at(&dig), at(&kdig)), (0x6b10169e, 0x6b1016a4));
+        for (q, len) in [(&dig, 48), (&kdig, 25)] {
+            match verify(&keys, q, at(q) + 10) {
+                Verdict::Signed { len: n, .. } => assert_eq!(n, len),
+                v => panic!("{v:?}"),
+            }
+            let mut bad = q.clone();
+            bad[13] ^= 0x20; // the MAC covers the case of the name
+            assert!(matches!(
+                verify(&keys, &bad, at(q)),
+                Verdict::Failed(Failure { error: BADSIG, .. })
+            ));
+        }
+        // the same name with the other algorithm only: unknown key
+        assert!(matches!(
+            verify(&keys[..1], &kdig, at(&kdig)),
+            Verdict::Failed(Failure { error: BADKEY, .. })
+        ));
+    }
+
     #[test]
     fn answers_chain_their_macs() {
         let k = key();
