@@ -35,6 +35,19 @@ fn start_rblkit(dir: &TempDir, file: &str, secondary: u16) -> Server {
     start_rblkit_serve_with(dir, &flags, &[format!("bl.test:ip4set:{file}")])
 }
 
+/// The server's log and the secondary's `files` in `dir`, for failure messages.
+fn logs_of(log: &Path, dir: &TempDir, files: &[&str]) -> String {
+    let mut text = format!(
+        "rblkit:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    for f in files {
+        let t = std::fs::read_to_string(dir.0.join(f)).unwrap_or_default();
+        text.push_str(&format!("\n{f}:\n{t}"));
+    }
+    text
+}
+
 /// Waits (up to `secs`) until the server on `port` answers `name` with A `code` (`None`:
 /// NXDOMAIN).
 fn wait_for(port: u16, name: &str, code: Option<Ipv4Addr>, secs: u64, what: &dyn Fn() -> String) {
@@ -290,13 +303,7 @@ fn nsd_mirrors_rblkit_by_axfr_then_notify_and_ixfr() {
     let rblkit = start_rblkit(&dir, &file, sec);
     let (log, port) = (rblkit.log.clone(), rblkit.addr.port());
     let _nsd = start_nsd_secondary(&nsd, &dir, sec, port, None);
-    let logs = || {
-        format!(
-            "rblkit:\n{}\nnsd:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("nsd.log")).unwrap_or_default()
-        )
-    };
+    let logs = || logs_of(&log, &dir, &["nsd.log"]);
     let listed = Some(Ipv4Addr::new(127, 0, 0, 2));
     // the first transfer
     wait_for(sec, "2.2.0.192.bl.test", listed, 30, &logs);
@@ -384,14 +391,7 @@ fn knot_mirrors_rblkit_and_follows_a_sighup_reload() {
     let rblkit = start_rblkit(&dir, &file, sec);
     let (log, port) = (rblkit.log.clone(), rblkit.addr.port());
     let _knot = start_knot_secondary(&knotd, &dir, sec, port, None);
-    let logs = || {
-        format!(
-            "rblkit:\n{}\nknot:\n{}{}",
-            std::fs::read_to_string(&log).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("knot.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("knotd.err")).unwrap_or_default()
-        )
-    };
+    let logs = || logs_of(&log, &dir, &["knot.log", "knotd.err"]);
     let listed = Some(Ipv4Addr::new(127, 0, 0, 2));
     wait_for(sec, "2.2.0.192.bl.test", listed, 30, &logs);
     wait_for(sec, "3.2.1.10.bl.test", None, 5, &logs);
@@ -518,13 +518,7 @@ fn tsig_signs_transfers_for_dig_kdig_and_nsd_and_refuses_bad_keys() {
     assert!(text.contains("the request is not signed"), "{text}");
     // NSD with the same key: SOA query, transfers and NOTIFY all signed
     let _nsd = start_nsd_secondary(&nsd, &dir, sec, port, Some(&KEY));
-    let logs = || {
-        format!(
-            "rblkit:\n{}\nnsd:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("nsd.log")).unwrap_or_default()
-        )
-    };
+    let logs = || logs_of(&log, &dir, &["nsd.log"]);
     let listed = Some(Ipv4Addr::new(127, 0, 0, 2));
     wait_for(sec, "2.2.0.192.bl.test", listed, 30, &logs);
     wait_for(sec, "239.49.20.172.bl.test", listed, 5, &logs);
@@ -564,14 +558,7 @@ fn knot_mirrors_rblkit_with_tsig() {
     let rblkit = start_rblkit_serve_with(&dir, &flags, &[format!("bl.test:ip4set:{file}")]);
     let (log, port) = (rblkit.log.clone(), rblkit.addr.port());
     let _knot = start_knot_secondary(&knotd, &dir, sec, port, Some(&KEY));
-    let logs = || {
-        format!(
-            "rblkit:\n{}\nknot:\n{}{}",
-            std::fs::read_to_string(&log).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("knot.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("knotd.err")).unwrap_or_default()
-        )
-    };
+    let logs = || logs_of(&log, &dir, &["knot.log", "knotd.err"]);
     let listed = Some(Ipv4Addr::new(127, 0, 0, 2));
     wait_for(sec, "2.2.0.192.bl.test", listed, 30, &logs);
     rewrite(&file, &format!("{soa}{DATA_V2}"));
