@@ -575,3 +575,37 @@ fn knot_mirrors_rblkit_with_tsig() {
         logs()
     );
 }
+
+#[test]
+fn serve_refuses_unknown_and_malformed_tsig_keys() {
+    let dir = TempDir::new("xfr-tsig-flags");
+    let file = dir.write("bl.txt", b"192.0.2.1\n");
+    let serve = |flags: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rblkit"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--threads", "1"])
+            .args(flags)
+            .arg(format!("bl.test:ip4set:{file}"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run rblkit serve");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = serve(&["--allow-transfer", "::1/128:nokey"]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("TSIG key \"nokey\" is not defined"), "{err}");
+    let (code, err) = serve(&["--notify", "127.0.0.1:53:nokey"]);
+    assert_eq!(code, Some(64), "{err}");
+    let (code, err) = serve(&["--tsig-key", "hmac-md5:k:c2VjcmV0"]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("hmac-md5 is not supported"), "{err}");
+    let (code, err) = serve(&["--tsig-key", "k:not base64!"]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("not base64"), "{err}");
+    let bad = dir.write("bad.key", b"key \"k\" {\n  algorithm hmac-sha256;\n};\n");
+    let (code, err) = serve(&["--tsig-key-file", &bad]);
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("bad.key:1: key \"k\" lacks"), "{err}");
+}

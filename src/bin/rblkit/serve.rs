@@ -419,6 +419,10 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
             eprintln!("rblkit: {e}");
             ExitCode::from(exit::DATAERR)
         }
+        Err(e @ rblkit::Error::Server(rblkit::dns::server::ServerError::UnknownKey { .. })) => {
+            eprintln!("rblkit: {e}");
+            ExitCode::from(exit::USAGE)
+        }
         Err(e) => {
             eprintln!("rblkit: {e}");
             ExitCode::from(exit::OSERR)
