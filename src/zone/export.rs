@@ -2,8 +2,8 @@
 
 use super::addr::{ip6_text, mask6};
 use super::error::ZoneError;
-use super::{Dataset, DatasetKind, Zone};
-use crate::list::{DomainScope, Entry};
+use super::{Dataset, DatasetKind, NsRecords, Soa, Zone};
+use crate::list::{DomainScope, Entry, List};
 use crate::Listing;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -928,26 +928,15 @@ impl Zone {
                     "combined datasets (subzones) are not written as master files",
                 ));
             }
-            let f = if d.kind.is_ip4() {
-                0
-            } else if d.kind.is_ip6() {
-                1
-            } else {
-                2
-            };
-            fams[f] += 1;
-            if fams[f] > 1 {
+            let f = d.kind.family();
+            fams[f as usize] += 1;
+            if fams[f as usize] > 1 {
                 return Err(not_expressible(
                     "bind",
                     "two datasets of one address family in a zone",
                 ));
             }
-            if d.list.lookup_domain("excluded").is_some() {
-                return Err(not_expressible(
-                    "bind",
-                    "a listed name `excluded`, which the file uses for exclusions",
-                ));
-            }
+            no_excluded_name(&d.list)?;
         }
         Ok(self
             .datasets
@@ -957,56 +946,163 @@ impl Zone {
     }
 
     fn walk_master(&self, ttl: u32, out: &mut Sink<'_>) -> Result<MasterReport, ZoneError> {
-        let zone = self.name.as_str();
-        let mut m = Master {
-            out,
-            zone: zone.to_owned(),
-            ttl,
-            report: MasterReport::default(),
-        };
-        match self.soa() {
-            Some(s) => {
-                let serial = self.serial().unwrap_or(s.serial);
-                let data = RecordData::Soa {
-                    mname: &s.mname,
-                    rname: &s.rname,
-                    serial,
-                    times: [s.refresh, s.retry, s.expire, s.minimum],
-                };
-                m.put("@", s.ttl.unwrap_or(ttl), data)?;
-            }
-            None => {
-                m.report.synthesized_soa = true;
-                let data = RecordData::Soa {
-                    mname: "localhost",
-                    rname: "hostmaster.localhost",
-                    serial: 1,
-                    times: [3600, 600, 604800, 300],
-                };
-                m.put("@", ttl, data)?;
-            }
+        let parts: Vec<(Family, &List)> = self
+            .datasets
+            .iter()
+            .filter(|d| !DatasetKind::ACCESS.contains(&d.kind))
+            .map(|d| (d.kind.family(), &d.list))
+            .collect();
+        let soa = self.soa().map(|s| (s, self.serial().unwrap_or(s.serial)));
+        walk_master(self.name.as_str(), soa, self.ns(), ttl, &parts, out)
+    }
+}
+
+/// The records of the master file of a zone answering from a compiled [`List`], as
+/// [`Zone::master_records`] gives them for a zone of datasets: its IPv4 entries as an
+/// `ip4trie` dataset would be written, its IPv6 entries as an `ip6trie`, its domains as a
+/// `dnset`; email addresses are left out. `soa` (with the serial to write) and `ns` make the
+/// apex (placeholders when missing), `ttl` is the TTL of the other records.
+///
+/// # Errors
+///
+/// [`ZoneError::NotExpressible`] for a name server inside the zone, a name too long for the
+/// zone, or a listed name `excluded`.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::codes::ReturnCode;
+/// use rblkit::zone::{list_master_records, DatasetKind, DatasetParser, RecordData};
+/// use rblkit::{List, Listing};
+/// let mut b = List::builder();
+/// b.insert(&"192.0.2.1".parse()?, Listing::new(ReturnCode::LISTED));
+/// b.insert(&"spam.example".parse()?, Listing::new(ReturnCode::LISTED));
+/// let mut p = DatasetParser::new(DatasetKind::Ip4Set);
+/// p.parse_file("soa", b"$SOA 1h ns.bl.example. h.bl.example. 7 1h 1h 1d 1h\n")?;
+/// let soa = p.finish().soa().cloned().unwrap();
+/// let mut seen = Vec::new();
+/// let zone = "bl.example".parse()?;
+/// list_master_records(&zone, &b.build(), Some((&soa, 8)), None, 300, &mut |r| {
+///     seen.push((r.owner.to_owned(), format!("{:?}", r.data)))
+/// })?;
+/// assert!(seen[0].1.contains("serial: 8"));
+/// assert!(seen.contains(&("1.2.0.192".to_owned(), "A(127.0.0.2)".to_owned())));
+/// assert!(seen.contains(&("spam.example".to_owned(), "A(127.0.0.2)".to_owned())));
+/// # Ok::<(), rblkit::Error>(())
+/// ```
+pub fn list_master_records(
+    zone: &crate::subject::Domain,
+    list: &List,
+    soa: Option<(&Soa, u32)>,
+    ns: Option<&NsRecords>,
+    ttl: u32,
+    each: &mut dyn FnMut(&MasterRecord<'_>),
+) -> Result<MasterReport, ZoneError> {
+    let mut parts = Vec::new();
+    if list.ipv4_addresses().next().is_some() || list.ipv4_ranges().next().is_some() {
+        parts.push((Family::V4, list));
+    }
+    if list.ipv6_ranges().next().is_some() {
+        parts.push((Family::V6, list));
+    }
+    if list.domains().next().is_some() {
+        no_excluded_name(list)?;
+        parts.push((Family::Names, list));
+    }
+    walk_master(zone.as_str(), soa, ns, ttl, &parts, &mut |r| {
+        each(r);
+        Ok(())
+    })
+}
+
+/// The part of a list a dataset kind writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Family {
+    V4 = 0,
+    V6 = 1,
+    Names = 2,
+}
+
+impl DatasetKind {
+    pub(super) fn family(self) -> Family {
+        if self.is_ip4() {
+            Family::V4
+        } else if self.is_ip6() {
+            Family::V6
+        } else {
+            Family::Names
         }
-        match self.ns() {
-            Some(ns) if !ns.names.is_empty() => {
-                for n in &ns.names {
-                    if n.as_ref() == zone || n.ends_with(&format!(".{zone}")) {
-                        // its address would be glue, which only a `generic` dataset gives
-                        return Err(not_expressible(
-                            "bind",
-                            format!("name server {n} is inside the zone and has no address record"),
-                        ));
-                    }
-                    m.put("@", ns.ttl.unwrap_or(ttl), RecordData::Ns(n))?;
+    }
+}
+
+/// The master file uses the name `excluded` for exclusions: a list must not list it.
+fn no_excluded_name(list: &List) -> Result<(), ZoneError> {
+    if list.lookup_domain(EXCLUDED).is_some() {
+        return Err(not_expressible(
+            "bind",
+            "a listed name `excluded`, which the file uses for exclusions",
+        ));
+    }
+    Ok(())
+}
+
+/// SOA (with its serial), NS, then the records of each part.
+fn walk_master(
+    zone: &str,
+    soa: Option<(&Soa, u32)>,
+    ns: Option<&NsRecords>,
+    ttl: u32,
+    parts: &[(Family, &List)],
+    out: &mut Sink<'_>,
+) -> Result<MasterReport, ZoneError> {
+    let mut m = Master {
+        out,
+        zone: zone.to_owned(),
+        ttl,
+        report: MasterReport::default(),
+    };
+    match soa {
+        Some((s, serial)) => {
+            let data = RecordData::Soa {
+                mname: &s.mname,
+                rname: &s.rname,
+                serial,
+                times: [s.refresh, s.retry, s.expire, s.minimum],
+            };
+            m.put("@", s.ttl.unwrap_or(ttl), data)?;
+        }
+        None => {
+            m.report.synthesized_soa = true;
+            let data = RecordData::Soa {
+                mname: "localhost",
+                rname: "hostmaster.localhost",
+                serial: 1,
+                times: [3600, 600, 604800, 300],
+            };
+            m.put("@", ttl, data)?;
+        }
+    }
+    match ns {
+        Some(ns) if !ns.names.is_empty() => {
+            for n in &ns.names {
+                if n.as_ref() == zone || n.ends_with(&format!(".{zone}")) {
+                    // its address would be glue, which only a `generic` dataset gives
+                    return Err(not_expressible(
+                        "bind",
+                        format!("name server {n} is inside the zone and has no address record"),
+                    ));
                 }
-            }
-            _ => {
-                m.report.synthesized_soa = true;
-                m.put("@", ttl, RecordData::Ns("localhost"))?;
+                m.put("@", ns.ttl.unwrap_or(ttl), RecordData::Ns(n))?;
             }
         }
-        for d in &self.datasets {
-            let list = &d.list;
-            if d.kind.is_ip4() {
+        _ => {
+            m.report.synthesized_soa = true;
+            m.put("@", ttl, RecordData::Ns("localhost"))?;
+        }
+    }
+    for &(family, list) in parts {
+        match family {
+            Family::V4 => {
                 let exact = list
                     .ipv4_addresses()
                     .map(|(a, e)| (u128::from(u32::from(a)), val(e)))
@@ -1018,7 +1114,8 @@ impl Zone {
                 let sp = Space { bits: 32, step: 8 };
                 let segs = segments(sp, exact, ranges);
                 walk(&mut m, sp, 0, 0, &segs, None)?;
-            } else if d.kind.is_ip6() {
+            }
+            Family::V6 => {
                 let ranges = list
                     .ipv6_ranges()
                     .map(|(a, b, e)| (u128::from(a), u128::from(b), val(e)))
@@ -1026,16 +1123,14 @@ impl Zone {
                 let sp = Space { bits: 128, step: 4 };
                 let segs = segments(sp, Vec::new(), ranges);
                 walk(&mut m, sp, 0, 0, &segs, None)?;
-            } else {
-                write_names(&mut m, d)?;
             }
+            Family::Names => write_names(&mut m, list)?,
         }
-        Ok(m.report)
     }
+    Ok(m.report)
 }
 
-fn write_names(m: &mut Master<'_, '_>, d: &Dataset) -> Result<(), ZoneError> {
-    let list = &d.list;
+fn write_names(m: &mut Master<'_, '_>, list: &List) -> Result<(), ZoneError> {
     let mut closure: BTreeSet<String> = BTreeSet::new();
     for (p, _) in list.domains() {
         let mut n = p.domain().as_str();

@@ -52,7 +52,7 @@ mod records;
 
 pub use acl::{Acl, AclAction, AclKeys, QueryForm};
 pub use error::{LineError, Problem, ZoneError};
-pub use export::{MasterRecord, MasterReport, RecordData};
+pub use export::{list_master_records, MasterRecord, MasterReport, RecordData};
 pub use parse::DatasetParser;
 pub use records::{list_hits, subzone_split, Hit, MAX_TXT};
 

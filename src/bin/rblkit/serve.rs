@@ -36,12 +36,24 @@ pub(crate) struct ServeArgs {
     /// TTL of records from datasets without $TTL, in seconds (rbldnsd's -t).
     #[arg(long, value_name = "SECS", default_value_t = rblkit::dns::server::DEFAULT_TTL)]
     ttl: u32,
-    /// Allow AXFR/IXFR over TCP from this address or network (repeatable; none by default).
-    #[arg(long, value_name = "NET", value_parser = parse_net)]
-    allow_transfer: Vec<ipnet::IpNet>,
-    /// Send NOTIFY to this secondary when a zone changes (repeatable).
-    #[arg(long, value_name = "ADDR:PORT")]
-    notify: Vec<SocketAddr>,
+    /// Allow AXFR/IXFR over TCP from this address or network (repeatable; none by default);
+    /// with :KEY, only requests signed with that TSIG key (an IPv6 network then with its
+    /// prefix length: 2001:db8::/32:KEY).
+    #[arg(long, value_name = "NET[:KEY]", value_parser = parse_net_key)]
+    allow_transfer: Vec<(ipnet::IpNet, Option<String>)>,
+    /// Send NOTIFY to this secondary when a zone changes (repeatable); with :KEY, signed
+    /// with that TSIG key.
+    #[arg(long, value_name = "ADDR:PORT[:KEY]", value_parser = parse_addr_key)]
+    notify: Vec<(SocketAddr, Option<String>)>,
+    /// A TSIG key (RFC 8945) as dig -y and kdig -y take it: [ALGORITHM:]NAME:SECRET, the
+    /// secret in base64, the algorithm hmac-sha256 (default), hmac-sha384 or hmac-sha512
+    /// (repeatable). Signed requests are verified and answered signed.
+    #[arg(long, value_name = "[ALG:]NAME:SECRET")]
+    tsig_key: Vec<rblkit::dns::server::TsigKey>,
+    /// A file of TSIG keys as BIND's tsig-keygen writes them: key "NAME" { algorithm
+    /// hmac-sha256; secret "BASE64"; }; (repeatable).
+    #[arg(long, value_name = "FILE")]
+    tsig_key_file: Vec<std::path::PathBuf>,
     /// Do not watch the dataset files (inotify); they are still checked every
     /// --check-interval seconds and on SIGHUP.
     #[arg(long)]
@@ -97,6 +109,31 @@ fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{s:?} is not an address or network"))
+}
+
+/// `NET` or `NET:KEY`: the whole as a network first, then split at the last colon.
+fn parse_net_key(s: &str) -> Result<(ipnet::IpNet, Option<String>), String> {
+    if let Ok(n) = parse_net(s) {
+        return Ok((n, None));
+    }
+    match s.rsplit_once(':') {
+        Some((net, key)) if !key.is_empty() => Ok((parse_net(net)?, Some(key.to_owned()))),
+        _ => Err(format!("{s:?} is not NET or NET:KEY")),
+    }
+}
+
+/// `ADDR:PORT` or `ADDR:PORT:KEY`.
+fn parse_addr_key(s: &str) -> Result<(SocketAddr, Option<String>), String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok((a, None));
+    }
+    match s.rsplit_once(':') {
+        Some((addr, key)) if !key.is_empty() => match addr.parse::<SocketAddr>() {
+            Ok(a) => Ok((a, Some(key.to_owned()))),
+            Err(_) => Err(format!("{s:?} is not ADDR:PORT or ADDR:PORT:KEY")),
+        },
+        _ => Err(format!("{s:?} is not ADDR:PORT or ADDR:PORT:KEY")),
+    }
 }
 
 /// How `rblkit serve` writes its log on standard error.
@@ -207,8 +244,8 @@ fn log(e: &Event) {
                 "{zone}: {style} to {peer}, serial {serial}, {records} records"
             ),
         },
-        Event::TransferRefused { name, peer } => {
-            warn!(name = &**name, peer = %peer, "{name}: transfer to {peer} refused")
+        Event::TransferRefused { name, peer, why } => {
+            warn!(name = &**name, peer = %peer, why = *why, "{name}: transfer to {peer} refused: {why}")
         }
         Event::NoTransfer { zone, why } => warn!(
             zone = zone.as_str(),
@@ -334,11 +371,39 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
     for l in &a.listen {
         b = b.listen(*l);
     }
-    for n in &a.allow_transfer {
-        b = b.allow_transfer(*n);
+    for k in &a.tsig_key {
+        b = b.tsig_key(k.clone());
     }
-    for n in &a.notify {
-        b = b.notify(*n);
+    for f in &a.tsig_key_file {
+        let name = f.display().to_string();
+        let keys = std::fs::read_to_string(f)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|t| {
+                rblkit::dns::server::TsigKey::from_key_file(&name, &t).map_err(|e| e.to_string())
+            });
+        match keys {
+            Ok(keys) => {
+                for k in keys {
+                    b = b.tsig_key(k);
+                }
+            }
+            Err(e) => {
+                eprintln!("rblkit: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    }
+    for (n, key) in &a.allow_transfer {
+        b = match key {
+            Some(k) => b.allow_transfer_with_key(*n, k),
+            None => b.allow_transfer(*n),
+        };
+    }
+    for (n, key) in &a.notify {
+        b = match key {
+            Some(k) => b.notify_with_key(*n, k),
+            None => b.notify(*n),
+        };
     }
     match b.start() {
         Ok(server) => {
@@ -358,6 +423,10 @@ pub(crate) fn run(a: ServeArgs) -> ExitCode {
         Err(rblkit::Error::Zone(e)) => {
             eprintln!("rblkit: {e}");
             ExitCode::from(exit::DATAERR)
+        }
+        Err(e @ rblkit::Error::Server(rblkit::dns::server::ServerError::UnknownKey { .. })) => {
+            eprintln!("rblkit: {e}");
+            ExitCode::from(exit::USAGE)
         }
         Err(e) => {
             eprintln!("rblkit: {e}");

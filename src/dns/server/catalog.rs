@@ -19,8 +19,14 @@ pub const DEFAULT_TTL: u32 = 35 * 60;
 pub(crate) enum Source {
     /// rbldnsd datasets.
     Zone(Zone),
-    /// A compiled list handed in by the library user.
-    List { list: Arc<List>, ttl: Option<u32> },
+    /// A compiled list handed in by the library user, with the apex records it was given
+    /// (for transfers).
+    List {
+        list: Arc<List>,
+        ttl: Option<u32>,
+        soa: Option<Box<Soa>>,
+        ns: Option<NsRecords>,
+    },
 }
 
 /// A domain name in wire form to write after the zone's apex: the labels before the apex,
@@ -139,6 +145,41 @@ impl ServedZone {
         Some((d.keys()?, d.ttl()))
     }
 
+    /// Whether both zones answer from compiled lists giving the same answers, with the same
+    /// apex records and TTL.
+    fn same_list(&self, old: &ServedZone) -> bool {
+        match (&self.source, &old.source) {
+            (
+                Source::List {
+                    list: a,
+                    ttl: ta,
+                    soa: sa,
+                    ns: na,
+                },
+                Source::List {
+                    list: b,
+                    ttl: tb,
+                    soa: sb,
+                    ns: nb,
+                },
+            ) => {
+                let apex = |s: &Option<Box<Soa>>| {
+                    s.as_ref().map(|s| {
+                        let mut s = (**s).clone();
+                        s.serial = 0;
+                        s
+                    })
+                };
+                ta == tb
+                    && na == nb
+                    && apex(sa) == apex(sb)
+                    && (Arc::ptr_eq(a, b)
+                        || crate::list::ListDiff::answers_between(b, a).is_empty())
+            }
+            _ => false,
+        }
+    }
+
     /// Keeps counting where the zone served before left off, key by key.
     fn carry_key_counts(&self, old: &ServedZone) {
         let (Some((new, _)), Some((was, _))) = (self.keys(), old.keys()) else {
@@ -161,7 +202,7 @@ impl ServedZone {
     ) -> bool {
         match &self.source {
             Source::Zone(z) => z.hits(rel, subject, each),
-            Source::List { list, ttl } => list_hits(list, rel, *ttl, subject, each),
+            Source::List { list, ttl, .. } => list_hits(list, rel, *ttl, subject, each),
         }
     }
 }
@@ -263,6 +304,10 @@ impl Catalog {
             };
             z.carry_key_counts(o);
             z.counters = o.counters.clone();
+            if z.same_list(o) {
+                // a list published again unchanged: same data, same serial
+                z.generation = o.generation.clone();
+            }
             if Arc::ptr_eq(&o.generation, &z.generation) {
                 z.serial = o.serial;
             } else if !serial_gt(z.serial, o.serial) {
@@ -366,6 +411,8 @@ impl CatalogBuilder {
             Source::List {
                 list: Arc::new(list),
                 ttl,
+                soa: soa.clone().map(Box::new),
+                ns: ns.clone(),
             },
             soa,
             ns,

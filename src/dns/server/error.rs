@@ -43,6 +43,12 @@ pub enum ServerError {
         /// What is wrong.
         what: &'static str,
     },
+    /// A transfer rule or secondary names a TSIG key the server was not given.
+    #[error("TSIG key {name:?} is not defined (give it with --tsig-key or --tsig-key-file)")]
+    UnknownKey {
+        /// The key name.
+        name: Box<str>,
+    },
     /// A server thread could not be started.
     #[error("cannot start a server thread: {kind}")]
     Thread {

@@ -13,7 +13,11 @@
 //! with the zone [`Zone::master_records`](crate::zone::Zone::master_records) gives (the
 //! master-file export), IXFR from the differences of the versions it served last, and with
 //! [`ServerBuilder::notify`] it sends NOTIFY when a zone's serial changes; [`transfer`]
-//! answers one transfer query without a server.
+//! answers one transfer query without a server. Zones of compiled lists handed in with
+//! [`Server::publish`] are transferred too, IXFR following each publish that changes them.
+//! With [`ServerBuilder::tsig_key`] (TSIG, RFC 8945) signed requests are verified and
+//! answered signed, [`ServerBuilder::allow_transfer_with_key`] requires a key and
+//! [`ServerBuilder::notify_with_key`] signs the NOTIFY.
 //!
 //! The answers are rbldnsd's (see [`respond`] for the few places where the RFCs are followed
 //! instead): A and TXT records from every dataset listing the name, SOA and NS at the apex,
@@ -61,6 +65,7 @@ mod net;
 mod ops;
 mod request;
 mod rrl;
+mod tsig;
 mod watch;
 mod xfr;
 
@@ -72,4 +77,7 @@ pub use net::{Event, Server, ServerBuilder};
 pub use ops::Limits;
 pub use request::{Edns, Malformed, Request};
 pub use rrl::{Decision, Quota, QuotaBuilder, RateLimit, RateLimitBuilder, ResponseClass};
+#[doc(hidden)]
+pub use tsig::fuzz_tsig;
+pub use tsig::{TsigAlgorithm, TsigError, TsigKey};
 pub use xfr::{transfer, TransferStyle};

@@ -6,6 +6,7 @@ use super::error::ServerError;
 use super::ops::Limits;
 use super::ops::QueryLog;
 use super::rrl::{Quota, RateLimit};
+use super::tsig::{self, TsigKey, Verdict};
 use super::xfr::Mirror;
 use crate::subject::Domain;
 use crate::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
@@ -68,12 +69,14 @@ pub enum Event {
         records: u64,
     },
     /// A transfer was refused: the address is not allowed, or the name is not a zone
-    /// served from datasets.
+    /// that can be transferred (one with an SOA and a master-file form).
     TransferRefused {
         /// The name asked for.
         name: Box<str>,
         /// Who asked.
         peer: std::net::IpAddr,
+        /// Why: not allowed, not signed, a TSIG error, not a zone transferred.
+        why: &'static str,
     },
     /// A zone is served but cannot be transferred (it has no master-file form).
     NoTransfer {
@@ -153,8 +156,9 @@ pub struct ServerBuilder {
     default_ttl: u32,
     on_event: Option<EventFn>,
     query_log_sample: u64,
-    allow_transfer: Vec<ipnet::IpNet>,
-    notify: Vec<SocketAddr>,
+    allow_transfer: Vec<(ipnet::IpNet, Option<Box<str>>)>,
+    notify: Vec<(SocketAddr, Option<Box<str>>)>,
+    tsig_keys: Vec<TsigKey>,
     rate_limit: Option<RateLimit>,
     quota: Option<Quota>,
     metrics: Option<SocketAddr>,
@@ -294,9 +298,11 @@ impl ServerBuilder {
 
     /// Allows AXFR and IXFR over TCP from these addresses (repeatable; none by default:
     /// transfers are REFUSED). Zones loaded from datasets are transferred as the master file
-    /// [`Zone::write_master`] writes, with the served serial; IXFR answers from the
-    /// differences of the last versions, with the whole zone when the secondary's serial is
-    /// older.
+    /// [`Zone::write_master`] writes, zones of compiled lists (with an SOA) as
+    /// [`list_master_records`](crate::zone::list_master_records) gives them, both with the
+    /// served serial; IXFR answers from the differences of the last versions (each
+    /// [`Server::publish`] that changes a list makes one), with the whole zone when the
+    /// secondary's serial is older.
     ///
     /// # Examples
     ///
@@ -304,7 +310,61 @@ impl ServerBuilder {
     /// let b = rblkit::dns::server::Server::builder().allow_transfer("127.0.0.0/8".parse().unwrap());
     /// ```
     pub fn allow_transfer(mut self, net: ipnet::IpNet) -> ServerBuilder {
-        self.allow_transfer.push(net);
+        self.allow_transfer.push((net, None));
+        self
+    }
+
+    /// Allows AXFR and IXFR from these addresses when the request is signed with the TSIG
+    /// key of this name (given with [`ServerBuilder::tsig_key`]); an unsigned request, or
+    /// one signed with another key, is REFUSED unless another rule allows it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::Server;
+    /// let b = Server::builder()
+    ///     .tsig_key("xfr:c2VjcmV0c2VjcmV0".parse()?)
+    ///     .allow_transfer_with_key("127.0.0.0/8".parse().unwrap(), "xfr");
+    /// # Ok::<(), rblkit::dns::server::TsigError>(())
+    /// ```
+    pub fn allow_transfer_with_key(mut self, net: ipnet::IpNet, key: &str) -> ServerBuilder {
+        self.allow_transfer.push((
+            net,
+            Some(key.trim_end_matches('.').to_ascii_lowercase().into()),
+        ));
+        self
+    }
+
+    /// A TSIG key (RFC 8945) the server knows (repeatable): a request signed with it is
+    /// verified and answered signed — transfers, and the SOA queries secondaries send
+    /// before them; a request signed with an unknown key, a bad MAC or a time more than
+    /// its fudge away is answered NOTAUTH with BADKEY, BADSIG or BADTIME.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServerBuilder::allow_transfer_with_key`].
+    pub fn tsig_key(mut self, key: TsigKey) -> ServerBuilder {
+        self.tsig_keys.retain(|k| k.name() != key.name());
+        self.tsig_keys.push(key);
+        self
+    }
+
+    /// Sends NOTIFY to this secondary signed with the TSIG key of this name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::dns::server::Server;
+    /// let b = Server::builder()
+    ///     .tsig_key("xfr:c2VjcmV0c2VjcmV0".parse()?)
+    ///     .notify_with_key("192.0.2.53:53".parse().unwrap(), "xfr");
+    /// # Ok::<(), rblkit::dns::server::TsigError>(())
+    /// ```
+    pub fn notify_with_key(mut self, secondary: SocketAddr, key: &str) -> ServerBuilder {
+        self.notify.push((
+            secondary,
+            Some(key.trim_end_matches('.').to_ascii_lowercase().into()),
+        ));
         self
     }
 
@@ -317,7 +377,7 @@ impl ServerBuilder {
     /// let b = rblkit::dns::server::Server::builder().notify("192.0.2.53:53".parse().unwrap());
     /// ```
     pub fn notify(mut self, secondary: SocketAddr) -> ServerBuilder {
-        self.notify.push(secondary);
+        self.notify.push((secondary, None));
         self
     }
 
@@ -456,6 +516,7 @@ impl ServerBuilder {
         if self.listen.is_empty() {
             return Err(ServerError::NoListen.into());
         }
+        let notify_targets = self.check_keys()?;
         let mut limits = Limits::new(self.rate_limit.take(), self.quota.take());
         if self.metrics.is_some() {
             limits = limits.with_stats();
@@ -496,6 +557,7 @@ impl ServerBuilder {
             m.update(&catalog, true);
         }
         let shared = Arc::new(Shared {
+            keys: self.tsig_keys.clone().into(),
             mirror,
             catalog: ArcSwap::from_pointee(catalog),
             generation: AtomicU64::new(0),
@@ -571,7 +633,7 @@ impl ServerBuilder {
         }
         if let Some(rx) = notices {
             let sh = shared.clone();
-            let (targets, ev) = (self.notify.clone(), events.clone());
+            let (targets, ev) = (notify_targets, events.clone());
             threads.push(spawn(
                 "rblkit-notify".into(),
                 Box::new(move || {
@@ -613,8 +675,29 @@ impl ServerBuilder {
                 (Some(tx), Some(rx))
             }
         };
-        let m = Mirror::new(self.allow_transfer.clone(), tx, events);
+        let keys: Arc<[TsigKey]> = self.tsig_keys.clone().into();
+        let m = Mirror::new(self.allow_transfer.clone(), keys, tx, events);
         (Some(Arc::new(m)), rx)
+    }
+
+    /// The key of each name a rule or secondary gives.
+    fn check_keys(&self) -> Result<Vec<(SocketAddr, Option<TsigKey>)>, ServerError> {
+        let find = |name: &str| {
+            self.tsig_keys
+                .iter()
+                .find(|k| k.name() == name)
+                .cloned()
+                .ok_or_else(|| ServerError::UnknownKey { name: name.into() })
+        };
+        for (_, k) in &self.allow_transfer {
+            if let Some(k) = k {
+                find(k)?;
+            }
+        }
+        self.notify
+            .iter()
+            .map(|(a, k)| Ok((*a, k.as_deref().map(find).transpose()?)))
+            .collect()
     }
 }
 
@@ -683,6 +766,8 @@ const POLL: Duration = Duration::from_millis(200);
 
 /// What the threads share.
 struct Shared {
+    /// The TSIG keys signed queries are checked against.
+    keys: Arc<[TsigKey]>,
     /// Transfers and NOTIFY, when set up.
     mirror: Option<Arc<Mirror>>,
     catalog: ArcSwap<Catalog>,
@@ -780,15 +865,28 @@ fn udp_worker(sh: &Shared, sock: &UdpSocket, batch: bool) {
             Err(_) => continue,
         };
         let now = sh.now_ms();
-        let len = sh.limits.answer(
-            view.get(sh),
-            &inb[..n],
+        let catalog = view.get(sh);
+        let q = &inb[..n];
+        let len = match answer_signed(
+            sh,
+            catalog,
+            q,
             Transport::Udp,
             peer.ip(),
-            now,
             &mut scratch,
             &mut out,
-        );
+        ) {
+            Some(len) => len,
+            None => sh.limits.answer(
+                catalog,
+                q,
+                Transport::Udp,
+                peer.ip(),
+                now,
+                &mut scratch,
+                &mut out,
+            ),
+        };
         if len > 0 {
             let _ = sock.send_to(&out[..len], peer);
         }
@@ -869,15 +967,28 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
             }
         }
         let now = sh.now_ms();
-        let m = sh.limits.answer(
-            view.get(sh),
-            &inb[..n],
+        let catalog = view.get(sh);
+        let q = &inb[..n];
+        let m = match answer_signed(
+            sh,
+            catalog,
+            q,
             Transport::Tcp,
             peer,
-            now,
             &mut scratch,
             &mut out[2..],
-        );
+        ) {
+            Some(len) => len,
+            None => sh.limits.answer(
+                catalog,
+                q,
+                Transport::Tcp,
+                peer,
+                now,
+                &mut scratch,
+                &mut out[2..],
+            ),
+        };
         if m == 0 {
             return;
         }
@@ -886,6 +997,75 @@ fn tcp_connection(sh: &Shared, mut s: TcpStream, idle: Duration) {
             return;
         }
     }
+}
+
+/// Answers a query that carries a TSIG record, when the server has keys: verified, then
+/// answered as any query and signed with the same key, or answered FORMERR or NOTAUTH
+/// (with the TSIG error). `None` when the server has no keys or the query no TSIG record;
+/// `Some(0)` when nothing is to be sent.
+fn answer_signed(
+    sh: &Shared,
+    catalog: &Catalog,
+    q: &[u8],
+    transport: Transport,
+    peer: std::net::IpAddr,
+    scratch: &mut Scratch,
+    out: &mut [u8],
+) -> Option<usize> {
+    if sh.keys.is_empty() || q.len() < 12 || q[10..12] == [0, 0] {
+        return None;
+    }
+    let verdict = tsig::verify(&sh.keys, q, tsig::unix_now());
+    if matches!(verdict, Verdict::Unsigned) {
+        return None;
+    }
+    let Ok(req) = super::request::Request::parse(q) else {
+        return Some(0);
+    };
+    let qend = req.question_end();
+    // with the TCP length in front
+    let m = match verdict {
+        Verdict::Unsigned => return None,
+        Verdict::Malformed => super::xfr::short_reply(q, qend, 1),
+        Verdict::Failed(mut f) => {
+            let mut m = super::xfr::short_reply(q, qend, 9);
+            f.append(&mut m, 2);
+            m
+        }
+        Verdict::Signed { mut signer, len } => {
+            let mut unsigned = q[..len].to_vec();
+            let ar = u16::from_be_bytes([unsigned[10], unsigned[11]]).saturating_sub(1);
+            unsigned[10..12].copy_from_slice(&ar.to_be_bytes());
+            let limit = match transport {
+                Transport::Udp => req.edns().map_or(512, |e| usize::from(e.udp_size).max(512)),
+                _ => 65535,
+            };
+            let cap = limit.min(out.len()).saturating_sub(signer.overhead());
+            let now = sh.now_ms();
+            let n = sh.limits.answer(
+                catalog,
+                &unsigned,
+                transport,
+                peer,
+                now,
+                scratch,
+                &mut out[..cap],
+            );
+            if n == 0 {
+                return Some(0);
+            }
+            let mut m = vec![0, 0];
+            m.extend_from_slice(&out[..n]);
+            signer.sign(&mut m, 2, tsig::unix_now());
+            m
+        }
+    };
+    let m = &m[2..];
+    if m.len() > out.len() {
+        return Some(0);
+    }
+    out[..m.len()].copy_from_slice(m);
+    Some(m.len())
 }
 
 /// Reads exactly `buf`, giving up at end of stream, after `idle` without data, or on stop.
@@ -1146,6 +1326,7 @@ impl Server {
             query_log_sample: 0,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
+            tsig_keys: Vec::new(),
             rate_limit: None,
             quota: None,
             metrics: None,
@@ -1188,7 +1369,9 @@ impl Server {
 
     /// Swaps in a new catalog: queries already being answered finish with the old one,
     /// every later query sees the new one; a zone whose data changed gets a greater SOA
-    /// serial (see [`Catalog`]).
+    /// serial (see [`Catalog`]), a compiled list published again with the same answers
+    /// (and apex records) keeps its serial. With transfers set up, a zone whose serial
+    /// moved gets a new version for IXFR and its secondaries a NOTIFY.
     ///
     /// # Examples
     ///

@@ -290,7 +290,7 @@ pub(crate) fn skip_name(p: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The offset after the resource record at `i`.
-fn skip_record(p: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn skip_record(p: &[u8], i: usize) -> Option<usize> {
     let i = skip_name(p, i)?;
     let f = p.get(i..i + 10)?;
     let end = i + 10 + usize::from(u16::from_be_bytes([f[8], f[9]]));

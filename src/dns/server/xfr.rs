@@ -2,16 +2,19 @@
 //! bounded history of the versions a zone was served with, and NOTIFY (RFC 1996) when a
 //! zone changes.
 //!
-//! What a transfer carries is the zone [`Zone::master_records`] gives, the one
-//! `rblkit zone --format bind` writes, with the serial the server answers with. IXFR sends
+//! What a transfer carries is the zone [`Zone::master_records`](crate::zone::Zone::master_records)
+//! gives, the one `rblkit zone --format bind` writes, with the serial the server answers
+//! with; for a zone answering from a compiled list, what
+//! [`list_master_records`](crate::zone::list_master_records) gives. IXFR sends
 //! the differences between record sets of successive versions: exact, whatever the
 //! wildcards of the master file became.
 
-use super::catalog::{serial_gt, Catalog, Source};
+use super::catalog::{serial_gt, Catalog, ServedZone, Source};
 use super::net::{Event, EventFn};
 use super::request::{skip_name, Request};
+use super::tsig::{self, Signer, TsigKey, Verdict};
 use crate::subject::Domain;
-use crate::zone::{RecordData, Zone};
+use crate::zone::{list_master_records, MasterRecord, RecordData};
 use ipnet::IpNet;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -121,6 +124,12 @@ fn absolute(name: &str, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
+/// Gives the master records of a zone version to its argument.
+type Walk<'a> = dyn FnMut(
+        &mut dyn FnMut(&MasterRecord<'_>),
+    ) -> Result<crate::zone::MasterReport, crate::zone::ZoneError>
+    + 'a;
+
 /// One version of a zone: its SOA and its other records, sorted.
 #[derive(Debug)]
 struct Version {
@@ -130,12 +139,34 @@ struct Version {
 }
 
 impl Version {
-    fn of(zone: &Zone, serial: u32) -> Result<Version, Box<str>> {
+    #[cfg(test)]
+    fn of(zone: &crate::zone::Zone, serial: u32) -> Result<Version, Box<str>> {
+        Version::from_records(zone.name(), serial, &mut |each| zone.master_records(each))
+    }
+
+    /// The version of a served zone: its master records with the served serial.
+    fn of_served(z: &ServedZone, default_ttl: u32) -> Result<Version, Box<str>> {
+        match &z.source {
+            Source::Zone(zone) => {
+                Version::from_records(&z.name, z.serial, &mut |each| zone.master_records(each))
+            }
+            Source::List { list, ttl, soa, ns } => {
+                let soa = soa.as_deref().map(|s| (s, z.serial));
+                let ttl = ttl.unwrap_or(default_ttl);
+                Version::from_records(&z.name, z.serial, &mut |each| {
+                    list_master_records(&z.name, list, soa, ns.as_ref(), ttl, each)
+                })
+            }
+        }
+    }
+
+    /// The version made of the records `walk` gives, the SOA's serial replaced by `serial`.
+    fn from_records(zone: &Domain, serial: u32, walk: &mut Walk<'_>) -> Result<Version, Box<str>> {
         let mut soa = None;
         let mut records = Vec::new();
         let mut bad: Option<Box<str>> = None;
-        let name = zone.name().as_str();
-        zone.master_records(&mut |r| {
+        let name = zone.as_str();
+        walk(&mut |r| {
             let mut d = Vec::new();
             let rtype = match r.data {
                 RecordData::Soa {
@@ -269,7 +300,10 @@ pub(crate) struct Notice {
 
 /// Transfers and NOTIFY of one server.
 pub(crate) struct Mirror {
-    allow: Vec<IpNet>,
+    /// Who may transfer: a network, and the key its requests must be signed with.
+    allow: Vec<(IpNet, Option<Box<str>>)>,
+    /// The TSIG keys requests may be signed with.
+    keys: Arc<[TsigKey]>,
     zones: Mutex<HashMap<Domain, Arc<History>>>,
     notices: Option<Mutex<Sender<Notice>>>,
     events: Option<EventFn>,
@@ -279,12 +313,14 @@ impl Mirror {
     /// A mirror allowing transfers to `allow`, sending notices to `notices` (when there are
     /// secondaries to notify).
     pub(crate) fn new(
-        allow: Vec<IpNet>,
+        allow: Vec<(IpNet, Option<Box<str>>)>,
+        keys: Arc<[TsigKey]>,
         notices: Option<Sender<Notice>>,
         events: Option<EventFn>,
     ) -> Mirror {
         Mirror {
             allow,
+            keys,
             zones: Mutex::new(HashMap::new()),
             notices: notices.map(Mutex::new),
             events,
@@ -303,9 +339,6 @@ impl Mirror {
         let mut zones = self.zones.lock().unwrap_or_else(|p| p.into_inner());
         zones.retain(|name, _| catalog.zones.iter().any(|z| &z.name == name));
         for z in &catalog.zones {
-            let Source::Zone(zone) = &z.source else {
-                continue;
-            };
             if z.soa.is_none() {
                 continue;
             }
@@ -315,7 +348,7 @@ impl Mirror {
                     continue;
                 }
             }
-            let version = match Version::of(zone, z.serial) {
+            let version = match Version::of_served(z, catalog.default_ttl) {
                 Ok(v) => Arc::new(v),
                 Err(why) => {
                     zones.remove(&z.name);
@@ -364,16 +397,28 @@ impl Mirror {
         }
     }
 
-    fn allowed(&self, peer: IpAddr) -> bool {
+    /// Whether `peer`, its request signed with `key` (verified), may transfer.
+    fn allowed(&self, peer: IpAddr, key: Option<&str>) -> bool {
         let peer = match peer {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
             v4 => v4,
         };
-        self.allow.iter().any(|n| n.contains(&peer))
+        self.allow
+            .iter()
+            .any(|(n, k)| n.contains(&peer) && k.as_deref().is_none_or(|k| Some(k) == key))
+    }
+
+    /// Whether a rule for `peer` asks for a key.
+    fn allowed_with_some_key(&self, peer: IpAddr) -> bool {
+        self.allow
+            .iter()
+            .any(|(n, k)| k.is_some() && n.contains(&peer))
     }
 
     /// Answers an AXFR or IXFR query that came over TCP from `peer`, writing each message
     /// (with its two-octet length) to `send`; `None` when the query is not a transfer.
+    /// A signed query is verified first (a failure is answered NOTAUTH with the TSIG
+    /// error), and every message of the answer is signed with its key.
     pub(crate) fn transfer(
         &self,
         query: &[u8],
@@ -386,9 +431,38 @@ impl Mirror {
         }
         let qend = req.question_end();
         let name = qname_text(req.qname());
-        if !self.allowed(peer) {
-            self.emit(Event::TransferRefused { name, peer });
-            return Some(send(&short_reply(query, qend, 5)));
+        let refused = |why: &'static str| Event::TransferRefused {
+            name: name.clone(),
+            peer,
+            why,
+        };
+        let mut signer = match tsig::verify(&self.keys, query, tsig::unix_now()) {
+            Verdict::Unsigned => None,
+            Verdict::Signed { signer, .. } => Some(signer),
+            Verdict::Malformed => {
+                self.emit(refused("a broken TSIG record"));
+                return Some(send(&short_reply(query, qend, 1)));
+            }
+            Verdict::Failed(mut f) => {
+                self.emit(refused(tsig::error_name(f.error)));
+                let mut m = short_reply(query, qend, 9);
+                f.append(&mut m, 2);
+                set_tcp_length(&mut m);
+                return Some(send(&m));
+            }
+        };
+        let key = signer.as_ref().map(|s| s.key().name());
+        if !self.allowed(peer, key) {
+            self.emit(refused(match key {
+                None if self.allowed_with_some_key(peer) => "the request is not signed",
+                _ => "not allowed",
+            }));
+            let mut m = short_reply(query, qend, 5);
+            if let Some(s) = &mut signer {
+                s.sign(&mut m, 2, tsig::unix_now());
+                set_tcp_length(&mut m);
+            }
+            return Some(send(&m));
         }
         let history = {
             let zones = self.zones.lock().unwrap_or_else(|p| p.into_inner());
@@ -396,8 +470,13 @@ impl Mirror {
         };
         let Some(h) = history.filter(|_| req.qclass() == IN) else {
             // not a zone this server transfers
-            self.emit(Event::TransferRefused { name, peer });
-            return Some(send(&short_reply(query, qend, 9)));
+            self.emit(refused("not a zone transferred"));
+            let mut m = short_reply(query, qend, 9);
+            if let Some(s) = &mut signer {
+                s.sign(&mut m, 2, tsig::unix_now());
+                set_tcp_length(&mut m);
+            }
+            return Some(send(&m));
         };
         let cur = &h.current;
         let mut w = Messages {
@@ -409,6 +488,7 @@ impl Mirror {
             first: true,
             send,
             records: 0,
+            signer,
         };
         w.start();
         let mut from = None;
@@ -464,7 +544,7 @@ impl Mirror {
 }
 
 /// Answers one AXFR or IXFR query (the message as it came over TCP, without its length)
-/// for the zones of `catalog` loaded from datasets, as the server answers an allowed
+/// for the zones of `catalog` that have an SOA, as the server answers an allowed
 /// address, but without a history of versions: an IXFR from an older serial gets the whole
 /// zone. Each message goes to `send` with its two-octet TCP length. `None` when the query is
 /// not a transfer; the records are generated on every call (the server keeps them instead).
@@ -492,7 +572,7 @@ pub fn transfer(
     send: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
 ) -> Option<std::io::Result<()>> {
     let any: IpNet = "0.0.0.0/0".parse().ok()?;
-    let m = Mirror::new(vec![any], None, None);
+    let m = Mirror::new(vec![(any, None)], Arc::from([]), None, None);
     m.update(catalog, true);
     m.transfer(query, IpAddr::from([127, 0, 0, 1]), send)
 }
@@ -537,7 +617,7 @@ pub(crate) fn qname_text(wire: &[u8]) -> Box<str> {
 }
 
 /// An answer without records (REFUSED, NOTAUTH), with its TCP length.
-fn short_reply(query: &[u8], qend: usize, rcode: u8) -> Vec<u8> {
+pub(crate) fn short_reply(query: &[u8], qend: usize, rcode: u8) -> Vec<u8> {
     let mut m = Vec::with_capacity(qend + 2);
     m.extend_from_slice(&(qend as u16).to_be_bytes());
     m.extend_from_slice(&query[..qend]);
@@ -559,6 +639,8 @@ struct Messages<'a> {
     first: bool,
     send: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     records: u64,
+    /// Signs every message, when the request was signed.
+    signer: Option<Signer<'a>>,
 }
 
 impl Messages<'_> {
@@ -586,7 +668,8 @@ impl Messages<'_> {
             self.zone.len()
         };
         let size = owner.len() + apex_len + 4 + rest.len();
-        if self.buf.len() - 2 + size > MAX_MESSAGE && self.an > 0 {
+        let room = MAX_MESSAGE - self.signer.as_ref().map_or(0, |s| s.overhead());
+        if self.buf.len() - 2 + size > room && self.an > 0 {
             self.flush()?;
             self.first = false;
             self.start();
@@ -616,11 +699,19 @@ impl Messages<'_> {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        let len = (self.buf.len() - 2) as u16;
-        self.buf[..2].copy_from_slice(&len.to_be_bytes());
         self.buf[8..10].copy_from_slice(&self.an.to_be_bytes());
+        if let Some(s) = &mut self.signer {
+            s.sign(&mut self.buf, 2, tsig::unix_now());
+        }
+        set_tcp_length(&mut self.buf);
         (self.send)(&self.buf)
     }
+}
+
+/// Sets the two-octet TCP length in front of a message.
+fn set_tcp_length(m: &mut [u8]) {
+    let len = (m.len() - 2) as u16;
+    m[..2].copy_from_slice(&len.to_be_bytes());
 }
 
 /// A NOTIFY for the zone, with its SOA in the answer section; ID 0.
@@ -644,6 +735,8 @@ struct Pending {
     zone: Domain,
     serial: u32,
     target: SocketAddr,
+    /// The secondary's index in the targets (for its key).
+    key: usize,
     id: u16,
     tries: u32,
     next: Instant,
@@ -655,7 +748,7 @@ struct Pending {
 /// the one still waiting.
 pub(crate) fn notifier(
     rx: &Receiver<Notice>,
-    targets: &[SocketAddr],
+    targets: &[(SocketAddr, Option<TsigKey>)],
     events: Option<EventFn>,
     stop: &dyn Fn() -> bool,
 ) {
@@ -680,12 +773,13 @@ pub(crate) fn notifier(
                 Ok(n) => {
                     let message = Arc::new(n.message);
                     pending.retain(|p| p.zone != n.zone);
-                    for &target in targets {
+                    for (i, &(target, _)) in targets.iter().enumerate() {
                         next_id = next_id.wrapping_add(0x3b1d);
                         pending.push(Pending {
                             zone: n.zone.clone(),
                             serial: n.serial,
                             target,
+                            key: i,
                             id: next_id,
                             tries: 0,
                             next: Instant::now(),
@@ -720,6 +814,9 @@ pub(crate) fn notifier(
             if let Some(s) = sock {
                 let mut m = (*p.message).clone();
                 m[..2].copy_from_slice(&p.id.to_be_bytes());
+                if let Some((_, Some(key))) = targets.get(p.key) {
+                    Signer::request(key).sign(&mut m, 0, tsig::unix_now());
+                }
                 let _ = s.send_to(&m, p.target);
             }
             p.next = now + NOTIFY_FIRST_WAIT * (1 << p.tries.min(5));
@@ -759,7 +856,7 @@ pub(crate) fn notifier(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zone::{DatasetKind, DatasetParser};
+    use crate::zone::{DatasetKind, DatasetParser, Zone};
 
     fn zone(text: &str) -> Zone {
         let mut p = DatasetParser::new(DatasetKind::Ip4Set);
@@ -808,6 +905,7 @@ mod tests {
             first: true,
             send: &mut send,
             records: 0,
+            signer: None,
         };
         w.start();
         w.push(&v.soa).unwrap();
