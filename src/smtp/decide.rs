@@ -97,17 +97,41 @@ pub struct Decider {
     config: PolicyConfig,
     policy: Policy,
     seen: Map<Box<str>, Seen>,
+    lists: Option<super::LocalLists>,
 }
 
 impl Decider {
     /// A decider for this config.
     pub fn new(config: PolicyConfig) -> Decider {
-        let policy = Policy::relay_with(config.rate, config.kept_sending);
+        let policy =
+            Policy::relay_tuned(config.rate, config.kept_sending, config.campaign.rotation());
         Decider {
             config,
             policy,
             seen: Map::default(),
+            lists: None,
         }
+    }
+
+    /// This decider with in-process lists: the config's DNS lists whose zones `lists`
+    /// holds are looked up there, not over DNS (by the server; whoever calls
+    /// [`Decider::decide`] passes [`LocalLists::score`](super::LocalLists::score)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::smtp::{Decider, LocalLists, PolicyConfig};
+    /// let d = Decider::new(PolicyConfig::default()).with_lists(LocalLists::new());
+    /// assert!(d.lists().is_some());
+    /// ```
+    pub fn with_lists(mut self, lists: super::LocalLists) -> Decider {
+        self.lists = Some(lists);
+        self
+    }
+
+    /// The in-process lists, when given.
+    pub fn lists(&self) -> Option<&super::LocalLists> {
+        self.lists.as_ref()
     }
 
     /// The policy the ledger is judged with (the store applies events with it too).
@@ -198,13 +222,16 @@ impl Decider {
                 r => r.into(),
             };
             let user = req.sasl_username();
+            let sender = req.sender();
             Event::new(
                 now,
                 identity,
                 Evidence::Message {
                     recipient,
                     sasl_username: (!user.is_empty()).then(|| user.into()),
-                    fingerprint: None,
+                    fingerprint: self.config.campaign.key(user, req.client_address(), t),
+                    // the account is the subject: the campaign counts the envelope sender
+                    sender: (!user.is_empty() && !sender.is_empty()).then(|| sender.into()),
                 },
             )
         });

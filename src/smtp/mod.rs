@@ -47,15 +47,21 @@
 mod config;
 mod decide;
 mod error;
+mod lists;
+mod lograte;
 mod postfix_log;
 mod reply;
 mod request;
 mod server;
 mod stats;
 
-pub use config::{AddressList, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig};
+pub use config::{
+    AddressList, ClientCampaign, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig,
+};
 pub use decide::{Decider, DnsScore, Verdict};
 pub use error::SmtpError;
+pub use lists::LocalLists;
+pub use lograte::{LogGate, LogLimit, RefusalLog};
 pub use postfix_log::{outcome_of, DeliveryStatus, LogLine, LogRecord, PostfixLog};
 pub use reply::{Action, EnhancedCode, RefusalReason, Replies, Reply, MAX_REPLY_TEXT};
 pub use request::{Limits, Request, RequestParser, Stage};

@@ -11,7 +11,10 @@
 //! stays silent past the idle limit, gets a log line ([`ServerEvent`]) and is disconnected;
 //! the others are not affected.
 
+use super::config::DnsList;
 use super::decide::{Decider, DnsScore, Verdict};
+use super::lists::LocalLists;
+use super::lograte::LogLimit;
 use super::reply::{Action, RefusalReason};
 use super::request::{Limits, Request, RequestParser};
 use super::stats::{Dropped, Stats};
@@ -47,12 +50,18 @@ pub enum ServerEvent {
         /// Why.
         why: Box<str>,
     },
-    /// A request was refused.
+    /// A request was refused (at most [`RefusalLog::per_second`](super::RefusalLog) of
+    /// these a second; the others are summed up in [`ServerEvent::RefusalsSuppressed`]).
     Refused {
         /// The sender identity.
         identity: Option<Subject>,
         /// Why.
         reason: RefusalReason,
+    },
+    /// Refusals that were not logged one by one in the second before.
+    RefusalsSuppressed {
+        /// How many.
+        count: u64,
     },
     /// The store failed: the requests of the batch were answered
     /// [`RefusalReason::Unavailable`].
@@ -64,6 +73,16 @@ pub enum ServerEvent {
     AcceptFailed {
         /// What the operating system said.
         message: Box<str>,
+    },
+    /// The in-process lists were read again (their files changed, or SIGHUP).
+    ListsReloaded {
+        /// The dataset specs.
+        specs: Box<str>,
+    },
+    /// The in-process lists could not be read again: the lists read before stay in use.
+    ListsFailed {
+        /// What failed.
+        error: SmtpError,
     },
 }
 
@@ -78,7 +97,7 @@ pub enum ServerEvent {
 /// let _apply = store_apply(&PolicyConfig::default());
 /// ```
 pub fn store_apply(config: &super::PolicyConfig) -> Apply {
-    let policy = Policy::relay_with(config.rate, config.kept_sending);
+    let policy = Policy::relay_tuned(config.rate, config.kept_sending, config.campaign.rotation());
     Box::new(move |l: &mut Ledger, e: &Event| policy.apply(l, e))
 }
 
@@ -122,6 +141,8 @@ pub struct PolicyServer {
     runtime: Option<tokio::runtime::Runtime>,
     stop: Arc<tokio::sync::Notify>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The thread that reloads the in-process lists, and its stop signal.
+    reloader: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     stats: Arc<Stats>,
 }
 
@@ -194,10 +215,26 @@ impl PolicyServer {
         let log: Log = Arc::new(log);
         let stats = Arc::new(Stats::default());
         let limits = decider.config().limits;
+        let checks = &decider.config().dns;
+        let local = match decider.lists() {
+            Some(l) => Some(l.clone()),
+            None if !checks.datasets.is_empty() => Some(LocalLists::load(
+                checks.datasets.clone(),
+                crate::zone::LoadOptions::default(),
+            )?),
+            None => None,
+        };
+        let sites: Arc<[DnsList]> = checks.lists.clone().into();
         #[cfg(feature = "dns-client")]
         let dns = {
             let _g = runtime.enter();
-            dns::Scorer::new(&decider.config().dns)?.map(Arc::new)
+            dns::Scorer::new(checks, local.as_ref())?.map(Arc::new)
+        };
+        let reloader = match &local {
+            Some(l) if !l.specs().is_empty() => {
+                Some(reload_thread(l.clone(), log.clone()).map_err(io_err)?)
+            }
+            _ => None,
         };
         let checkpointer = store.checkpointer().map_err(|e| SmtpError::Io {
             addr: listen.to_string().into(),
@@ -246,6 +283,8 @@ impl PolicyServer {
                             limits,
                             log: log.clone(),
                             stats: conn_stats.clone(),
+                            local: local.clone(),
+                            sites: sites.clone(),
                             #[cfg(feature = "dns-client")]
                             dns: dns.clone(),
                         };
@@ -266,6 +305,7 @@ impl PolicyServer {
             runtime: Some(runtime),
             stop,
             writer: Some(writer),
+            reloader,
             stats,
         })
     }
@@ -327,6 +367,10 @@ impl PolicyServer {
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
+        if let Some((stop, t)) = self.reloader.take() {
+            drop(stop);
+            let _ = t.join();
+        }
     }
 }
 
@@ -334,6 +378,38 @@ impl Drop for PolicyServer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// How often the in-process lists' files are looked at.
+const LIST_CHECK: Duration = Duration::from_millis(250);
+
+/// The thread that reloads the in-process lists when their files change or when asked
+/// (SIGHUP); it ends when its sender is dropped.
+fn reload_thread(
+    lists: LocalLists,
+    log: Log,
+) -> std::io::Result<(mpsc::Sender<()>, std::thread::JoinHandle<()>)> {
+    let (stop, wait) = mpsc::channel::<()>();
+    let t = std::thread::Builder::new()
+        .name("rblkit-policy-lists".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(LIST_CHECK) {
+                match lists.reload_if_asked() {
+                    Ok(true) => log(ServerEvent::ListsReloaded {
+                        specs: lists
+                            .specs()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .into(),
+                    }),
+                    Ok(false) => {}
+                    Err(error) => log(ServerEvent::ListsFailed { error }),
+                }
+            }
+        })?;
+    Ok((stop, t))
 }
 
 fn now() -> Timestamp {
@@ -353,7 +429,12 @@ fn write_loop(
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(MAX_BATCH);
     let mut last_sync = std::time::Instant::now();
+    let mut gate = Gate {
+        limit: LogLimit::new(decider.config().refusal_log.per_second),
+        start: std::time::Instant::now(),
+    };
     loop {
+        gate.flush(&log);
         match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(j) => batch.push(j),
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -385,7 +466,7 @@ fn write_loop(
                 return true;
             }
             let v = decider.decide(store.ledger(), &j.req, j.dns.as_ref(), t);
-            answer(&log, stats, j.reply.take(), v);
+            answer(&log, &mut gate, stats, j.reply.take(), v);
             false
         });
         if batch.is_empty() {
@@ -411,7 +492,7 @@ fn write_loop(
             Ok(_) => {
                 stats.commits.inc();
                 for (mut j, v) in batch.drain(..).zip(verdicts.drain(..)) {
-                    answer(&log, stats, j.reply.take(), v);
+                    answer(&log, &mut gate, stats, j.reply.take(), v);
                 }
             }
             Err(error) => {
@@ -435,16 +516,50 @@ fn write_loop(
     }
 }
 
-fn answer(log: &Log, stats: &Stats, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
-    stats.request(&v.action, v.reason);
-    if let Some(reason) = v.reason {
-        log(ServerEvent::Refused {
-            identity: v.identity,
-            reason,
-        });
+/// The refusal log's limit, on the writer's clock.
+struct Gate {
+    limit: LogLimit,
+    start: std::time::Instant,
+}
+
+impl Gate {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
+
+    fn summary(log: &Log, count: u64) {
+        if count > 0 {
+            log(ServerEvent::RefusalsSuppressed { count });
+        }
+    }
+
+    /// The summary of a second that is over.
+    fn flush(&mut self, log: &Log) {
+        let now = self.now_ms();
+        Gate::summary(log, self.limit.flush(now));
+    }
+}
+
+fn answer(
+    log: &Log,
+    gate: &mut Gate,
+    stats: &Stats,
+    to: Option<tokio::sync::oneshot::Sender<Action>>,
+    v: Verdict,
+) {
+    stats.request(&v.action, v.reason);
+    // the answer first: the log line is not on the client's path
+    let identity = v.identity;
     if let Some(to) = to {
         let _ = to.send(v.action);
+    }
+    if let Some(reason) = v.reason {
+        let now = gate.now_ms();
+        let g = gate.limit.admit(now);
+        Gate::summary(log, g.suppressed_before);
+        if g.log {
+            log(ServerEvent::Refused { identity, reason });
+        }
     }
 }
 
@@ -453,6 +568,9 @@ struct Conn {
     limits: Limits,
     log: Log,
     stats: Arc<Stats>,
+    /// The in-process lists, and the config's DNS lists.
+    local: Option<LocalLists>,
+    sites: Arc<[DnsList]>,
     #[cfg(feature = "dns-client")]
     dns: Option<Arc<dns::Scorer>>,
 }
@@ -502,6 +620,14 @@ async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
 }
 
 impl Conn {
+    fn checks_lists(&self) -> bool {
+        #[cfg(feature = "dns-client")]
+        let dns = self.dns.is_some();
+        #[cfg(not(feature = "dns-client"))]
+        let dns = false;
+        dns || self.local.is_some()
+    }
+
     async fn serve(self, stream: TcpStream, peer: SocketAddr) {
         self.stats.connections.inc();
         self.stats.open.add(1);
@@ -555,13 +681,20 @@ impl Conn {
                 Ok(Some(req)) => req,
             };
             let t0 = std::time::Instant::now();
-            #[cfg(feature = "dns-client")]
-            let dns = match (&self.dns, req.client_address()) {
-                (Some(s), Some(ip)) => Some(s.score(ip).await),
+            let dns = match req.client_address() {
+                Some(ip) if self.checks_lists() => {
+                    let mut s = DnsScore::default();
+                    if let Some(l) = &self.local {
+                        l.add_score(&self.sites, ip, &mut s);
+                    }
+                    #[cfg(feature = "dns-client")]
+                    if let Some(d) = &self.dns {
+                        d.add_score(ip, &mut s).await;
+                    }
+                    Some(s)
+                }
                 _ => None,
             };
-            #[cfg(not(feature = "dns-client"))]
-            let dns = None;
             let (otx, orx) = tokio::sync::oneshot::channel();
             if self
                 .tx
@@ -591,6 +724,7 @@ impl Conn {
 mod dns {
     use super::super::config::{DnsChecks, DnsList};
     use super::super::decide::DnsScore;
+    use super::super::lists::LocalLists;
     use super::super::SmtpError;
     use crate::dns::client::{Checker, ListSpec, TxtLookup};
     use crate::subject::Subject;
@@ -604,8 +738,18 @@ mod dns {
     }
 
     impl Scorer {
-        pub(super) fn new(c: &DnsChecks) -> Result<Option<Scorer>, SmtpError> {
-            if c.lists.is_empty() {
+        /// The lists of `c` that are not looked up in process (`local`, or `c`'s datasets).
+        pub(super) fn new(
+            c: &DnsChecks,
+            local: Option<&LocalLists>,
+        ) -> Result<Option<Scorer>, SmtpError> {
+            let lists: Vec<DnsList> = c
+                .lists
+                .iter()
+                .filter(|l| !c.is_local(l.zone()) && !local.is_some_and(|x| x.has_zone(l.zone())))
+                .cloned()
+                .collect();
+            if lists.is_empty() {
                 return Ok(None);
             }
             let err = |m: String| SmtpError::Io {
@@ -622,21 +766,21 @@ mod dns {
                 .txt(TxtLookup::Never)
                 .build()
                 .map_err(|e| err(e.to_string()))?;
-            let specs = c
-                .lists
+            let specs = lists
                 .iter()
                 .map(|l| l.zone().parse::<ListSpec>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| err(e.to_string()))?;
             Ok(Some(Scorer {
                 checker,
-                lists: c.lists.clone(),
+                lists,
                 specs,
             }))
         }
 
-        /// The weights of the lists whose answer matches; a list that fails counts nothing.
-        pub(super) async fn score(&self, ip: IpAddr) -> DnsScore {
+        /// Adds the weights of the lists whose answer matches; a list that fails counts
+        /// nothing.
+        pub(super) async fn add_score(&self, ip: IpAddr, s: &mut DnsScore) {
             // owned pairs: the future stays Send whatever the lifetimes
             let pairs: Vec<(Subject, ListSpec)> = self
                 .specs
@@ -644,14 +788,12 @@ mod dns {
                 .map(|l| (Subject::Ip(ip), l.clone()))
                 .collect();
             let results = self.checker.check_pairs(pairs).await;
-            let mut s = DnsScore::default();
             for (l, r) in self.lists.iter().zip(results) {
                 if r.outcome.is_listed() && r.codes.iter().any(|c| l.matches(c.addr())) {
                     s.score += l.weight();
                     s.listed_on.push(l.zone().into());
                 }
             }
-            s
         }
     }
 }

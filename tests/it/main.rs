@@ -40,6 +40,10 @@ mod policy_spam_center;
 mod postfix_tools;
 mod qname;
 #[cfg(feature = "cli")]
+mod smtp_campaign;
+#[cfg(feature = "cli")]
+mod smtp_lists;
+#[cfg(feature = "cli")]
 mod smtp_log;
 #[cfg(feature = "cli")]
 mod smtp_postfix;
