@@ -96,7 +96,7 @@ const SEEN_SECS: i64 = 3600;
 pub struct Decider {
     config: PolicyConfig,
     policy: Policy,
-    seen: Map<Box<str>, Seen>,
+    seen: Map<Box<[u8]>, Seen>,
     lists: Option<super::LocalLists>,
 }
 
@@ -382,15 +382,18 @@ impl Decider {
     }
 }
 
-fn instance_key(req: &Request) -> Box<str> {
-    let mut k = String::with_capacity(64);
-    k.push_str(req.instance());
-    k.push('\0');
-    if let Some(ip) = req.client_address() {
-        use std::fmt::Write as _;
-        let _ = write!(k, "{ip}");
-    }
-    k.push('\0');
-    k.push_str(req.sender());
+/// A message's key: its `instance`, client address (16 octets; none: zeros) and sender.
+fn instance_key(req: &Request) -> Box<[u8]> {
+    let (inst, sender) = (req.instance().as_bytes(), req.sender().as_bytes());
+    let ip = match req.client_address() {
+        Some(std::net::IpAddr::V4(a)) => a.to_ipv6_mapped().octets(),
+        Some(std::net::IpAddr::V6(a)) => a.octets(),
+        None => [0; 16],
+    };
+    let mut k = Vec::with_capacity(inst.len() + 17 + sender.len());
+    k.extend_from_slice(inst);
+    k.push(0);
+    k.extend_from_slice(&ip);
+    k.extend_from_slice(sender);
     k.into()
 }

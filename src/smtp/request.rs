@@ -133,7 +133,7 @@ impl fmt::Display for Stage {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    attrs: Vec<(Box<str>, Box<str>)>,
+    attrs: Attrs,
     stage: Option<Stage>,
     client: Option<IpAddr>,
     recipient_count: Option<u32>,
@@ -182,19 +182,16 @@ impl Request {
 
     /// An attribute's value (`None` when not sent).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, v)| &**v)
+        self.attrs.get(name)
     }
 
-    fn text(&self, name: &str) -> &str {
-        self.get(name).unwrap_or("")
+    fn text(&self, k: usize) -> &str {
+        self.attrs.known(k).unwrap_or("")
     }
 
     /// The attributes in the order sent.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.attrs.iter().map(|(n, v)| (&**n, &**v))
+        self.attrs.iter()
     }
 
     /// `protocol_state`, when sent.
@@ -209,23 +206,23 @@ impl Request {
 
     /// `instance`: the same for every request about one message (empty when not sent).
     pub fn instance(&self) -> &str {
-        self.text("instance")
+        self.text(4)
     }
 
     /// `sender`, the envelope sender without angle brackets; empty for the null sender
     /// `<>` of bounces.
     pub fn sender(&self) -> &str {
-        self.text("sender")
+        self.text(5)
     }
 
     /// `recipient` (empty when not sent, as at END-OF-MESSAGE with several recipients).
     pub fn recipient(&self) -> &str {
-        self.text("recipient")
+        self.text(6)
     }
 
     /// `sasl_username`: the authenticated user (empty when not authenticated).
     pub fn sasl_username(&self) -> &str {
-        self.text("sasl_username")
+        self.text(7)
     }
 
     /// `client_address`, when sent and an IP address.
@@ -242,7 +239,7 @@ impl Request {
 impl fmt::Display for Request {
     /// The wire form: `name=value` lines, then an empty line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, v) in &self.attrs {
+        for (n, v) in self.attrs.iter() {
             writeln!(f, "{n}={v}")?;
         }
         writeln!(f)
@@ -286,8 +283,102 @@ impl FromStr for Request {
 #[derive(Debug, Clone)]
 pub struct RequestParser {
     limits: Limits,
-    attrs: Vec<(Box<str>, Box<str>)>,
+    attrs: Attrs,
     line: u32,
+}
+
+/// The attributes the server reads, found without a search: their index in `spans`.
+const KNOWN: [&str; 8] = [
+    "request",
+    "protocol_state",
+    "client_address",
+    "recipient_count",
+    "instance",
+    "sender",
+    "recipient",
+    "sasl_username",
+];
+const NONE: u16 = u16::MAX;
+
+/// The attributes of a request in one string (names and values one after another) and
+/// their places in it: two allocations a request, not two an attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Attrs {
+    text: String,
+    /// Per attribute: where its name starts, where its name ends (its value starts), where
+    /// its value ends.
+    spans: Vec<(u32, u32, u32)>,
+    /// Where each of [`KNOWN`] is in `spans` ([`NONE`]: not sent).
+    known: [u16; KNOWN.len()],
+}
+
+impl Attrs {
+    fn with_capacity() -> Attrs {
+        Attrs {
+            text: String::with_capacity(512),
+            spans: Vec::with_capacity(24),
+            known: [NONE; KNOWN.len()],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.known = [NONE; KNOWN.len()];
+    }
+
+    /// The value of the `k`th of [`KNOWN`].
+    fn known(&self, k: usize) -> Option<&str> {
+        let &(_, v, e) = self.spans.get(usize::from(self.known[k]))?;
+        self.text.get(v as usize..e as usize)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        let t = self.text.as_bytes();
+        self.spans
+            .iter()
+            .any(|&(n, v, _)| t.get(n as usize..v as usize) == Some(name.as_bytes()))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans.iter().map(|&(n, v, e)| {
+            (
+                &self.text[n as usize..v as usize],
+                &self.text[v as usize..e as usize],
+            )
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        if let Some(k) = KNOWN.iter().position(|n| *n == name) {
+            return self.known(k);
+        }
+        let t = self.text.as_bytes();
+        let &(_, v, e) = self
+            .spans
+            .iter()
+            .find(|&&(n, v, _)| t.get(n as usize..v as usize) == Some(name.as_bytes()))?;
+        self.text.get(v as usize..e as usize)
+    }
+
+    /// Adds an attribute; `false` when the text would pass 4 GiB.
+    fn push(&mut self, name: &str, value: &str) -> bool {
+        let n = self.text.len();
+        let Ok(end) = u32::try_from(n + name.len() + value.len()) else {
+            return false;
+        };
+        if let Some(k) = KNOWN.iter().position(|k| *k == name) {
+            self.known[k] = u16::try_from(self.spans.len()).unwrap_or(NONE);
+        }
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.spans.push((n as u32, (n + name.len()) as u32, end));
+        true
+    }
 }
 
 impl RequestParser {
@@ -295,7 +386,7 @@ impl RequestParser {
     pub fn new(limits: Limits) -> RequestParser {
         RequestParser {
             limits,
-            attrs: Vec::with_capacity(32),
+            attrs: Attrs::with_capacity(),
             line: 0,
         }
     }
@@ -326,7 +417,7 @@ impl RequestParser {
                 return Ok(None);
             }
             self.line = 0;
-            let attrs = std::mem::take(&mut self.attrs);
+            let attrs = std::mem::replace(&mut self.attrs, Attrs::with_capacity());
             return finish(attrs).map(Some);
         }
         self.line = self.line.saturating_add(1);
@@ -376,27 +467,33 @@ impl RequestParser {
             ));
         }
         let name = std::str::from_utf8(name).expect("ASCII");
-        if self.attrs.iter().any(|(a, _)| &**a == name) {
+        if self.attrs.has(name) {
             return Err(SmtpError::DuplicateAttribute {
                 line: n,
                 name: name.into(),
             });
         }
         // values are taken as they come; bytes that are not UTF-8 become U+FFFD
-        let value = String::from_utf8_lossy(&line[eq + 1..]);
-        self.attrs.push((name.into(), value.into()));
+        let raw = &line[eq + 1..];
+        let lossy;
+        let value = match std::str::from_utf8(raw) {
+            Ok(v) => v,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(raw);
+                &lossy
+            }
+        };
+        if !self.attrs.push(name, value) {
+            return Err(SmtpError::TooManyAttributes {
+                limit: self.limits.max_attributes,
+            });
+        }
         Ok(())
     }
 }
 
-fn finish(attrs: Vec<(Box<str>, Box<str>)>) -> Result<Request, SmtpError> {
-    let get = |name: &str| {
-        attrs
-            .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, v)| &**v)
-            .filter(|v| !v.is_empty())
-    };
+fn finish(attrs: Attrs) -> Result<Request, SmtpError> {
+    let get = |name: &str| attrs.get(name).filter(|v| !v.is_empty());
     match get("request") {
         Some("smtpd_access_policy") => {}
         Some(other) => {

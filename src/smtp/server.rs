@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// What the server reports as it runs, for its log.
@@ -584,38 +584,67 @@ impl Drop for Open<'_> {
     }
 }
 
-enum Read {
-    Line,
-    Eof,
-    TooLong,
+/// A connection's input: the lines of what was read, taken one by one without waiting
+/// while a whole line is there, so that a request that arrives in one segment costs one
+/// read (and one idle timer), not one a line.
+struct Lines {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The longest line, `\r` included.
+    max: usize,
 }
 
-/// Reads one line (without its newline) of at most `max` bytes plus a `\r`.
-async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
-    rd: &mut R,
-    line: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<Read> {
-    line.clear();
-    loop {
-        let buf = rd.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(Read::Eof);
+impl Lines {
+    fn new(max_line: usize) -> Lines {
+        let max = max_line.saturating_add(1);
+        Lines {
+            buf: vec![0; max.saturating_add(1).clamp(8192, 1 << 20)],
+            start: 0,
+            end: 0,
+            max,
         }
-        if let Some(p) = memchr::memchr(b'\n', buf) {
-            if line.len() + p > max.saturating_add(1) {
-                return Ok(Read::TooLong);
+    }
+
+    /// The next whole line (without its newline): `Some(Err(()))` when it, or what is
+    /// there of it, is over the limit; `None` when more is to be read.
+    fn take(&mut self) -> Option<Result<std::ops::Range<usize>, ()>> {
+        let have = &self.buf[self.start..self.end];
+        match memchr::memchr(b'\n', have) {
+            Some(p) if p > self.max => Some(Err(())),
+            Some(p) => {
+                let r = self.start..self.start + p;
+                self.start += p + 1;
+                Some(Ok(r))
             }
-            line.extend_from_slice(&buf[..p]);
-            rd.consume(p + 1);
-            return Ok(Read::Line);
+            None if have.len() > self.max => Some(Err(())),
+            None => None,
         }
-        let n = buf.len();
-        if line.len() + n > max.saturating_add(1) {
-            return Ok(Read::TooLong);
+    }
+
+    /// Reads more (0 at the end of the stream).
+    async fn fill<R: tokio::io::AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+    ) -> std::io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
-        line.extend_from_slice(buf);
-        rd.consume(n);
+        if self.end == self.buf.len() {
+            // a line longer than the buffer but within the limit
+            let more = self
+                .buf
+                .len()
+                .saturating_mul(2)
+                .min(self.max.saturating_add(2));
+            self.buf.resize(more.max(self.end + 1), 0);
+        }
+        let n = rd.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
+        Ok(n)
     }
 }
 
@@ -639,43 +668,40 @@ impl Conn {
                 why: why.into(),
             })
         };
-        let (rd, mut wr) = stream.into_split();
-        let mut rd = BufReader::with_capacity(8192, rd);
+        let (mut rd, mut wr) = stream.into_split();
+        let mut lines = Lines::new(self.limits.max_line);
         let mut parser = RequestParser::new(self.limits);
-        let mut line = Vec::with_capacity(256);
         let mut out = Vec::with_capacity(256);
         loop {
-            let r = tokio::time::timeout(
-                self.limits.idle,
-                read_line(&mut rd, &mut line, self.limits.max_line),
-            )
-            .await;
-            match r {
-                Err(_) => {
-                    return drop_it(
-                        Dropped::Idle,
-                        format!("idle for {} s (the limit)", self.limits.idle.as_secs()),
-                    )
-                }
-                Ok(Err(e)) => return drop_it(Dropped::ReadFailed, format!("read failed: {e}")),
-                Ok(Ok(Read::Eof)) => {
-                    if parser.in_request() {
-                        drop_it(
-                            Dropped::ClosedInRequest,
-                            "closed the connection in the middle of a request".into(),
-                        );
-                    }
-                    return;
-                }
-                Ok(Ok(Read::TooLong)) => {
+            let line = match lines.take() {
+                Some(Ok(r)) => r,
+                Some(Err(())) => {
                     return drop_it(
                         Dropped::LineTooLong,
                         format!("a line longer than {} bytes", self.limits.max_line),
                     )
                 }
-                Ok(Ok(Read::Line)) => {}
-            }
-            let req = match parser.line(&line) {
+                None => match tokio::time::timeout(self.limits.idle, lines.fill(&mut rd)).await {
+                    Err(_) => {
+                        return drop_it(
+                            Dropped::Idle,
+                            format!("idle for {} s (the limit)", self.limits.idle.as_secs()),
+                        )
+                    }
+                    Ok(Err(e)) => return drop_it(Dropped::ReadFailed, format!("read failed: {e}")),
+                    Ok(Ok(0)) => {
+                        if parser.in_request() || lines.start < lines.end {
+                            drop_it(
+                                Dropped::ClosedInRequest,
+                                "closed the connection in the middle of a request".into(),
+                            );
+                        }
+                        return;
+                    }
+                    Ok(Ok(_)) => continue,
+                },
+            };
+            let req = match parser.line(&lines.buf[line]) {
                 Err(e) => return drop_it(Dropped::Protocol, e.to_string()),
                 Ok(None) => continue,
                 Ok(Some(req)) => req,
