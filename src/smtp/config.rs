@@ -127,6 +127,9 @@ impl AddressList {
 
     /// Whether an address matches.
     pub fn matches(&self, addr: &str) -> bool {
+        if self.is_empty() {
+            return false;
+        }
         let Some((_, domain)) = addr.rsplit_once('@') else {
             return false;
         };

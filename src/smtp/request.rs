@@ -310,6 +310,33 @@ struct Attrs {
     spans: Vec<(u32, u32, u32)>,
     /// Where each of [`KNOWN`] is in `spans` ([`NONE`]: not sent).
     known: [u16; KNOWN.len()],
+    /// A bit per name hash of the names so far: a name whose bit is clear is no duplicate.
+    names: u64,
+}
+
+/// The index of a name in [`KNOWN`].
+fn known_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "request" => 0,
+        "protocol_state" => 1,
+        "client_address" => 2,
+        "recipient_count" => 3,
+        "instance" => 4,
+        "sender" => 5,
+        "recipient" => 6,
+        "sasl_username" => 7,
+        _ => return None,
+    })
+}
+
+fn name_bit(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let h = b
+        .len()
+        .wrapping_mul(31)
+        .wrapping_add(usize::from(b.first().copied().unwrap_or(0)))
+        .wrapping_add(usize::from(b.last().copied().unwrap_or(0)) << 2);
+    1 << (h % 64)
 }
 
 impl Attrs {
@@ -318,6 +345,7 @@ impl Attrs {
             text: String::with_capacity(512),
             spans: Vec::with_capacity(24),
             known: [NONE; KNOWN.len()],
+            names: 0,
         }
     }
 
@@ -329,6 +357,7 @@ impl Attrs {
         self.text.clear();
         self.spans.clear();
         self.known = [NONE; KNOWN.len()];
+        self.names = 0;
     }
 
     /// The value of the `k`th of [`KNOWN`].
@@ -338,6 +367,9 @@ impl Attrs {
     }
 
     fn has(&self, name: &str) -> bool {
+        if self.names & name_bit(name) == 0 {
+            return false;
+        }
         let t = self.text.as_bytes();
         self.spans
             .iter()
@@ -354,7 +386,7 @@ impl Attrs {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        if let Some(k) = KNOWN.iter().position(|n| *n == name) {
+        if let Some(k) = known_index(name) {
             return self.known(k);
         }
         let t = self.text.as_bytes();
@@ -371,9 +403,10 @@ impl Attrs {
         let Ok(end) = u32::try_from(n + name.len() + value.len()) else {
             return false;
         };
-        if let Some(k) = KNOWN.iter().position(|k| *k == name) {
+        if let Some(k) = known_index(name) {
             self.known[k] = u16::try_from(self.spans.len()).unwrap_or(NONE);
         }
+        self.names |= name_bit(name);
         self.text.push_str(name);
         self.text.push_str(value);
         self.spans.push((n as u32, (n + name.len()) as u32, end));
@@ -569,6 +602,35 @@ mod tests {
             p.line(b"x y=1"),
             Err(SmtpError::BadLine { offset: 1, .. })
         ));
+    }
+
+    #[test]
+    fn known_names_and_duplicates_are_found() {
+        for (i, n) in KNOWN.iter().enumerate() {
+            assert_eq!(known_index(n), Some(i));
+        }
+        // 100 names, many sharing a hash bit: none is taken for a duplicate, and each
+        // given again is one
+        let names: Vec<String> = (0..100).map(|i| format!("n{}x{i}", i % 7)).collect();
+        for again in [0, 37, 99] {
+            let mut p = RequestParser::new(Limits::default());
+            p.line(b"request=smtpd_access_policy").unwrap();
+            for n in &names {
+                p.line(format!("{n}=v").as_bytes()).unwrap();
+            }
+            assert!(matches!(
+                p.line(format!("{}=w", names[again]).as_bytes()),
+                Err(SmtpError::DuplicateAttribute { line: 102, .. })
+            ));
+        }
+        let mut p = RequestParser::new(Limits::default());
+        for n in &names {
+            p.line(format!("{n}=v").as_bytes()).unwrap();
+        }
+        p.line(b"request=smtpd_access_policy").unwrap();
+        let r = p.line(b"").unwrap().unwrap();
+        assert_eq!(r.attributes().count(), 101);
+        assert_eq!(r.get("n2x44"), Some("v"));
     }
 
     #[test]
