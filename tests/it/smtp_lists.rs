@@ -218,3 +218,55 @@ fn a_flood_of_refusals_logs_a_bounded_number_of_lines() {
     assert!(lines <= 5 * elapsed, "{lines} lines in {elapsed} s");
     assert!(summed > 0);
 }
+
+#[test]
+fn a_list_handed_in_by_the_program_is_looked_up_and_swapped() {
+    use rblkit::codes::ReturnCode;
+    use rblkit::ledger::store::Store;
+    use rblkit::smtp::{store_apply, Decider, LocalLists, PolicyConfig, PolicyServer};
+    use rblkit::{List, Listing};
+    let dir = TempDir::new("smtp-lists-lib");
+    let mut config = PolicyConfig::default();
+    config
+        .dns
+        .lists
+        .push("bl.example=127.0.0.[2..3]*3".parse().unwrap());
+    config.dns.threshold = 3;
+    let list = |ip: &str, code: ReturnCode| {
+        let mut b = List::builder();
+        b.insert(&ip.parse().unwrap(), Listing::new(code));
+        b.build()
+    };
+    let lists = LocalLists::new();
+    lists.set_list(
+        "bl.example".parse().unwrap(),
+        list("192.0.2.1", ReturnCode::LISTED),
+    );
+    let store = Store::open_with(
+        &dir.0.join("state"),
+        Default::default(),
+        Default::default(),
+        store_apply(&config),
+    )
+    .unwrap();
+    let decider = Decider::new(config).with_lists(lists.clone());
+    let server =
+        PolicyServer::start("127.0.0.1:0".parse().unwrap(), store, decider, |_| {}).unwrap();
+    let mut p = PolicyClient::connect(server.local_addr().port());
+    assert!(ask_from(&mut p, "192.0.2.1", "l1").starts_with("554 5.7.1 "));
+    assert_eq!(ask_from(&mut p, "192.0.2.2", "l2"), "DUNNO");
+    // a new list swapped in: the next request sees it; a code out of the pattern counts
+    // nothing
+    lists.set_list(
+        "bl.example".parse().unwrap(),
+        list("192.0.2.2", ReturnCode::new_assert(127, 0, 0, 3)),
+    );
+    assert!(ask_from(&mut p, "192.0.2.2", "l3").starts_with("554 5.7.1 "));
+    assert_eq!(ask_from(&mut p, "192.0.2.1", "l4"), "DUNNO");
+    lists.set_list(
+        "bl.example".parse().unwrap(),
+        list("192.0.2.2", ReturnCode::new_assert(127, 0, 0, 9)),
+    );
+    assert_eq!(ask_from(&mut p, "192.0.2.2", "l5"), "DUNNO");
+    server.stop();
+}
