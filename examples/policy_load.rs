@@ -12,6 +12,10 @@
 //!     [--redis redis://127.0.0.1:6379/0]
 //! ```
 //!
+//! For a profiler, one side at a time: `--serve ours|dunno --listen ADDR:PORT` serves
+//! until standard input ends (run it under `valgrind --tool=callgrind`), and
+//! `--connect ADDR:PORT --requests N` sends N requests over `--conns` connections.
+//!
 //! Each connection sends requests one after another, as Postfix's smtpd processes do;
 //! every `--recipients` requests share one `instance` (one message to that many
 //! recipients: the first counts and is written, the others are answered from memory).
@@ -23,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 struct Args {
@@ -32,6 +36,12 @@ struct Args {
     recipients: u64,
     durability: Durability,
     threads: usize,
+    /// Only serve (`ours` or `dunno`) until standard input ends: for a profiler.
+    serve: Option<String>,
+    listen: SocketAddr,
+    /// Only load this server with `requests` requests, then print the rate.
+    connect: Option<SocketAddr>,
+    requests: u64,
     redis: Option<String>,
 }
 
@@ -42,6 +52,10 @@ fn args() -> Args {
         recipients: 4,
         durability: Durability::Full,
         threads: 2,
+        serve: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        connect: None,
+        requests: 100_000,
         redis: None,
     };
     let mut it = std::env::args().skip(1);
@@ -50,8 +64,12 @@ fn args() -> Args {
         match k.as_str() {
             "--conns" => a.conns = v.parse().expect("--conns N"),
             "--threads" => a.threads = v.parse().expect("--threads N"),
-            "--redis" => a.redis = Some(v),
             "--secs" => a.secs = v.parse().expect("--secs N"),
+            "--serve" => a.serve = Some(v),
+            "--listen" => a.listen = v.parse().expect("--listen ADDR:PORT"),
+            "--connect" => a.connect = Some(v.parse().expect("--connect ADDR:PORT")),
+            "--requests" => a.requests = v.parse().expect("--requests N"),
+            "--redis" => a.redis = Some(v),
             "--recipients" => a.recipients = v.parse::<u64>().expect("--recipients N").max(1),
             "--durability" => {
                 a.durability = match v.as_str() {
@@ -67,8 +85,8 @@ fn args() -> Args {
 }
 
 /// The reference: reads requests and answers DUNNO, nothing else.
-fn dunno_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
-    let l = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+fn dunno_server(rt: &tokio::runtime::Runtime, listen: SocketAddr) -> SocketAddr {
+    let l = rt.block_on(TcpListener::bind(listen)).unwrap();
     let addr = l.local_addr().unwrap();
     rt.spawn(async move {
         loop {
@@ -96,26 +114,67 @@ fn dunno_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
     addr
 }
 
-fn request(out: &mut Vec<u8>, conn: usize, n: u64, recipients: u64) {
-    use std::io::Write;
-    let msg = n / recipients;
-    let _ = write!(
-        out,
-        "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n\
-         client_address=192.0.2.{}\nclient_name=client.example.net\nhelo_name=client.example.net\n\
-         queue_id=\ninstance={conn:x}.{msg:x}\nsender=s{}@shop{}.example.com\n\
-         recipient=r{}@example.net\nrecipient_count=0\nsize=0\nsasl_method=\nsasl_username=\n\n",
-        conn % 250 + 1,
-        (conn as u64 * 7919 + msg) % 100_000,
-        conn % 10,
-        n % 1000,
-    );
+/// One connection's requests: a template whose message number, sender and recipient are
+/// written in place (fixed-width fields), so that making a request costs the load next to
+/// nothing.
+struct Requests {
+    text: Vec<u8>,
+    /// Offsets of the message number (8 hex digits), the sender (5 digits) and the
+    /// recipient (3 digits).
+    at: [usize; 3],
+    conn: u64,
+    recipients: u64,
 }
 
+impl Requests {
+    fn new(conn: usize, recipients: u64) -> Requests {
+        let text = format!(
+            "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n\
+             client_address=192.0.2.{}\nclient_name=client.example.net\nhelo_name=client.example.net\n\
+             queue_id=\ninstance={conn:04x}.MMMMMMMM\nsender=sSSSSS@shop{}.example.com\n\
+             recipient=rRRR@example.net\nrecipient_count=0\nsize=0\nsasl_method=\nsasl_username=\n\n",
+            conn % 250 + 1,
+            conn % 10,
+        )
+        .into_bytes();
+        let find = |pat: &[u8]| text.windows(pat.len()).position(|w| w == pat).unwrap();
+        let at = [find(b"MMMMMMMM"), find(b"SSSSS"), find(b"RRR")];
+        Requests {
+            text,
+            at,
+            conn: conn as u64,
+            recipients,
+        }
+    }
+
+    /// The `n`th request: every `recipients` requests share one message (`instance`).
+    fn get(&mut self, n: u64) -> &[u8] {
+        let msg = n / self.recipients;
+        let hex = |v: u64, out: &mut [u8]| {
+            for (i, b) in out.iter_mut().rev().enumerate() {
+                *b = b"0123456789abcdef"[((v >> (4 * i)) & 15) as usize];
+            }
+        };
+        let dec = |mut v: u64, out: &mut [u8]| {
+            for b in out.iter_mut().rev() {
+                *b = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        let [m, s, r] = self.at;
+        hex(msg & 0xffff_ffff, &mut self.text[m..m + 8]);
+        dec((self.conn * 7919 + msg) % 100_000, &mut self.text[s..s + 5]);
+        dec(n % 1000, &mut self.text[r..r + 3]);
+        &self.text
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn client(
     addr: SocketAddr,
     conn: usize,
     recipients: u64,
+    limit: u64,
     until: Instant,
     pace: Option<Duration>,
     count: Arc<AtomicU64>,
@@ -123,36 +182,32 @@ async fn client(
 ) {
     let s = TcpStream::connect(addr).await.unwrap();
     s.set_nodelay(true).unwrap();
-    let (r, mut w) = s.into_split();
-    let mut r = BufReader::new(r);
-    let mut out = Vec::with_capacity(512);
-    let mut line = Vec::with_capacity(128);
+    let (mut r, mut w) = s.into_split();
+    let mut reqs = Requests::new(conn, recipients);
+    let mut buf = vec![0u8; 4096];
     let mut n = 0u64;
     let mut next = Instant::now();
     let mut mine = Vec::new();
-    while Instant::now() < until {
+    while n < limit && Instant::now() < until {
         if let Some(p) = pace {
             tokio::time::sleep_until(next.into()).await;
             next += p;
         }
-        out.clear();
-        request(&mut out, conn, n, recipients);
         let t = Instant::now();
-        w.write_all(&out).await.unwrap();
-        loop {
-            line.clear();
-            if r.read_until(b'\n', &mut line).await.unwrap() == 0 {
-                panic!("server closed the connection");
-            }
-            if line == b"\n" {
-                break;
-            }
-            assert!(
-                line.starts_with(b"action="),
-                "{}",
-                String::from_utf8_lossy(&line)
-            );
+        w.write_all(reqs.get(n)).await.unwrap();
+        // one request outstanding: the answer is everything up to its empty line
+        let mut len = 0;
+        while len < 2 || &buf[len - 2..len] != b"\n\n" {
+            let k = r.read(&mut buf[len..]).await.unwrap();
+            assert!(k > 0, "server closed the connection");
+            len += k;
+            assert!(len < buf.len(), "an answer too long");
         }
+        assert!(
+            buf.starts_with(b"action="),
+            "{}",
+            String::from_utf8_lossy(&buf[..len])
+        );
         if lat.is_some() {
             mine.push(t.elapsed().as_micros() as u32);
         }
@@ -164,11 +219,18 @@ async fn client(
     }
 }
 
-/// Requests per second with `conns` connections as fast as they go.
-fn throughput(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args) -> f64 {
+/// Requests per second with `conns` connections as fast as they go, for `--secs`
+/// seconds, or until `total` requests when given.
+fn throughput(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args, total: Option<u64>) -> f64 {
     let count = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let until = start + Duration::from_secs(a.secs);
+    let (limit, until) = match total {
+        Some(t) => (
+            t.div_ceil(a.conns as u64),
+            start + Duration::from_secs(86_400),
+        ),
+        None => (u64::MAX, start + Duration::from_secs(a.secs)),
+    };
     rt.block_on(async {
         let tasks: Vec<_> = (0..a.conns)
             .map(|c| {
@@ -176,6 +238,7 @@ fn throughput(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args) -> f64 {
                     addr,
                     c,
                     a.recipients,
+                    limit,
                     until,
                     None,
                     count.clone(),
@@ -202,6 +265,7 @@ fn latency(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args) -> (u32, u3
                     addr,
                     1000 + c,
                     a.recipients,
+                    u64::MAX,
                     until,
                     Some(Duration::from_millis(10)),
                     count.clone(),
@@ -220,7 +284,12 @@ fn latency(rt: &tokio::runtime::Runtime, addr: SocketAddr, a: &Args) -> (u32, u3
 }
 
 /// A policy server on a fresh state directory, as `rblkit policy` opens it.
-fn start(a: &Args, state: &std::path::Path, config: PolicyConfig) -> PolicyServer {
+fn start(
+    a: &Args,
+    listen: SocketAddr,
+    state: &std::path::Path,
+    config: PolicyConfig,
+) -> PolicyServer {
     let _ = std::fs::remove_dir_all(state);
     let store = Store::open_with(
         state,
@@ -231,40 +300,64 @@ fn start(a: &Args, state: &std::path::Path, config: PolicyConfig) -> PolicyServe
         store_apply(&config),
     )
     .unwrap();
-    PolicyServer::start_with_threads(
-        "127.0.0.1:0".parse().unwrap(),
-        store,
-        Decider::new(config),
-        a.threads,
-        |e| {
-            if let ServerEvent::SharedStoreFailed { message } = e {
-                eprintln!("{message}");
-            }
-        },
-    )
+    PolicyServer::start_with_threads(listen, store, Decider::new(config), a.threads, |e| {
+        if let ServerEvent::SharedStoreFailed { message } = e {
+            eprintln!("{message}");
+        }
+    })
     .unwrap()
 }
 
 fn main() {
     let a = args();
+    if let Some(addr) = a.connect {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let rate = throughput(&rt, addr, &a, Some(a.requests));
+        println!("{rate:.0} req/s");
+        return;
+    }
+    // the reference server: two runtime threads, as many as ours has by default
+    let ref_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if a.serve.as_deref() == Some("dunno") {
+        let addr = dunno_server(&ref_rt, a.listen);
+        println!("serving dunno on {addr} until standard input ends");
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        return;
+    }
     let state = std::env::temp_dir().join(format!("rblkit-policy-load-{}", std::process::id()));
-    let server = start(&a, &state.join("embedded"), PolicyConfig::default());
+    let ours_listen = if a.serve.is_some() {
+        a.listen
+    } else {
+        "127.0.0.1:0".parse().unwrap()
+    };
+    let server = start(&a, ours_listen, &state.join("embedded"), PolicyConfig::default());
+    if a.serve.is_some() {
+        println!(
+            "serving ours on {} until standard input ends",
+            server.local_addr()
+        );
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        server.stop();
+        let _ = std::fs::remove_dir_all(&state);
+        return;
+    }
     let shared = a.redis.as_ref().map(|url| {
         let text = format!(
             "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}:\"\n",
             std::process::id()
         );
         let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
-        start(&a, &state.join("redis"), config)
+        start(&a, "127.0.0.1:0".parse().unwrap(), &state.join("redis"), config)
     });
-    // the reference server and the load clients: one runtime thread each side, so the
-    // reference gets no more threads than needed to saturate
-    let ref_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dunno = dunno_server(&ref_rt);
+    let dunno = dunno_server(&ref_rt, "127.0.0.1:0".parse().unwrap());
+    // the load: one thread
     let load_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -280,7 +373,7 @@ fn main() {
     servers.push(("always-DUNNO", dunno));
     let rates: Vec<f64> = servers
         .iter()
-        .map(|(_, addr)| throughput(&load_rt, *addr, &a))
+        .map(|(_, addr)| throughput(&load_rt, *addr, &a, None))
         .collect();
     let reference = rates[rates.len() - 1];
     for ((name, _), r) in servers.iter().zip(&rates) {
@@ -295,9 +388,9 @@ fn main() {
             "latency at 1,000 req/s: {name} p50 {p50} us, p99 {p99} us, max {max} us ({n} requests)"
         );
     }
-    server.stop();
     if let Some(s) = shared {
         s.stop();
     }
+    server.stop();
     let _ = std::fs::remove_dir_all(&state);
 }

@@ -93,6 +93,7 @@ fuzz_target!(|data: &[u8]| {
                 recipient: recipient(arg),
                 sasl_username: (arg & 0x40 != 0).then(|| text(arg >> 2)),
                 fingerprint: (arg & 0x80 != 0).then(|| text(arg >> 4)),
+                sender: (arg & 0x20 != 0).then(|| text(arg >> 3)),
             },
             5 => Evidence::SmtpOutcome {
                 outcome: SmtpOutcome::ALL[usize::from(arg) % SmtpOutcome::ALL.len()],

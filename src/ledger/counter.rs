@@ -106,7 +106,7 @@ pub struct CounterKey<'a> {
 /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
 /// for i in 0..3 {
 ///     ledger.apply(&Event::new(t + std::time::Duration::from_secs(i * 60), s.clone(),
-///         Evidence::Message { recipient: "r@x.example".into(), sasl_username: None, fingerprint: None }));
+///         Evidence::Message { recipient: "r@x.example".into(), sasl_username: None, fingerprint: None, sender: None }));
 /// }
 /// assert_eq!(ledger.count(&s, Counter::Messages, t + std::time::Duration::from_secs(3600)), 2);
 /// # Ok::<(), rblkit::Error>(())

@@ -100,8 +100,13 @@ pub enum Evidence {
         recipient: Box<str>,
         /// The authenticated user, when there is one.
         sasl_username: Option<Box<str>>,
-        /// A fingerprint of the content.
+        /// A fingerprint of the content (or what stands for it: a policy server that sees
+        /// no content records its client and time window), which makes the campaign that
+        /// several sender addresses share.
         fingerprint: Option<Box<str>>,
+        /// The envelope sender, when the subject is another identity (the authenticated
+        /// account): the campaign then counts it as the sender address.
+        sender: Option<Box<str>>,
     },
     /// What became of such a message.
     SmtpOutcome {

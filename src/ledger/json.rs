@@ -188,6 +188,7 @@ impl Event {
                 recipient: f.text("recipient")?,
                 sasl_username: f.opt_text("sasl_username")?,
                 fingerprint: f.opt_text("fingerprint")?,
+                sender: f.opt_text("sender")?,
             },
             "smtp_outcome" => Evidence::SmtpOutcome {
                 outcome: {
@@ -316,10 +317,12 @@ impl Event {
                 recipient,
                 sasl_username,
                 fingerprint,
+                sender,
             } => {
                 w.str("recipient", recipient);
                 w.opt_str("sasl_username", sasl_username.as_deref());
                 w.opt_str("fingerprint", fingerprint.as_deref());
+                w.opt_str("sender", sender.as_deref());
             }
             Evidence::SmtpOutcome { outcome, recipient } => {
                 w.str("outcome", outcome.as_str());

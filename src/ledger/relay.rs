@@ -103,10 +103,18 @@ pub(super) struct Pair {
     burst: u32,
 }
 
+/// A sender address of a campaign: the subject of the message, or the envelope sender
+/// it named (an interned name) when the subject is the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Member {
+    Subject(u32),
+    Name(u32),
+}
+
 /// Messages of one content fingerprint from one account or sender domain.
 #[derive(Debug, Clone)]
 pub(super) struct Campaign {
-    senders: Vec<u32>,
+    senders: Vec<Member>,
     distinct: u32,
     first: i64,
     last: i64,
@@ -141,7 +149,7 @@ impl Relay {
         w: &RelayWindows,
         sender: u32,
         recipient: u32,
-        campaign: Option<(u32, Group)>,
+        campaign: Option<(u32, Group, Member)>,
         t: i64,
         count: u64,
     ) {
@@ -182,7 +190,7 @@ impl Relay {
             pair.burst = pair.burst.saturating_add(1);
         }
         let p = *pair;
-        let cid = campaign.map(|(fp, g)| self.join(fp, g, sender, t));
+        let cid = campaign.map(|(fp, g, member)| self.join(fp, g, member, t));
         let bigger = |rs: &Relay, old: u32, new: u32| {
             old == NO_CAMPAIGN
                 || rs.campaigns[new as usize].distinct >= rs.campaigns[old as usize].distinct
@@ -213,7 +221,7 @@ impl Relay {
         }
     }
 
-    fn join(&mut self, fp: u32, g: Group, sender: u32, t: i64) -> u32 {
+    fn join(&mut self, fp: u32, g: Group, sender: Member, t: i64) -> u32 {
         let key = match g {
             Group::Account(a) => (fp, a, 0),
             Group::Domain(d) => (fp, d, 1),
@@ -314,7 +322,7 @@ impl Relay {
             + self
                 .campaigns
                 .iter()
-                .map(|c| c.senders.capacity() * 4)
+                .map(|c| c.senders.capacity() * std::mem::size_of::<Member>())
                 .sum::<usize>()
     }
 }
@@ -331,7 +339,7 @@ impl Relay {
 /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
 /// for i in 0..4 {
 ///     l.apply(&Event::new(t + Duration::from_secs(60 * i), s.clone(),
-///         Evidence::Message { recipient: "victim@example.net".into(), sasl_username: None, fingerprint: None }));
+///         Evidence::Message { recipient: "victim@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
 /// }
 /// let c = l.relay_facts(&s).unwrap().cadence.unwrap();
 /// assert_eq!((c.repeats, c.interval.as_secs()), (4, 60));
@@ -381,7 +389,7 @@ pub struct CampaignFacts {
 /// let mut l = Ledger::new(Default::default());
 /// let s: rblkit::Subject = "a@shop.example.com".parse()?;
 /// l.apply(&Event::new("2026-11-20T10:00:00Z".parse()?, s.clone(),
-///     Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None }));
+///     Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
 /// let f = l.relay_facts(&s).unwrap();
 /// assert_eq!((f.messages, f.peak), (1, 1));
 /// # Ok::<(), rblkit::Error>(())

@@ -5,7 +5,7 @@ use super::event::{
     DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,
 };
 use super::hash::{map_bytes, Map};
-use super::relay::{Group, Relay, RelayFacts, RelayWindows};
+use super::relay::{Group, Member, Relay, RelayFacts, RelayWindows};
 use super::LedgerError;
 use crate::codes::{Reason, ReasonSet};
 use crate::subject::Subject;
@@ -1019,6 +1019,7 @@ impl<C: CounterStore> Ledger<C> {
                 recipient,
                 sasl_username,
                 fingerprint,
+                sender,
             } => {
                 self.touch(id, t);
                 let count = self.count_event(&e.subject, id, Counter::Messages, e.at);
@@ -1036,7 +1037,13 @@ impl<C: CounterStore> Ledger<C> {
                             }
                             _ => None,
                         };
-                        group.map(|g| (fp, g))
+                        // the sender address counted: the envelope sender when the
+                        // subject is the account, else the subject
+                        let member = match sender {
+                            Some(s) => Member::Name(self.intern(&s.to_ascii_lowercase())),
+                            None => Member::Subject(id),
+                        };
+                        group.map(|g| (fp, g, member))
                     }
                     None => None,
                 };

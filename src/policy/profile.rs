@@ -314,11 +314,26 @@ impl Policy {
     /// assert_eq!(p.name(), "relay");
     /// ```
     pub fn relay_with(rate: RateLimit, kept: KeptSending) -> Policy {
+        Policy::relay_tuned(rate, kept, SenderRotation::default())
+    }
+
+    /// [`Policy::relay_with`] with another campaign rule.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::policy::{KeptSending, Policy, RateLimit, SenderRotation};
+    /// let mut rotation = SenderRotation::default();
+    /// rotation.min_senders = 11;
+    /// let p = Policy::relay_tuned(RateLimit::default(), KeptSending::default(), rotation);
+    /// assert_eq!(p.name(), "relay");
+    /// ```
+    pub fn relay_tuned(rate: RateLimit, kept: KeptSending, rotation: SenderRotation) -> Policy {
         let criteria: Vec<Box<dyn Criterion>> = vec![
             Box::new(rate),
             Box::new(kept),
             Box::new(NonexistentRecipients::default()),
-            Box::new(SenderRotation::default()),
+            Box::new(rotation),
             Box::new(FixedCadence::default()),
             Box::new(Mailbomb::default()),
             Box::new(UndeliverableRecipient::default()),

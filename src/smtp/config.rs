@@ -127,6 +127,9 @@ impl AddressList {
 
     /// Whether an address matches.
     pub fn matches(&self, addr: &str) -> bool {
+        if self.is_empty() {
+            return false;
+        }
         let Some((_, domain)) = addr.rsplit_once('@') else {
             return false;
         };
@@ -377,8 +380,10 @@ impl fmt::Display for DnsList {
     }
 }
 
-/// The DNS list checks: the lists, the score at which a client is refused, the resolver and
-/// the time to wait.
+/// The DNS list checks: the lists, the score at which a client is refused, the datasets
+/// looked up in process, the resolver and the time to wait. A list whose zone is one of
+/// the `datasets` is looked up in memory ([`LocalLists`](super::LocalLists)); the others
+/// are asked of the resolver.
 ///
 /// # Examples
 ///
@@ -395,10 +400,33 @@ pub struct DnsChecks {
     pub lists: Vec<DnsList>,
     /// The sum of the matching lists' weights at which the client is refused.
     pub threshold: i32,
+    /// Datasets (`ZONE:TYPE:FILE[,FILE…]`, as `rblkit serve` takes them) whose zones are
+    /// looked up in process, with no DNS round trip.
+    pub datasets: Vec<crate::zone::DatasetSpec>,
     /// The resolver (`None`: the system's).
     pub server: Option<SocketAddr>,
     /// How long to wait for the answers.
     pub timeout: Duration,
+}
+
+impl DnsChecks {
+    /// Whether a zone is one of the [`DnsChecks::datasets`] (looked up in process).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::smtp::DnsChecks;
+    /// let mut d = DnsChecks::default();
+    /// d.datasets.push("bl.example:ip4set:bl.txt".parse()?);
+    /// assert!(d.is_local("BL.example") && !d.is_local("zen.example.org"));
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn is_local(&self, zone: &str) -> bool {
+        let zone = zone.strip_suffix('.').unwrap_or(zone);
+        self.datasets
+            .iter()
+            .any(|s| s.zone().as_str().eq_ignore_ascii_case(zone))
+    }
 }
 
 impl Default for DnsChecks {
@@ -407,9 +435,84 @@ impl Default for DnsChecks {
         DnsChecks {
             lists: Vec::new(),
             threshold: 1,
+            datasets: Vec::new(),
             server: None,
             timeout: Duration::from_secs(2),
         }
+    }
+}
+
+/// The campaign rule fed from the policy requests, which carry no content: one client (its
+/// `sasl_username`, else its address) using more than `senders` distinct envelope senders
+/// within one window of `window` (windows aligned to the clock). The ledger's
+/// [`SenderRotation`](crate::policy::SenderRotation) criterion then lists them — the
+/// account, or every sender address of the client's campaign (an unauthenticated
+/// client's campaign is of one sender domain: the ledger groups a campaign by account,
+/// else by sender domain) — until `linger` after its latest message. Off (`senders` 0)
+/// by default: a mail server relaying for many users of one domain would trip it.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::smtp::ClientCampaign;
+/// let c = ClientCampaign::default();
+/// assert_eq!((c.senders, c.window.as_secs()), (0, 3600));
+/// let mut on = c;
+/// on.senders = 10;
+/// assert_eq!(on.rotation().min_senders, 11);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientCampaign {
+    /// The most distinct envelope senders of one client in a window (0: off).
+    pub senders: u32,
+    /// The window.
+    pub window: Duration,
+    /// How long the listing lasts after the campaign's latest message.
+    pub linger: Duration,
+}
+
+impl Default for ClientCampaign {
+    /// Off; one-hour windows; listed for a day after the latest message.
+    fn default() -> Self {
+        ClientCampaign {
+            senders: 0,
+            window: Duration::from_secs(3600),
+            linger: crate::policy::SenderRotation::default().linger,
+        }
+    }
+}
+
+impl ClientCampaign {
+    /// The ledger's campaign criterion for this rule (its default when off).
+    pub fn rotation(&self) -> crate::policy::SenderRotation {
+        let mut r = crate::policy::SenderRotation::default();
+        if self.senders > 0 {
+            r.min_senders = self.senders.saturating_add(1);
+            r.linger = self.linger;
+        }
+        r
+    }
+
+    /// The campaign a request's message belongs to at `unix_secs`, as the ledger's
+    /// fingerprint: `None` when off or when the request names no client.
+    pub(crate) fn key(
+        &self,
+        user: &str,
+        client: Option<IpAddr>,
+        unix_secs: i64,
+    ) -> Option<Box<str>> {
+        if self.senders == 0 {
+            return None;
+        }
+        let window = i64::try_from(self.window.as_secs().max(1)).unwrap_or(i64::MAX);
+        let start = unix_secs.div_euclid(window) * window;
+        let client = if user.is_empty() {
+            client?.to_canonical().to_string()
+        } else {
+            user.to_owned()
+        };
+        Some(format!("policy client {client} from {start}").into())
     }
 }
 
@@ -477,6 +580,10 @@ pub struct PolicyConfig {
     pub overrides: super::Overrides,
     /// Alerts of limits crossed (`[alerts]`).
     pub alerts: Option<super::AlertConfig>,
+    /// How many refusals are logged.
+    pub refusal_log: super::RefusalLog,
+    /// The campaign rule fed from the requests.
+    pub campaign: ClientCampaign,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -494,6 +601,22 @@ struct FileConfig {
     limit: Option<Vec<super::limits::FileClass>>,
     overrides: Option<super::limits::FileOverrides>,
     alerts: Option<super::alert::FileAlerts>,
+    log: Option<FileLog>,
+    campaign: Option<FileCampaign>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileCampaign {
+    senders: Option<u32>,
+    window_secs: Option<u64>,
+    linger_secs: Option<u64>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    refusals_per_second: Option<u32>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -538,6 +661,8 @@ struct FileBlocked {
 struct FileDns {
     #[serde(default)]
     lists: Vec<String>,
+    #[serde(default)]
+    datasets: Vec<String>,
     threshold: Option<i32>,
     server: Option<String>,
     timeout_ms: Option<u64>,
@@ -621,6 +746,12 @@ impl PolicyConfig {
                     .lists
                     .push(l.parse().map_err(|e| field("dns.lists", e))?);
             }
+            for (i, spec) in d.datasets.iter().enumerate() {
+                c.dns.datasets.push(
+                    spec.parse()
+                        .map_err(|e| err(format!("dns.datasets[{i}]: {e}")))?,
+                );
+            }
             if let Some(t) = d.threshold {
                 c.dns.threshold = t;
             }
@@ -638,11 +769,37 @@ impl PolicyConfig {
                 c.dns.timeout = Duration::from_millis(ms);
             }
             #[cfg(not(feature = "dns-client"))]
-            if !c.dns.lists.is_empty() {
-                return Err(err(
-                    "dns.lists: this build has no DNS client (feature dns-client)".into(),
-                ));
+            if let Some(l) = c.dns.lists.iter().find(|l| !c.dns.is_local(l.zone())) {
+                return Err(err(format!(
+                    "dns.lists: {l} is no zone of dns.datasets, and this build has no DNS client (feature dns-client)"
+                )));
             }
+        }
+        if let Some(k) = f.campaign {
+            if let Some(n) = k.senders {
+                c.campaign.senders = n;
+            }
+            for (name, v, to) in [
+                (
+                    "campaign.window_secs",
+                    k.window_secs,
+                    &mut c.campaign.window,
+                ),
+                (
+                    "campaign.linger_secs",
+                    k.linger_secs,
+                    &mut c.campaign.linger,
+                ),
+            ] {
+                match v {
+                    Some(0) => return Err(err(format!("{name}: at least 1"))),
+                    Some(s) => *to = Duration::from_secs(s),
+                    None => {}
+                }
+            }
+        }
+        if let Some(n) = f.log.and_then(|l| l.refusals_per_second) {
+            c.refusal_log.per_second = n;
         }
         if let Some(r) = f.replies {
             for (k, v) in r {

@@ -96,18 +96,42 @@ const SEEN_SECS: i64 = 3600;
 pub struct Decider {
     config: PolicyConfig,
     policy: Policy,
-    seen: Map<Box<str>, Seen>,
+    seen: Map<Box<[u8]>, Seen>,
+    lists: Option<super::LocalLists>,
 }
 
 impl Decider {
     /// A decider for this config.
     pub fn new(config: PolicyConfig) -> Decider {
-        let policy = Policy::relay_with(config.rate, config.kept_sending);
+        let policy =
+            Policy::relay_tuned(config.rate, config.kept_sending, config.campaign.rotation());
         Decider {
             config,
             policy,
             seen: Map::default(),
+            lists: None,
         }
+    }
+
+    /// This decider with in-process lists: the config's DNS lists whose zones `lists`
+    /// holds are looked up there, not over DNS (by the server; whoever calls
+    /// [`Decider::decide`] passes [`LocalLists::score`](super::LocalLists::score)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::smtp::{Decider, LocalLists, PolicyConfig};
+    /// let d = Decider::new(PolicyConfig::default()).with_lists(LocalLists::new());
+    /// assert!(d.lists().is_some());
+    /// ```
+    pub fn with_lists(mut self, lists: super::LocalLists) -> Decider {
+        self.lists = Some(lists);
+        self
+    }
+
+    /// The in-process lists, when given.
+    pub fn lists(&self) -> Option<&super::LocalLists> {
+        self.lists.as_ref()
     }
 
     /// The policy the ledger is judged with (the store applies events with it too).
@@ -198,13 +222,16 @@ impl Decider {
                 r => r.into(),
             };
             let user = req.sasl_username();
+            let sender = req.sender();
             Event::new(
                 now,
                 identity,
                 Evidence::Message {
                     recipient,
                     sasl_username: (!user.is_empty()).then(|| user.into()),
-                    fingerprint: None,
+                    fingerprint: self.config.campaign.key(user, req.client_address(), t),
+                    // the account is the subject: the campaign counts the envelope sender
+                    sender: (!user.is_empty() && !sender.is_empty()).then(|| sender.into()),
                 },
             )
         });
@@ -355,7 +382,9 @@ impl Decider {
     }
 }
 
-pub(super) fn instance_key(req: &Request) -> Box<str> {
+/// A message's key as text, for stores shared between servers (Redis): its `instance`,
+/// client address and sender.
+pub(super) fn shared_instance_key(req: &Request) -> Box<str> {
     let mut k = String::with_capacity(64);
     k.push_str(req.instance());
     k.push('\0');
@@ -365,5 +394,21 @@ pub(super) fn instance_key(req: &Request) -> Box<str> {
     }
     k.push('\0');
     k.push_str(req.sender());
+    k.into()
+}
+
+/// A message's key: its `instance`, client address (16 octets; none: zeros) and sender.
+fn instance_key(req: &Request) -> Box<[u8]> {
+    let (inst, sender) = (req.instance().as_bytes(), req.sender().as_bytes());
+    let ip = match req.client_address() {
+        Some(std::net::IpAddr::V4(a)) => a.to_ipv6_mapped().octets(),
+        Some(std::net::IpAddr::V6(a)) => a.octets(),
+        None => [0; 16],
+    };
+    let mut k = Vec::with_capacity(inst.len() + 17 + sender.len());
+    k.extend_from_slice(inst);
+    k.push(0);
+    k.extend_from_slice(&ip);
+    k.extend_from_slice(sender);
     k.into()
 }

@@ -398,7 +398,7 @@ pub(super) fn ask(counting: Counting, req: &Request) -> Option<Ask> {
     let rcpt = req.stage().is_none_or(|s| s == Stage::Rcpt);
     match counting {
         Counting::PerMessage if rcpt => Some(Ask::Charge {
-            instance: (!req.instance().is_empty()).then(|| super::decide::instance_key(req)),
+            instance: (!req.instance().is_empty()).then(|| super::decide::shared_instance_key(req)),
         }),
         Counting::PerRecipient if rcpt => Some(Ask::Charge { instance: None }),
         Counting::EndOfMessage if rcpt => Some(Ask::Peek),

@@ -49,6 +49,8 @@ mod config;
 mod decide;
 mod error;
 mod limits;
+mod lists;
+mod lograte;
 mod postfix_log;
 mod redis;
 mod reply;
@@ -57,12 +59,16 @@ mod server;
 mod stats;
 
 pub use alert::{AlertConfig, Webhook};
-pub use config::{AddressList, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig};
+pub use config::{
+    AddressList, ClientCampaign, Counting, DnsChecks, DnsList, NetworkList, PolicyConfig,
+};
 pub use decide::{Decider, DnsScore, Verdict};
 pub use error::SmtpError;
 pub use limits::{
     limit_states, matching_limits, By, LimitClass, LimitSource, LimitState, Limited, Overrides,
 };
+pub use lists::LocalLists;
+pub use lograte::{LogGate, LogLimit, RefusalLog};
 pub use postfix_log::{outcome_of, DeliveryStatus, LogLine, LogRecord, PostfixLog};
 pub use redis::{OnFailure, RedisConfig, RETRY};
 pub use reply::{Action, EnhancedCode, RefusalReason, Replies, Reply, MAX_REPLY_TEXT};

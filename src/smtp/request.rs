@@ -133,7 +133,7 @@ impl fmt::Display for Stage {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    attrs: Vec<(Box<str>, Box<str>)>,
+    attrs: Attrs,
     stage: Option<Stage>,
     client: Option<IpAddr>,
     recipient_count: Option<u32>,
@@ -182,19 +182,16 @@ impl Request {
 
     /// An attribute's value (`None` when not sent).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, v)| &**v)
+        self.attrs.get(name)
     }
 
-    fn text(&self, name: &str) -> &str {
-        self.get(name).unwrap_or("")
+    fn text(&self, k: usize) -> &str {
+        self.attrs.known(k).unwrap_or("")
     }
 
     /// The attributes in the order sent.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.attrs.iter().map(|(n, v)| (&**n, &**v))
+        self.attrs.iter()
     }
 
     /// `protocol_state`, when sent.
@@ -209,23 +206,23 @@ impl Request {
 
     /// `instance`: the same for every request about one message (empty when not sent).
     pub fn instance(&self) -> &str {
-        self.text("instance")
+        self.text(4)
     }
 
     /// `sender`, the envelope sender without angle brackets; empty for the null sender
     /// `<>` of bounces.
     pub fn sender(&self) -> &str {
-        self.text("sender")
+        self.text(5)
     }
 
     /// `recipient` (empty when not sent, as at END-OF-MESSAGE with several recipients).
     pub fn recipient(&self) -> &str {
-        self.text("recipient")
+        self.text(6)
     }
 
     /// `sasl_username`: the authenticated user (empty when not authenticated).
     pub fn sasl_username(&self) -> &str {
-        self.text("sasl_username")
+        self.text(7)
     }
 
     /// `client_address`, when sent and an IP address.
@@ -242,7 +239,7 @@ impl Request {
 impl fmt::Display for Request {
     /// The wire form: `name=value` lines, then an empty line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, v) in &self.attrs {
+        for (n, v) in self.attrs.iter() {
             writeln!(f, "{n}={v}")?;
         }
         writeln!(f)
@@ -286,8 +283,135 @@ impl FromStr for Request {
 #[derive(Debug, Clone)]
 pub struct RequestParser {
     limits: Limits,
-    attrs: Vec<(Box<str>, Box<str>)>,
+    attrs: Attrs,
     line: u32,
+}
+
+/// The attributes the server reads, found without a search: their index in `spans`.
+const KNOWN: [&str; 8] = [
+    "request",
+    "protocol_state",
+    "client_address",
+    "recipient_count",
+    "instance",
+    "sender",
+    "recipient",
+    "sasl_username",
+];
+const NONE: u16 = u16::MAX;
+
+/// The attributes of a request in one string (names and values one after another) and
+/// their places in it: two allocations a request, not two an attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Attrs {
+    text: String,
+    /// Per attribute: where its name starts, where its name ends (its value starts), where
+    /// its value ends.
+    spans: Vec<(u32, u32, u32)>,
+    /// Where each of [`KNOWN`] is in `spans` ([`NONE`]: not sent).
+    known: [u16; KNOWN.len()],
+    /// A bit per name hash of the names so far: a name whose bit is clear is no duplicate.
+    names: u64,
+}
+
+/// The index of a name in [`KNOWN`].
+fn known_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "request" => 0,
+        "protocol_state" => 1,
+        "client_address" => 2,
+        "recipient_count" => 3,
+        "instance" => 4,
+        "sender" => 5,
+        "recipient" => 6,
+        "sasl_username" => 7,
+        _ => return None,
+    })
+}
+
+fn name_bit(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let h = b
+        .len()
+        .wrapping_mul(31)
+        .wrapping_add(usize::from(b.first().copied().unwrap_or(0)))
+        .wrapping_add(usize::from(b.last().copied().unwrap_or(0)) << 2);
+    1 << (h % 64)
+}
+
+impl Attrs {
+    fn with_capacity() -> Attrs {
+        Attrs {
+            text: String::with_capacity(512),
+            spans: Vec::with_capacity(24),
+            known: [NONE; KNOWN.len()],
+            names: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.known = [NONE; KNOWN.len()];
+        self.names = 0;
+    }
+
+    /// The value of the `k`th of [`KNOWN`].
+    fn known(&self, k: usize) -> Option<&str> {
+        let &(_, v, e) = self.spans.get(usize::from(self.known[k]))?;
+        self.text.get(v as usize..e as usize)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        if self.names & name_bit(name) == 0 {
+            return false;
+        }
+        let t = self.text.as_bytes();
+        self.spans
+            .iter()
+            .any(|&(n, v, _)| t.get(n as usize..v as usize) == Some(name.as_bytes()))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans.iter().map(|&(n, v, e)| {
+            (
+                &self.text[n as usize..v as usize],
+                &self.text[v as usize..e as usize],
+            )
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        if let Some(k) = known_index(name) {
+            return self.known(k);
+        }
+        let t = self.text.as_bytes();
+        let &(_, v, e) = self
+            .spans
+            .iter()
+            .find(|&&(n, v, _)| t.get(n as usize..v as usize) == Some(name.as_bytes()))?;
+        self.text.get(v as usize..e as usize)
+    }
+
+    /// Adds an attribute; `false` when the text would pass 4 GiB.
+    fn push(&mut self, name: &str, value: &str) -> bool {
+        let n = self.text.len();
+        let Ok(end) = u32::try_from(n + name.len() + value.len()) else {
+            return false;
+        };
+        if let Some(k) = known_index(name) {
+            self.known[k] = u16::try_from(self.spans.len()).unwrap_or(NONE);
+        }
+        self.names |= name_bit(name);
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.spans.push((n as u32, (n + name.len()) as u32, end));
+        true
+    }
 }
 
 impl RequestParser {
@@ -295,7 +419,7 @@ impl RequestParser {
     pub fn new(limits: Limits) -> RequestParser {
         RequestParser {
             limits,
-            attrs: Vec::with_capacity(32),
+            attrs: Attrs::with_capacity(),
             line: 0,
         }
     }
@@ -326,7 +450,7 @@ impl RequestParser {
                 return Ok(None);
             }
             self.line = 0;
-            let attrs = std::mem::take(&mut self.attrs);
+            let attrs = std::mem::replace(&mut self.attrs, Attrs::with_capacity());
             return finish(attrs).map(Some);
         }
         self.line = self.line.saturating_add(1);
@@ -376,27 +500,33 @@ impl RequestParser {
             ));
         }
         let name = std::str::from_utf8(name).expect("ASCII");
-        if self.attrs.iter().any(|(a, _)| &**a == name) {
+        if self.attrs.has(name) {
             return Err(SmtpError::DuplicateAttribute {
                 line: n,
                 name: name.into(),
             });
         }
         // values are taken as they come; bytes that are not UTF-8 become U+FFFD
-        let value = String::from_utf8_lossy(&line[eq + 1..]);
-        self.attrs.push((name.into(), value.into()));
+        let raw = &line[eq + 1..];
+        let lossy;
+        let value = match std::str::from_utf8(raw) {
+            Ok(v) => v,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(raw);
+                &lossy
+            }
+        };
+        if !self.attrs.push(name, value) {
+            return Err(SmtpError::TooManyAttributes {
+                limit: self.limits.max_attributes,
+            });
+        }
         Ok(())
     }
 }
 
-fn finish(attrs: Vec<(Box<str>, Box<str>)>) -> Result<Request, SmtpError> {
-    let get = |name: &str| {
-        attrs
-            .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, v)| &**v)
-            .filter(|v| !v.is_empty())
-    };
+fn finish(attrs: Attrs) -> Result<Request, SmtpError> {
+    let get = |name: &str| attrs.get(name).filter(|v| !v.is_empty());
     match get("request") {
         Some("smtpd_access_policy") => {}
         Some(other) => {
@@ -472,6 +602,35 @@ mod tests {
             p.line(b"x y=1"),
             Err(SmtpError::BadLine { offset: 1, .. })
         ));
+    }
+
+    #[test]
+    fn known_names_and_duplicates_are_found() {
+        for (i, n) in KNOWN.iter().enumerate() {
+            assert_eq!(known_index(n), Some(i));
+        }
+        // 100 names, many sharing a hash bit: none is taken for a duplicate, and each
+        // given again is one
+        let names: Vec<String> = (0..100).map(|i| format!("n{}x{i}", i % 7)).collect();
+        for again in [0, 37, 99] {
+            let mut p = RequestParser::new(Limits::default());
+            p.line(b"request=smtpd_access_policy").unwrap();
+            for n in &names {
+                p.line(format!("{n}=v").as_bytes()).unwrap();
+            }
+            assert!(matches!(
+                p.line(format!("{}=w", names[again]).as_bytes()),
+                Err(SmtpError::DuplicateAttribute { line: 102, .. })
+            ));
+        }
+        let mut p = RequestParser::new(Limits::default());
+        for n in &names {
+            p.line(format!("{n}=v").as_bytes()).unwrap();
+        }
+        p.line(b"request=smtpd_access_policy").unwrap();
+        let r = p.line(b"").unwrap().unwrap();
+        assert_eq!(r.attributes().count(), 101);
+        assert_eq!(r.get("n2x44"), Some("v"));
     }
 
     #[test]

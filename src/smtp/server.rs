@@ -12,8 +12,11 @@
 //! the others are not affected.
 
 use super::alert::Alerter;
+use super::config::DnsList;
 use super::decide::{Decider, DnsScore, Verdict};
 use super::limits::{self, Limiter};
+use super::lists::LocalLists;
+use super::lograte::LogLimit;
 use super::reply::{Action, RefusalReason};
 use super::request::{Limits, Request, RequestParser};
 use super::stats::{Dropped, Stats};
@@ -27,7 +30,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// What the server reports as it runs, for its log.
@@ -49,12 +52,18 @@ pub enum ServerEvent {
         /// Why.
         why: Box<str>,
     },
-    /// A request was refused.
+    /// A request was refused (at most [`RefusalLog::per_second`](super::RefusalLog) of
+    /// these a second; the others are summed up in [`ServerEvent::RefusalsSuppressed`]).
     Refused {
         /// The sender identity.
         identity: Option<Subject>,
         /// Why.
         reason: RefusalReason,
+    },
+    /// Refusals that were not logged one by one in the second before.
+    RefusalsSuppressed {
+        /// How many.
+        count: u64,
     },
     /// The store failed: the requests of the batch were answered
     /// [`RefusalReason::Unavailable`].
@@ -78,6 +87,16 @@ pub enum ServerEvent {
         /// What the operating system said.
         message: Box<str>,
     },
+    /// The in-process lists were read again (their files changed, or SIGHUP).
+    ListsReloaded {
+        /// The dataset specs.
+        specs: Box<str>,
+    },
+    /// The in-process lists could not be read again: the lists read before stay in use.
+    ListsFailed {
+        /// What failed.
+        error: SmtpError,
+    },
 }
 
 /// How events are applied to the ledger under a config's policy: the store a server uses
@@ -91,7 +110,7 @@ pub enum ServerEvent {
 /// let _apply = store_apply(&PolicyConfig::default());
 /// ```
 pub fn store_apply(config: &super::PolicyConfig) -> Apply {
-    let policy = Policy::relay_with(config.rate, config.kept_sending);
+    let policy = Policy::relay_tuned(config.rate, config.kept_sending, config.campaign.rotation());
     Box::new(move |l: &mut Ledger, e: &Event| policy.apply(l, e))
 }
 
@@ -135,6 +154,8 @@ pub struct PolicyServer {
     runtime: Option<tokio::runtime::Runtime>,
     stop: Arc<tokio::sync::Notify>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The thread that reloads the in-process lists, and its stop signal.
+    reloader: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     stats: Arc<Stats>,
 }
 
@@ -207,10 +228,26 @@ impl PolicyServer {
         let log: Log = Arc::new(log);
         let stats = Arc::new(Stats::default());
         let limits = decider.config().limits;
+        let checks = &decider.config().dns;
+        let local = match decider.lists() {
+            Some(l) => Some(l.clone()),
+            None if !checks.datasets.is_empty() => Some(LocalLists::load(
+                checks.datasets.clone(),
+                crate::zone::LoadOptions::default(),
+            )?),
+            None => None,
+        };
+        let sites: Arc<[DnsList]> = checks.lists.clone().into();
         #[cfg(feature = "dns-client")]
         let dns = {
             let _g = runtime.enter();
-            dns::Scorer::new(&decider.config().dns)?.map(Arc::new)
+            dns::Scorer::new(checks, local.as_ref())?.map(Arc::new)
+        };
+        let reloader = match &local {
+            Some(l) if !l.specs().is_empty() => {
+                Some(reload_thread(l.clone(), log.clone()).map_err(io_err)?)
+            }
+            _ => None,
         };
         let checkpointer = store.checkpointer().map_err(|e| SmtpError::Io {
             addr: listen.to_string().into(),
@@ -276,6 +313,8 @@ impl PolicyServer {
                             limits,
                             log: log.clone(),
                             stats: conn_stats.clone(),
+                            local: local.clone(),
+                            sites: sites.clone(),
                             #[cfg(feature = "dns-client")]
                             dns: dns.clone(),
                         };
@@ -296,6 +335,7 @@ impl PolicyServer {
             runtime: Some(runtime),
             stop,
             writer: Some(writer),
+            reloader,
             stats,
         })
     }
@@ -357,6 +397,10 @@ impl PolicyServer {
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
+        if let Some((stop, t)) = self.reloader.take() {
+            drop(stop);
+            let _ = t.join();
+        }
     }
 }
 
@@ -364,6 +408,38 @@ impl Drop for PolicyServer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// How often the in-process lists' files are looked at.
+const LIST_CHECK: Duration = Duration::from_millis(250);
+
+/// The thread that reloads the in-process lists when their files change or when asked
+/// (SIGHUP); it ends when its sender is dropped.
+fn reload_thread(
+    lists: LocalLists,
+    log: Log,
+) -> std::io::Result<(mpsc::Sender<()>, std::thread::JoinHandle<()>)> {
+    let (stop, wait) = mpsc::channel::<()>();
+    let t = std::thread::Builder::new()
+        .name("rblkit-policy-lists".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(LIST_CHECK) {
+                match lists.reload_if_asked() {
+                    Ok(true) => log(ServerEvent::ListsReloaded {
+                        specs: lists
+                            .specs()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .into(),
+                    }),
+                    Ok(false) => {}
+                    Err(error) => log(ServerEvent::ListsFailed { error }),
+                }
+            }
+        })?;
+    Ok((stop, t))
 }
 
 fn now() -> Timestamp {
@@ -390,7 +466,12 @@ fn write_loop(
     let mut pre_index: Vec<Option<usize>> = Vec::new();
     let mut pre_out: Vec<limits::Answer> = Vec::new();
     let mut last_sync = std::time::Instant::now();
+    let mut gate = Gate {
+        limit: LogLimit::new(decider.config().refusal_log.per_second),
+        start: std::time::Instant::now(),
+    };
     loop {
+        gate.flush(&log);
         match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(j) => batch.push(j),
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -428,7 +509,7 @@ fn write_loop(
         std::mem::swap(&mut batch, &mut counting);
         let items = ready.iter_mut().map(|(j, v)| (&j.req, v));
         settle(&mut shared, &mut alerts, &decider, t, &log, stats, items);
-        release(&log, stats, &mut ready);
+        release(&log, &mut gate, stats, &mut ready);
         if batch.is_empty() {
             continue;
         }
@@ -491,7 +572,7 @@ fn write_loop(
             Ok(_) => {
                 stats.commits.inc();
                 ready.extend(batch.drain(..).zip(verdicts.drain(..)));
-                release(&log, stats, &mut ready);
+                release(&log, &mut gate, stats, &mut ready);
             }
             Err(error) => {
                 log(ServerEvent::StoreFailed { error });
@@ -544,22 +625,56 @@ fn settle<'a>(
 }
 
 /// Answers decided requests.
-fn release(log: &Log, stats: &Stats, ready: &mut Vec<(Job, Verdict)>) {
+fn release(log: &Log, gate: &mut Gate, stats: &Stats, ready: &mut Vec<(Job, Verdict)>) {
     for (mut j, v) in ready.drain(..) {
-        answer(log, stats, j.reply.take(), v);
+        answer(log, gate, stats, j.reply.take(), v);
     }
 }
 
-fn answer(log: &Log, stats: &Stats, to: Option<tokio::sync::oneshot::Sender<Action>>, v: Verdict) {
-    stats.request(&v.action, v.reason);
-    if let Some(reason) = v.reason {
-        log(ServerEvent::Refused {
-            identity: v.identity,
-            reason,
-        });
+/// The refusal log's limit, on the writer's clock.
+struct Gate {
+    limit: LogLimit,
+    start: std::time::Instant,
+}
+
+impl Gate {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
+
+    fn summary(log: &Log, count: u64) {
+        if count > 0 {
+            log(ServerEvent::RefusalsSuppressed { count });
+        }
+    }
+
+    /// The summary of a second that is over.
+    fn flush(&mut self, log: &Log) {
+        let now = self.now_ms();
+        Gate::summary(log, self.limit.flush(now));
+    }
+}
+
+fn answer(
+    log: &Log,
+    gate: &mut Gate,
+    stats: &Stats,
+    to: Option<tokio::sync::oneshot::Sender<Action>>,
+    v: Verdict,
+) {
+    stats.request(&v.action, v.reason);
+    // the answer first: the log line is not on the client's path
+    let identity = v.identity;
     if let Some(to) = to {
         let _ = to.send(v.action);
+    }
+    if let Some(reason) = v.reason {
+        let now = gate.now_ms();
+        let g = gate.limit.admit(now);
+        Gate::summary(log, g.suppressed_before);
+        if g.log {
+            log(ServerEvent::Refused { identity, reason });
+        }
     }
 }
 
@@ -568,6 +683,9 @@ struct Conn {
     limits: Limits,
     log: Log,
     stats: Arc<Stats>,
+    /// The in-process lists, and the config's DNS lists.
+    local: Option<LocalLists>,
+    sites: Arc<[DnsList]>,
     #[cfg(feature = "dns-client")]
     dns: Option<Arc<dns::Scorer>>,
 }
@@ -581,42 +699,79 @@ impl Drop for Open<'_> {
     }
 }
 
-enum Read {
-    Line,
-    Eof,
-    TooLong,
+/// A connection's input: the lines of what was read, taken one by one without waiting
+/// while a whole line is there, so that a request that arrives in one segment costs one
+/// read (and one idle timer), not one a line.
+struct Lines {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The longest line, `\r` included.
+    max: usize,
 }
 
-/// Reads one line (without its newline) of at most `max` bytes plus a `\r`.
-async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
-    rd: &mut R,
-    line: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<Read> {
-    line.clear();
-    loop {
-        let buf = rd.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(Read::Eof);
+impl Lines {
+    fn new(max_line: usize) -> Lines {
+        let max = max_line.saturating_add(1);
+        Lines {
+            buf: vec![0; max.saturating_add(1).clamp(8192, 1 << 20)],
+            start: 0,
+            end: 0,
+            max,
         }
-        if let Some(p) = memchr::memchr(b'\n', buf) {
-            if line.len() + p > max.saturating_add(1) {
-                return Ok(Read::TooLong);
+    }
+
+    /// The next whole line (without its newline): `Some(Err(()))` when it, or what is
+    /// there of it, is over the limit; `None` when more is to be read.
+    fn take(&mut self) -> Option<Result<std::ops::Range<usize>, ()>> {
+        let have = &self.buf[self.start..self.end];
+        match memchr::memchr(b'\n', have) {
+            Some(p) if p > self.max => Some(Err(())),
+            Some(p) => {
+                let r = self.start..self.start + p;
+                self.start += p + 1;
+                Some(Ok(r))
             }
-            line.extend_from_slice(&buf[..p]);
-            rd.consume(p + 1);
-            return Ok(Read::Line);
+            None if have.len() > self.max => Some(Err(())),
+            None => None,
         }
-        let n = buf.len();
-        if line.len() + n > max.saturating_add(1) {
-            return Ok(Read::TooLong);
+    }
+
+    /// Reads more (0 at the end of the stream).
+    async fn fill<R: tokio::io::AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+    ) -> std::io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
-        line.extend_from_slice(buf);
-        rd.consume(n);
+        if self.end == self.buf.len() {
+            // a line longer than the buffer but within the limit
+            let more = self
+                .buf
+                .len()
+                .saturating_mul(2)
+                .min(self.max.saturating_add(2));
+            self.buf.resize(more.max(self.end + 1), 0);
+        }
+        let n = rd.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
+        Ok(n)
     }
 }
 
 impl Conn {
+    fn checks_lists(&self) -> bool {
+        #[cfg(feature = "dns-client")]
+        let dns = self.dns.is_some();
+        #[cfg(not(feature = "dns-client"))]
+        let dns = false;
+        dns || self.local.is_some()
+    }
+
     async fn serve(self, stream: TcpStream, peer: SocketAddr) {
         self.stats.connections.inc();
         self.stats.open.add(1);
@@ -628,55 +783,59 @@ impl Conn {
                 why: why.into(),
             })
         };
-        let (rd, mut wr) = stream.into_split();
-        let mut rd = BufReader::with_capacity(8192, rd);
+        let (mut rd, mut wr) = stream.into_split();
+        let mut lines = Lines::new(self.limits.max_line);
         let mut parser = RequestParser::new(self.limits);
-        let mut line = Vec::with_capacity(256);
         let mut out = Vec::with_capacity(256);
         loop {
-            let r = tokio::time::timeout(
-                self.limits.idle,
-                read_line(&mut rd, &mut line, self.limits.max_line),
-            )
-            .await;
-            match r {
-                Err(_) => {
-                    return drop_it(
-                        Dropped::Idle,
-                        format!("idle for {} s (the limit)", self.limits.idle.as_secs()),
-                    )
-                }
-                Ok(Err(e)) => return drop_it(Dropped::ReadFailed, format!("read failed: {e}")),
-                Ok(Ok(Read::Eof)) => {
-                    if parser.in_request() {
-                        drop_it(
-                            Dropped::ClosedInRequest,
-                            "closed the connection in the middle of a request".into(),
-                        );
-                    }
-                    return;
-                }
-                Ok(Ok(Read::TooLong)) => {
+            let line = match lines.take() {
+                Some(Ok(r)) => r,
+                Some(Err(())) => {
                     return drop_it(
                         Dropped::LineTooLong,
                         format!("a line longer than {} bytes", self.limits.max_line),
                     )
                 }
-                Ok(Ok(Read::Line)) => {}
-            }
-            let req = match parser.line(&line) {
+                None => match tokio::time::timeout(self.limits.idle, lines.fill(&mut rd)).await {
+                    Err(_) => {
+                        return drop_it(
+                            Dropped::Idle,
+                            format!("idle for {} s (the limit)", self.limits.idle.as_secs()),
+                        )
+                    }
+                    Ok(Err(e)) => return drop_it(Dropped::ReadFailed, format!("read failed: {e}")),
+                    Ok(Ok(0)) => {
+                        if parser.in_request() || lines.start < lines.end {
+                            drop_it(
+                                Dropped::ClosedInRequest,
+                                "closed the connection in the middle of a request".into(),
+                            );
+                        }
+                        return;
+                    }
+                    Ok(Ok(_)) => continue,
+                },
+            };
+            let req = match parser.line(&lines.buf[line]) {
                 Err(e) => return drop_it(Dropped::Protocol, e.to_string()),
                 Ok(None) => continue,
                 Ok(Some(req)) => req,
             };
             let t0 = std::time::Instant::now();
-            #[cfg(feature = "dns-client")]
-            let dns = match (&self.dns, req.client_address()) {
-                (Some(s), Some(ip)) => Some(s.score(ip).await),
+            let dns = match req.client_address() {
+                Some(ip) if self.checks_lists() => {
+                    let mut s = DnsScore::default();
+                    if let Some(l) = &self.local {
+                        l.add_score(&self.sites, ip, &mut s);
+                    }
+                    #[cfg(feature = "dns-client")]
+                    if let Some(d) = &self.dns {
+                        d.add_score(ip, &mut s).await;
+                    }
+                    Some(s)
+                }
                 _ => None,
             };
-            #[cfg(not(feature = "dns-client"))]
-            let dns = None;
             let (otx, orx) = tokio::sync::oneshot::channel();
             if self
                 .tx
@@ -706,6 +865,7 @@ impl Conn {
 mod dns {
     use super::super::config::{DnsChecks, DnsList};
     use super::super::decide::DnsScore;
+    use super::super::lists::LocalLists;
     use super::super::SmtpError;
     use crate::dns::client::{Checker, ListSpec, TxtLookup};
     use crate::subject::Subject;
@@ -719,8 +879,18 @@ mod dns {
     }
 
     impl Scorer {
-        pub(super) fn new(c: &DnsChecks) -> Result<Option<Scorer>, SmtpError> {
-            if c.lists.is_empty() {
+        /// The lists of `c` that are not looked up in process (`local`, or `c`'s datasets).
+        pub(super) fn new(
+            c: &DnsChecks,
+            local: Option<&LocalLists>,
+        ) -> Result<Option<Scorer>, SmtpError> {
+            let lists: Vec<DnsList> = c
+                .lists
+                .iter()
+                .filter(|l| !c.is_local(l.zone()) && !local.is_some_and(|x| x.has_zone(l.zone())))
+                .cloned()
+                .collect();
+            if lists.is_empty() {
                 return Ok(None);
             }
             let err = |m: String| SmtpError::Io {
@@ -737,21 +907,21 @@ mod dns {
                 .txt(TxtLookup::Never)
                 .build()
                 .map_err(|e| err(e.to_string()))?;
-            let specs = c
-                .lists
+            let specs = lists
                 .iter()
                 .map(|l| l.zone().parse::<ListSpec>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| err(e.to_string()))?;
             Ok(Some(Scorer {
                 checker,
-                lists: c.lists.clone(),
+                lists,
                 specs,
             }))
         }
 
-        /// The weights of the lists whose answer matches; a list that fails counts nothing.
-        pub(super) async fn score(&self, ip: IpAddr) -> DnsScore {
+        /// Adds the weights of the lists whose answer matches; a list that fails counts
+        /// nothing.
+        pub(super) async fn add_score(&self, ip: IpAddr, s: &mut DnsScore) {
             // owned pairs: the future stays Send whatever the lifetimes
             let pairs: Vec<(Subject, ListSpec)> = self
                 .specs
@@ -759,14 +929,12 @@ mod dns {
                 .map(|l| (Subject::Ip(ip), l.clone()))
                 .collect();
             let results = self.checker.check_pairs(pairs).await;
-            let mut s = DnsScore::default();
             for (l, r) in self.lists.iter().zip(results) {
                 if r.outcome.is_listed() && r.codes.iter().any(|c| l.matches(c.addr())) {
                     s.score += l.weight();
                     s.listed_on.push(l.zone().into());
                 }
             }
-            s
         }
     }
 }

@@ -48,6 +48,7 @@ fn message(s: &Subject, secs: u64) -> Event {
             recipient: "rcpt@example.com".into(),
             sasl_username: None,
             fingerprint: None,
+            sender: None,
         },
     )
 }

@@ -295,13 +295,14 @@ fn evidence() -> impl Strategy<Value = Evidence> {
             list,
             code: ReturnCode::new_assert(c[0], c[1], c[2], c[3])
         }),
-        (text(), opt_text(), opt_text()).prop_map(|(recipient, sasl_username, fingerprint)| {
-            Evidence::Message {
+        (text(), opt_text(), opt_text(), opt_text()).prop_map(
+            |(recipient, sasl_username, fingerprint, sender)| Evidence::Message {
                 recipient,
                 sasl_username,
                 fingerprint,
+                sender,
             }
-        }),
+        ),
         (proptest::sample::select(SmtpOutcome::ALL), opt_text())
             .prop_map(|(outcome, recipient)| Evidence::SmtpOutcome { outcome, recipient }),
         (text(), reason()).prop_map(|(note, reason)| Evidence::ManualList { note, reason }),

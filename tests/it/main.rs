@@ -40,7 +40,10 @@ mod policy_spam_center;
 mod postfix_tools;
 mod qname;
 #[cfg(feature = "cli")]
+mod smtp_campaign;
 mod smtp_limits;
+#[cfg(feature = "cli")]
+mod smtp_lists;
 #[cfg(feature = "cli")]
 mod smtp_log;
 #[cfg(feature = "cli")]

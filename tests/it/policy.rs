@@ -156,6 +156,7 @@ mod properties {
                 recipient: format!("{r}@example.net").into(),
                 sasl_username: None,
                 fingerprint: fp.map(Into::into),
+                sender: None,
             }),
             2 => (proptest::sample::select(SmtpOutcome::ALL), who.clone()).prop_map(|(outcome, r)| {
                 Evidence::SmtpOutcome { outcome, recipient: Some(format!("{r}@example.net").into()) }

@@ -91,6 +91,17 @@ impl PolicyProc {
         }
     }
 
+    /// Sends SIGHUP (the process goes on).
+    pub fn hup(&self) {
+        let child = self.child.as_ref().unwrap();
+        let ok = Command::new("kill")
+            .arg("-HUP")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
     /// Its standard error so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

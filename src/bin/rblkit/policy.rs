@@ -10,7 +10,8 @@ use rblkit::ledger::store::{Checkpoints, Durability, Store, StoreOptions};
 use rblkit::ledger::{Counter, Event, Evidence, LedgerConfig};
 use rblkit::policy::explain;
 use rblkit::smtp::{
-    limit_states, Decider, LimitSource, PolicyConfig, PolicyServer, Request, ServerEvent,
+    limit_states, Decider, LimitSource, LocalLists, PolicyConfig, PolicyServer, Request,
+    ServerEvent,
 };
 use rblkit::{Subject, Timestamp};
 use std::fmt::Write as _;
@@ -174,6 +175,15 @@ fn check_config(p: &Path) -> Run {
             c.dns.threshold
         );
     }
+    let _ = writeln!(
+        t,
+        "log: at most {} refusals a second, the rest summed up",
+        c.refusal_log.per_second
+    );
+    if !c.dns.datasets.is_empty() {
+        let specs: Vec<String> = c.dns.datasets.iter().map(|s| s.to_string()).collect();
+        let _ = writeln!(t, "looked up in process: {}", specs.join(" "));
+    }
     for r in rblkit::smtp::RefusalReason::ALL {
         let _ = writeln!(t, "reply {r}: {}", c.replies.get(*r));
     }
@@ -211,6 +221,15 @@ fn log(e: ServerEvent) {
         ServerEvent::AcceptFailed { message } => eprintln!("rblkit: accept failed: {message}"),
         ServerEvent::SharedStoreFailed { message } => eprintln!("rblkit: {message}"),
         ServerEvent::AlertFailed { message } => eprintln!("rblkit: {message}"),
+        ServerEvent::RefusalsSuppressed { count } => {
+            eprintln!(
+                "rblkit: refused {count} more, not logged one by one ([log] refusals_per_second)"
+            )
+        }
+        ServerEvent::ListsReloaded { specs } => eprintln!("rblkit: lists reloaded: {specs}"),
+        ServerEvent::ListsFailed { error } => {
+            eprintln!("rblkit: lists not reloaded (the old ones stay in use): {error}")
+        }
         other => eprintln!("rblkit: {other:?}"),
     }
 }
@@ -235,9 +254,21 @@ fn serve(a: ServeArgs) -> Run {
             ));
         }
     }
-    let server =
-        PolicyServer::start_with_threads(listen, store, Decider::new(config), a.threads, log)
-            .map_err(|e| fail(exit::OSERR, e))?;
+    let mut decider = Decider::new(config);
+    let datasets = &decider.config().dns.datasets;
+    if !datasets.is_empty() {
+        // looked up in process; read again when the files change, and on SIGHUP
+        let lists = LocalLists::load(datasets.clone(), Default::default())
+            .map_err(|e| fail(exit::NOINPUT, e))?;
+        if let Err(e) =
+            signal_hook::flag::register(signal_hook::consts::SIGHUP, lists.reload_flag())
+        {
+            return Err(fail(exit::OSERR, format_args!("cannot handle SIGHUP: {e}")));
+        }
+        decider = decider.with_lists(lists);
+    }
+    let server = PolicyServer::start_with_threads(listen, store, decider, a.threads, log)
+        .map_err(|e| fail(exit::OSERR, e))?;
     eprintln!("rblkit: policy server answering on {}", server.local_addr());
     let _metrics = match a.metrics {
         Some(m) => {

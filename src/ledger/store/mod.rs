@@ -622,7 +622,7 @@ impl Store {
     ///     seen.push(ledger.count(&s, Counter::Messages, t));
     ///     (left > 0).then(|| {
     ///         left -= 1;
-    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None })
+    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None })
     ///     })
     /// })?;
     /// assert_eq!(seen, [0, 1, 2, 3]);
