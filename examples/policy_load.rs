@@ -337,7 +337,12 @@ fn main() {
     } else {
         "127.0.0.1:0".parse().unwrap()
     };
-    let server = start(&a, ours_listen, &state.join("embedded"), PolicyConfig::default());
+    let server = start(
+        &a,
+        ours_listen,
+        &state.join("embedded"),
+        PolicyConfig::default(),
+    );
     if a.serve.is_some() {
         println!(
             "serving ours on {} until standard input ends",
@@ -354,7 +359,12 @@ fn main() {
             std::process::id()
         );
         let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
-        start(&a, "127.0.0.1:0".parse().unwrap(), &state.join("redis"), config)
+        start(
+            &a,
+            "127.0.0.1:0".parse().unwrap(),
+            &state.join("redis"),
+            config,
+        )
     });
     let dunno = dunno_server(&ref_rt, "127.0.0.1:0".parse().unwrap());
     // the load: one thread
