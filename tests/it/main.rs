@@ -41,6 +41,7 @@ mod postfix_tools;
 mod qname;
 #[cfg(feature = "cli")]
 mod smtp_campaign;
+#[cfg(feature = "cli")]
 mod smtp_limits;
 #[cfg(feature = "cli")]
 mod smtp_lists;
