@@ -139,7 +139,7 @@ fn cidrs(mut a: u128, b: u128, bits: u32, mut f: impl FnMut(u128, u8)) {
 
 impl Dataset {
     /// Writes the dataset as an rbldnsd file of its own type (`$SOA`, `$NS`, `$TTL`, then
-    /// the entries) that reads back to an equal [`List`](crate::List).
+    /// the entries) that reads back to an equal [`List`].
     ///
     /// # Errors
     ///
