@@ -382,23 +382,9 @@ impl Decider {
     }
 }
 
-/// A message's key as text, for stores shared between servers (Redis): its `instance`,
-/// client address and sender.
-pub(super) fn shared_instance_key(req: &Request) -> Box<str> {
-    let mut k = String::with_capacity(64);
-    k.push_str(req.instance());
-    k.push('\0');
-    if let Some(ip) = req.client_address() {
-        use std::fmt::Write as _;
-        let _ = write!(k, "{ip}");
-    }
-    k.push('\0');
-    k.push_str(req.sender());
-    k.into()
-}
-
 /// A message's key: its `instance`, client address (16 octets; none: zeros) and sender.
-fn instance_key(req: &Request) -> Box<[u8]> {
+/// The server's own de-duplication and the shared counters (Redis) use the same key.
+pub(super) fn instance_key(req: &Request) -> Box<[u8]> {
     let (inst, sender) = (req.instance().as_bytes(), req.sender().as_bytes());
     let ip = match req.client_address() {
         Some(std::net::IpAddr::V4(a)) => a.to_ipv6_mapped().octets(),

@@ -328,7 +328,7 @@ pub fn limit_states(
 #[derive(Debug, Default)]
 pub(super) struct LocalCounts {
     windows: Map<Box<str>, crate::ledger::Window>,
-    seen: Map<Box<str>, (i64, bool)>,
+    seen: Map<Box<[u8]>, (i64, bool)>,
     adds: u64,
 }
 
@@ -341,7 +341,7 @@ impl LocalCounts {
     /// limit.
     pub(super) fn charge(
         &mut self,
-        instance: Option<&str>,
+        instance: Option<&[u8]>,
         limits: &[Limited],
         n: u32,
         now: i64,
@@ -385,7 +385,7 @@ impl LocalCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Ask {
     /// Count one message, once per `instance` when it has one.
-    Charge { instance: Option<Box<str>> },
+    Charge { instance: Option<Box<[u8]>> },
     /// Only check that one more message would be within the limits (RCPT stage of
     /// end-of-message counting).
     Peek,
@@ -398,7 +398,7 @@ pub(super) fn ask(counting: Counting, req: &Request) -> Option<Ask> {
     let rcpt = req.stage().is_none_or(|s| s == Stage::Rcpt);
     match counting {
         Counting::PerMessage if rcpt => Some(Ask::Charge {
-            instance: (!req.instance().is_empty()).then(|| super::decide::shared_instance_key(req)),
+            instance: (!req.instance().is_empty()).then(|| super::decide::instance_key(req)),
         }),
         Counting::PerRecipient if rcpt => Some(Ask::Charge { instance: None }),
         Counting::EndOfMessage if rcpt => Some(Ask::Peek),

@@ -213,7 +213,7 @@ type ScriptAnswer = (i64, i64, i64, i64, i64);
 /// One request's question: its message key (by `instance`), the limits that match it,
 /// and how many messages it counts (0: only check).
 pub(super) struct Question {
-    pub(super) instance: Option<Box<str>>,
+    pub(super) instance: Option<Box<[u8]>>,
     pub(super) limits: Vec<super::limits::Limited>,
     pub(super) n: u32,
 }
@@ -390,9 +390,13 @@ impl SharedCounters {
         for q in asks {
             self.seq += 1;
             let c = pipe.cmd("EVALSHA").arg(&*sha).arg(q.limits.len() + 1).arg(
-                q.instance
-                    .as_ref()
-                    .map_or(String::new(), |i| format!("{p}msg:{i}")),
+                q.instance.as_ref().map_or(Vec::new(), |i| {
+                    let mut k = Vec::with_capacity(p.len() + 4 + i.len());
+                    k.extend_from_slice(p.as_bytes());
+                    k.extend_from_slice(b"msg:");
+                    k.extend_from_slice(i);
+                    k
+                }),
             );
             for l in &q.limits {
                 c.arg(format!("{p}rate:{}", l.key));
