@@ -215,6 +215,23 @@ fn v4_group(c: &mut Criterion, name: &str, set: &V4Set, batched: bool) {
             })
         });
     }
+    if batched {
+        // the machine's floor for any structure of this size: one read per lookup from an
+        // array as large as the list's tables, at a position the address predicts, with no
+        // search and no compare
+        let words = (list.stats().memory_bytes / 4).max(1);
+        let floor: Vec<u32> = (0..words as u32).collect();
+        g.bench_function("memory_floor", |b| {
+            b.iter(|| {
+                let mut sum = 0u64;
+                for q in &set.queries {
+                    let k = u64::from(u32::from(black_box(*q)));
+                    sum += u64::from(floor[((k * words as u64) >> 32) as usize]);
+                }
+                sum
+            })
+        });
+    }
     g.bench_function("ip_network_table", |b| {
         b.iter(|| {
             let mut hits = 0usize;

@@ -46,6 +46,7 @@
 //! ```
 
 mod diff;
+mod lines;
 mod listing;
 mod names;
 mod pattern;
@@ -272,20 +273,16 @@ impl List {
         let ranges_empty = self.v4_ranges.is_empty();
         for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
             let mut keys = [0u32; GROUP];
-            let mut windows = [(0usize, 0usize); GROUP];
+            // start the reads of every key before looking any of them up, so that the
+            // cache misses of the group overlap
+            let mut touched = 0;
             for (i, ip) in ips.iter().enumerate() {
                 keys[i] = u32::from(*ip);
-                windows[i] = self.v4_exact.window(keys[i]);
-            }
-            // read the windows of every key before searching any of them, so that the cache
-            // misses of the group overlap
-            let mut touched = 0;
-            for w in &windows[..ips.len()] {
-                touched ^= self.v4_exact.touch(*w);
+                touched ^= self.v4_exact.touch(keys[i]);
             }
             std::hint::black_box(touched);
             for i in 0..ips.len() {
-                let v = self.v4_exact.find_in(keys[i], windows[i]);
+                let v = self.v4_exact.get(keys[i]);
                 out[i] = self.value(if v == NONE && !ranges_empty {
                     self.v4_ranges.get(keys[i])
                 } else {

@@ -2,6 +2,8 @@
 //!
 //! Values are `u32` ids into the list's table of listings, with two sentinels.
 
+use super::lines::Lines;
+
 /// No entry covers the key.
 pub(crate) const NONE: u32 = u32::MAX;
 /// An exclusion decides the key: not listed.
@@ -298,10 +300,80 @@ fn pack_from_back<T>(entries: &mut Vec<(u32, u32)>, f: impl Fn((u32, u32)) -> T)
     out
 }
 
-/// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries
-/// `(low bits << vbits) | value`, sorted, one array.
+/// Exact IPv4 addresses: [`Sorted`] for most tables, [`Lines`] for large ones, where a
+/// lookup in a sorted table would wait for memory more than once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Exact32 {
+pub(crate) enum Exact32 {
+    Sorted(Sorted),
+    Lines(Lines),
+}
+
+impl Exact32 {
+    /// From `(address, value)` pairs sorted by address, no duplicates; `distinct` is one
+    /// more than the largest value id used (sentinels aside).
+    pub(crate) fn new(entries: Vec<(u32, u32)>, distinct: u32) -> Exact32 {
+        if Lines::suits(entries.len()) {
+            Exact32::Lines(Lines::new(entries, distinct))
+        } else {
+            Exact32::Sorted(Sorted::new(entries, distinct))
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Exact32::Sorted(t) => t.len(),
+            Exact32::Lines(t) => t.len(),
+        }
+    }
+
+    /// The value for `key`, [`NONE`] when absent.
+    #[inline(always)]
+    pub(crate) fn get(&self, key: u32) -> u32 {
+        match self {
+            Exact32::Sorted(t) => t.get(key),
+            Exact32::Lines(t) => t.get(key),
+        }
+    }
+
+    /// Starts the memory reads of a lookup of `key`: what a batch does for many keys
+    /// before it looks any of them up. The value is of no use beyond that.
+    #[inline(always)]
+    pub(crate) fn touch(&self, key: u32) -> u64 {
+        match self {
+            Exact32::Sorted(t) => t.touch(t.window(key)),
+            Exact32::Lines(t) => t.touch(key),
+        }
+    }
+
+    /// Whether some entry lies in `first..=last`.
+    pub(crate) fn any_in(&self, first: u32, last: u32) -> bool {
+        match self {
+            Exact32::Sorted(t) => t.any_in(first, last),
+            Exact32::Lines(t) => t.any_in(first, last),
+        }
+    }
+
+    /// Every `(address, value)`, in address order.
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (u32, u32)> + '_> {
+        match self {
+            Exact32::Sorted(t) => t.iter(),
+            Exact32::Lines(t) => Box::new(t.iter()),
+        }
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        match self {
+            Exact32::Sorted(t) => t.memory_bytes(),
+            Exact32::Lines(t) => t.memory_bytes(),
+        }
+    }
+}
+
+/// Exact IPv4 addresses: an index on the top `b` bits of the address into packed entries,
+/// sorted, one array: the low 16 bits alone when the index takes 16 bits (values apart),
+/// else `(low bits << vbits) | value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sorted {
     bits: u32,
     vbits: u32,
     index: Box<[u32]>,
@@ -317,18 +389,85 @@ const WHOLE_BUCKET: u8 = u8::MAX;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Packed {
+    /// the low 16 key bits alone, the values apart (read only for an entry that matches):
+    /// half the memory of [`Packed::Narrow`], so that more of a large table stays in cache
+    Short { keys: Box<[u16]>, vals: Vals },
     /// low key bits and value in one `u32`
     Narrow(Box<[u32]>),
     /// full key in the high half, value in the low half
     Wide(Box<[u64]>),
 }
 
-impl Exact32 {
+/// The values of [`Packed::Short`] entries, in entry order, in as few bytes as they need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Vals {
+    /// every entry has this value (a sentinel included)
+    Same(u32),
+    /// ids below `u8::MAX`; `u8::MAX` is [`EXCL`]
+    Bytes(Box<[u8]>),
+    /// ids below `u16::MAX`; `u16::MAX` is [`EXCL`]
+    Halves(Box<[u16]>),
+    Full(Box<[u32]>),
+}
+
+impl Vals {
+    /// Values of `entries` in order, in the narrowest form that holds ids below `distinct`.
+    fn new(entries: &[(u32, u32)], distinct: u32) -> Vals {
+        let first = entries.first().map_or(NONE, |e| e.1);
+        if entries.iter().all(|e| e.1 == first) {
+            return Vals::Same(first);
+        }
+        if distinct < u32::from(u8::MAX) {
+            Vals::Bytes(
+                entries
+                    .iter()
+                    .map(|e| if e.1 == EXCL { u8::MAX } else { e.1 as u8 })
+                    .collect(),
+            )
+        } else if distinct < u32::from(u16::MAX) {
+            Vals::Halves(
+                entries
+                    .iter()
+                    .map(|e| if e.1 == EXCL { u16::MAX } else { e.1 as u16 })
+                    .collect(),
+            )
+        } else {
+            Vals::Full(entries.iter().map(|e| e.1).collect())
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, p: usize) -> u32 {
+        match self {
+            Vals::Same(v) => *v,
+            Vals::Bytes(b) => match b[p] {
+                u8::MAX => EXCL,
+                v => u32::from(v),
+            },
+            Vals::Halves(h) => match h[p] {
+                u16::MAX => EXCL,
+                v => u32::from(v),
+            },
+            Vals::Full(f) => f[p],
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        match self {
+            Vals::Same(_) => 0,
+            Vals::Bytes(b) => b.len(),
+            Vals::Halves(h) => h.len() * 2,
+            Vals::Full(f) => f.len() * 4,
+        }
+    }
+}
+
+impl Sorted {
     /// From `(address, value)` pairs sorted by address, no duplicates; `distinct` is one more
     /// than the largest value id used (sentinels aside). The pairs are packed from the
     /// back while their vector shrinks, so that the packed array and the whole vector are
     /// not both held at the peak.
-    pub(crate) fn new(mut entries: Vec<(u32, u32)>, distinct: u32) -> Exact32 {
+    pub(crate) fn new(mut entries: Vec<(u32, u32)>, distinct: u32) -> Sorted {
         let n = entries.len();
         // about two entries per index slot, at least 2^4 and at most 2^16 slots: the index
         // (256 KiB at most) stays in cache, and a lookup reads the packed array about once,
@@ -362,7 +501,18 @@ impl Exact32 {
             .collect();
         // value ids plus the two sentinels must fit in vbits
         let need = 32 - (distinct.saturating_add(2)).leading_zeros();
-        let (vbits, packed) = if key_bits + need <= 32 {
+        let (vbits, packed) = if key_bits <= 16 {
+            let vals = Vals::new(&entries, distinct);
+            let low_mask = u32::MAX >> bits;
+            let keys = pack_from_back(&mut entries, |(k, _)| (k & low_mask) as u16);
+            (
+                0,
+                Packed::Short {
+                    keys: keys.into_boxed_slice(),
+                    vals,
+                },
+            )
+        } else if key_bits + need <= 32 {
             // bits is 4..=16, so are vbits and the key bits kept (16..=28)
             let vbits = 32 - key_bits;
             let vmask = (1u32 << vbits) - 1;
@@ -376,7 +526,7 @@ impl Exact32 {
             let v = pack_from_back(&mut entries, |(k, v)| (u64::from(k) << 32) | u64::from(v));
             (32, Packed::Wide(v.into_boxed_slice()))
         };
-        Exact32 {
+        Sorted {
             bits,
             vbits,
             index: index.into_boxed_slice(),
@@ -387,6 +537,7 @@ impl Exact32 {
 
     pub(crate) fn len(&self) -> usize {
         match &self.packed {
+            Packed::Short { keys, .. } => keys.len(),
             Packed::Narrow(v) => v.len(),
             Packed::Wide(v) => v.len(),
         }
@@ -396,7 +547,7 @@ impl Exact32 {
     /// no farther from its interpolated position than the bucket's reach. Reads only the
     /// index and the reach table, which stay in cache.
     #[inline(always)]
-    pub(crate) fn window(&self, key: u32) -> (usize, usize) {
+    fn window(&self, key: u32) -> (usize, usize) {
         let h = (key >> (32 - self.bits)) as usize;
         let (lo, hi) = (self.index[h] as usize, self.index[h + 1] as usize);
         let reach = self.reach[h];
@@ -415,25 +566,36 @@ impl Exact32 {
     /// cache lines a window spans): what a batch does for many keys before it searches
     /// any of them. The value is of no use beyond that.
     #[inline(always)]
-    pub(crate) fn touch(&self, (lo, hi): (usize, usize)) -> u64 {
+    fn touch(&self, (lo, hi): (usize, usize)) -> u64 {
         if lo >= hi {
             return 0;
         }
         match &self.packed {
+            Packed::Short { keys, .. } => u64::from(keys[lo] ^ keys[(lo + hi) / 2] ^ keys[hi - 1]),
             Packed::Narrow(v) => u64::from(v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1]),
             Packed::Wide(v) => v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1],
         }
     }
 
-    /// The value for `key` within `window` (from [`Exact32::window`]), [`NONE`] when absent.
+    /// The value for `key` within `window` (from [`Sorted::window`]), [`NONE`] when absent.
     /// No branch depends on what is read from the packed array, so that the processor can
     /// go on to the next lookup while this one waits for memory.
     #[inline(always)]
-    pub(crate) fn find_in(&self, key: u32, (lo, hi): (usize, usize)) -> u32 {
+    fn find_in(&self, key: u32, (lo, hi): (usize, usize)) -> u32 {
         if lo >= hi {
             return NONE;
         }
         match &self.packed {
+            Packed::Short { keys, vals } => {
+                let low = (key & (u32::MAX >> self.bits)) as u16;
+                let w = &keys[lo..hi];
+                let p = w.partition_point(|&e| e < low).min(w.len() - 1);
+                if w[p] == low {
+                    vals.get(lo + p)
+                } else {
+                    NONE
+                }
+            }
             Packed::Narrow(v) => {
                 let vbits = self.vbits;
                 let vmask = (1u32 << vbits) - 1;
@@ -481,6 +643,10 @@ impl Exact32 {
     /// The address of the entry at position `p`.
     fn key_at(&self, p: usize) -> u32 {
         match &self.packed {
+            Packed::Short { keys, .. } => {
+                let h = self.index.partition_point(|&x| x as usize <= p) - 1;
+                ((h as u32) << (32 - self.bits)) | u32::from(keys[p])
+            }
             Packed::Narrow(v) => {
                 let h = self.index.partition_point(|&x| x as usize <= p) - 1;
                 let low = v[p] >> self.vbits;
@@ -495,6 +661,13 @@ impl Exact32 {
         let bits = self.bits;
         let slots = 1usize << bits;
         match &self.packed {
+            Packed::Short { keys, vals } => Box::new((0..slots).flat_map(move |h| {
+                let (lo, hi) = (self.index[h] as usize, self.index[h + 1] as usize);
+                (lo..hi).map(move |p| {
+                    let key = ((h as u32) << (32 - bits)) | u32::from(keys[p]);
+                    (key, vals.get(p))
+                })
+            })),
             Packed::Narrow(v) => {
                 let vbits = self.vbits;
                 let vmask = (1u32 << vbits) - 1;
@@ -516,6 +689,7 @@ impl Exact32 {
         self.index.len() * 4
             + self.reach.len()
             + match &self.packed {
+                Packed::Short { keys, vals } => keys.len() * 2 + vals.memory_bytes(),
                 Packed::Narrow(v) => v.len() * 4,
                 Packed::Wide(v) => v.len() * 8,
             }
@@ -539,10 +713,20 @@ mod tests {
     #[test]
     fn exact_lookups_agree_with_a_sorted_vector() {
         let mut seed = 0x2545_f491_4f6c_dd1d;
-        for (case, distinct) in [(0, 3), (1, 3), (2, 3), (2, 100_000)] {
+        let cases = [
+            (0, 3, 200_000),
+            (1, 3, 200_000),
+            (2, 3, 200_000),
+            (2, 1, 200_000),
+            (2, 300, 200_000),
+            (2, 100_000, 200_000),
+            (0, 3, 20_000),
+            (2, 100_000, 20_000),
+        ];
+        for (case, distinct, n) in cases {
             let mut keys: Vec<u32> = Vec::new();
             if case != 1 {
-                keys.extend((0..200_000).map(|_| xorshift(&mut seed) as u32));
+                keys.extend((0..n).map(|_| xorshift(&mut seed) as u32));
             }
             if case != 0 {
                 for c in 0..8u32 {
@@ -555,19 +739,40 @@ mod tests {
             }
             keys.sort_unstable();
             keys.dedup();
-            let entries: Vec<(u32, u32)> = keys.iter().map(|&k| (k, k % distinct)).collect();
-            let t = Exact32::new(entries.clone(), distinct);
-            assert!(matches!(t.packed, Packed::Wide(_)) == (distinct > 60_000));
+            // some entries are exclusions, except where every value is to be the same
+            let val = |k: u32| {
+                if distinct > 1 && k % 11 == 5 {
+                    EXCL
+                } else {
+                    k % distinct
+                }
+            };
+            let entries: Vec<(u32, u32)> = keys.iter().map(|&k| (k, val(k))).collect();
+            let t = Sorted::new(entries.clone(), distinct);
+            // 2^16 entries and more take the 16-bit index: short keys
+            let short = keys.len() >= 1 << 16;
+            let want_form = match (&t.packed, short, distinct) {
+                (Packed::Short { vals, .. }, true, _) => matches!(
+                    (vals, distinct),
+                    (Vals::Same(_), 1)
+                        | (Vals::Bytes(_), 3)
+                        | (Vals::Halves(_), 300)
+                        | (Vals::Full(_), 100_000)
+                ),
+                (Packed::Narrow(_), false, 3) | (Packed::Wide(_), false, 100_000) => true,
+                _ => false,
+            };
+            assert!(want_form, "case {case}, {n} keys: {:?}", t.memory_bytes());
             assert!(t.reach.contains(&WHOLE_BUCKET) || case == 0);
             for &(k, v) in &entries {
                 assert_eq!(t.get(k), v, "case {case}: {k:#x}");
             }
             for _ in 0..200_000 {
                 let q = xorshift(&mut seed) as u32;
-                let want = keys.binary_search(&q).map_or(NONE, |_| q % distinct);
+                let want = keys.binary_search(&q).map_or(NONE, |_| val(q));
                 assert_eq!(t.get(q), want, "case {case}: {q:#x}");
                 for q in [q & 0xfff0_0000 | 0x000b_c000, q | 0xff, q & !0xff] {
-                    let want = keys.binary_search(&q).map_or(NONE, |_| q % distinct);
+                    let want = keys.binary_search(&q).map_or(NONE, |_| val(q));
                     assert_eq!(t.get(q), want, "case {case}: {q:#x}");
                 }
             }
