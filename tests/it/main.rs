@@ -52,6 +52,8 @@ mod smtp_postfix;
 #[cfg(feature = "cli")]
 mod smtp_redis;
 #[cfg(feature = "cli")]
+mod smtp_redis_tls;
+#[cfg(feature = "cli")]
 mod smtp_server;
 #[cfg(feature = "cli")]
 mod smtp_tools;
