@@ -4,12 +4,16 @@
 //! that answers every request `action=DUNNO` without looking at it. Prints requests per
 //! second of both and their ratio, then the latency (p50, p99, max) of each at a fixed
 //! rate of 1,000 requests per second. With `--redis URL` (feature `redis`) a third server
-//! in the same run shares its counters in that Redis (`[redis]` in the config).
+//! in the same run shares its counters in that Redis (`[redis]` in the config); `--redis`
+//! may be given again (say `redis://` and `rediss://` to one Redis, for TLS beside plain),
+//! each URL with a server of its own, and `--redis-ca FILE`, `--redis-cert FILE` and
+//! `--redis-key FILE` are the TLS files of the `rediss://` ones.
 //!
 //! ```text
 //! cargo run --release --features smtp,redis --example policy_load -- \
 //!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2] \
-//!     [--redis redis://127.0.0.1:6379/0]
+//!     [--redis redis://127.0.0.1:6379/0] [--redis rediss://127.0.0.1:6380/0 --redis-ca ca.pem \
+//!     --redis-cert client.pem --redis-key client.key]
 //! ```
 //!
 //! For a profiler, one side at a time: `--serve ours|dunno --listen ADDR:PORT` serves
@@ -42,7 +46,9 @@ struct Args {
     /// Only load this server with `requests` requests, then print the rate.
     connect: Option<SocketAddr>,
     requests: u64,
-    redis: Option<String>,
+    redis: Vec<String>,
+    /// `tls_ca_file`, `tls_cert_file`, `tls_key_file` of the `rediss://` URLs.
+    redis_tls: Vec<(&'static str, String)>,
 }
 
 fn args() -> Args {
@@ -56,7 +62,8 @@ fn args() -> Args {
         listen: "127.0.0.1:0".parse().unwrap(),
         connect: None,
         requests: 100_000,
-        redis: None,
+        redis: Vec::new(),
+        redis_tls: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -69,7 +76,10 @@ fn args() -> Args {
             "--listen" => a.listen = v.parse().expect("--listen ADDR:PORT"),
             "--connect" => a.connect = Some(v.parse().expect("--connect ADDR:PORT")),
             "--requests" => a.requests = v.parse().expect("--requests N"),
-            "--redis" => a.redis = Some(v),
+            "--redis" => a.redis.push(v),
+            "--redis-ca" => a.redis_tls.push(("tls_ca_file", v)),
+            "--redis-cert" => a.redis_tls.push(("tls_cert_file", v)),
+            "--redis-key" => a.redis_tls.push(("tls_key_file", v)),
             "--recipients" => a.recipients = v.parse::<u64>().expect("--recipients N").max(1),
             "--durability" => {
                 a.durability = match v.as_str() {
@@ -353,19 +363,36 @@ fn main() {
         let _ = std::fs::remove_dir_all(&state);
         return;
     }
-    let shared = a.redis.as_ref().map(|url| {
-        let text = format!(
-            "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}:\"\n",
-            std::process::id()
-        );
-        let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
-        start(
-            &a,
-            "127.0.0.1:0".parse().unwrap(),
-            &state.join("redis"),
-            config,
-        )
-    });
+    let shared: Vec<(String, PolicyServer)> = a
+        .redis
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let mut text = format!(
+                "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}-{i}:\"\n",
+                std::process::id()
+            );
+            let tls = url.starts_with("rediss://");
+            if tls {
+                for (k, v) in &a.redis_tls {
+                    text.push_str(&format!("{k} = {v:?}\n"));
+                }
+            }
+            let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
+            let name = if tls {
+                "rblkit policy (redis TLS)"
+            } else {
+                "rblkit policy (redis)"
+            };
+            let server = start(
+                &a,
+                "127.0.0.1:0".parse().unwrap(),
+                &state.join(format!("redis{i}")),
+                config,
+            );
+            (name.to_string(), server)
+        })
+        .collect();
     let dunno = dunno_server(&ref_rt, "127.0.0.1:0".parse().unwrap());
     // the load: one thread
     let load_rt = tokio::runtime::Builder::new_current_thread()
@@ -377,8 +404,8 @@ fn main() {
         a.conns, a.secs, a.recipients, a.durability, a.threads
     );
     let mut servers = vec![("rblkit policy (embedded)", server.local_addr())];
-    if let Some(s) = &shared {
-        servers.push(("rblkit policy (redis)", s.local_addr()));
+    for (name, s) in &shared {
+        servers.push((name.as_str(), s.local_addr()));
     }
     servers.push(("always-DUNNO", dunno));
     let rates: Vec<f64> = servers
@@ -398,7 +425,7 @@ fn main() {
             "latency at 1,000 req/s: {name} p50 {p50} us, p99 {p99} us, max {max} us ({n} requests)"
         );
     }
-    if let Some(s) = shared {
+    for (_, s) in shared {
         s.stop();
     }
     server.stop();

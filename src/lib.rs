@@ -76,6 +76,8 @@ pub mod qname;
 pub mod smtp;
 pub mod subject;
 pub mod time;
+#[cfg(any(feature = "dns", feature = "smtp"))]
+mod watch;
 #[cfg(feature = "http")]
 pub mod web;
 pub mod zone;

@@ -34,9 +34,13 @@ pub enum Counting {
     PerMessage,
     /// Every RCPT request counts: a message to ten recipients counts ten. Same Postfix lines.
     PerRecipient,
-    /// Once per message, at END-OF-MESSAGE (the RCPT requests are still judged, not
-    /// counted). Postfix: the line above plus `smtpd_end_of_data_restrictions =
-    /// check_policy_service inet:127.0.0.1:PORT`.
+    /// At END-OF-MESSAGE, by the message's `recipient_count` (the recipients Postfix
+    /// accepted): a message to ten recipients counts ten, mail refused before the end of
+    /// its data counts nothing, and a message whose recipients do not fit in what is left
+    /// of the limit is refused there and counts nothing. The RCPT requests are still
+    /// judged (refused once the limit is reached), not counted. Postfix: the line above
+    /// plus `smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:PORT`,
+    /// last in that list.
     EndOfMessage,
 }
 

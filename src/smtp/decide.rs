@@ -51,6 +51,10 @@ pub struct Verdict {
     pub identity: Option<Subject>,
     /// The `message` event to record before the answer is given, when the request counts.
     pub event: Option<Event>,
+    /// How many times [`Verdict::event`] is recorded: at END-OF-MESSAGE with
+    /// [`Counting::EndOfMessage`], the message's `recipient_count` when it is accepted (a
+    /// refused try counts once); otherwise 1.
+    pub count: u32,
 }
 
 /// The identity part of a decision, kept per message (`instance`) so that every recipient
@@ -186,6 +190,7 @@ impl Decider {
             reason: None,
             identity,
             event: None,
+            count: 1,
         };
         if self.passes(req) {
             return dunno(None);
@@ -215,7 +220,7 @@ impl Decider {
             }
         };
         let counted = counts_here && first && seen.identity.is_some();
-        let event = counted.then(|| {
+        let mut event = counted.then(|| {
             let identity = seen.identity.clone().expect("checked");
             let recipient: Box<str> = match req.recipient() {
                 "" => format!("({} recipients)", req.recipient_count().unwrap_or(0)).into(),
@@ -246,7 +251,22 @@ impl Decider {
                 self.seen.insert(k, seen.clone());
             }
         }
-        let (reason, action) = match seen.refusal {
+        // at END-OF-MESSAGE a message counts its recipients: refused when they do not all
+        // fit in what is left of the limit, and then not recorded (the sender is not over
+        // the limit; a smaller message may still fit)
+        let n = eom_recipients(c.counting, req);
+        let does_not_fit = match (&seen.refusal, &seen.identity) {
+            (None, Some(id)) if n > 1 => {
+                let count = ledger.count(id, crate::ledger::Counter::Messages, now);
+                (count + u64::from(n) > c.rate.limit)
+                    .then(|| self.refuse(RefusalReason::RateLimit, None))
+            }
+            _ => None,
+        };
+        if does_not_fit.is_some() {
+            event = None;
+        }
+        let (reason, action) = match seen.refusal.clone().or(does_not_fit) {
             Some((r, a)) => (Some(r), a),
             None => match self.judge_recipient(ledger, req, now) {
                 Some((r, a)) => (Some(r), a),
@@ -258,6 +278,7 @@ impl Decider {
             reason,
             identity: seen.identity,
             event,
+            count: if reason.is_none() { n } else { 1 },
         }
     }
 
@@ -379,6 +400,16 @@ impl Decider {
                 .map(|f| format!("{} {}", f.evidence, f.of));
             self.refuse(RefusalReason::UndeliverableRecipient, detail)
         })
+    }
+}
+
+/// How many messages a request counts for: at END-OF-MESSAGE with end-of-message counting,
+/// its `recipient_count` (at least 1); otherwise 1.
+pub(super) fn eom_recipients(counting: Counting, req: &Request) -> u32 {
+    if counting == Counting::EndOfMessage && req.is_stage(&Stage::EndOfMessage) {
+        req.recipient_count().unwrap_or(1).max(1)
+    } else {
+        1
     }
 }
 

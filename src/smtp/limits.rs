@@ -450,7 +450,10 @@ pub(super) fn question(
         return None;
     }
     let (instance, n) = match a {
-        Ask::Charge { instance } => (instance, 1),
+        Ask::Charge { instance } => (
+            instance,
+            super::decide::eom_recipients(config.counting, req),
+        ),
         Ask::Peek => (None, 0),
     };
     Some(Question {

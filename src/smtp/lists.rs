@@ -4,7 +4,9 @@
 //! program ([`LocalLists::set_list`]). A reload ([`LocalLists::reload`], when the files'
 //! size or modification time changed, or when asked with [`LocalLists::reload_flag`], say
 //! on SIGHUP) swaps in the new lists atomically: a lookup sees the old lists or the new
-//! ones, never a mixture.
+//! ones, never a mixture. The files are watched as `rblkit serve` watches its datasets
+//! (the crate's shared watcher: inotify on their directories, and their size and
+//! modification time).
 
 use super::config::DnsList;
 use super::decide::DnsScore;
@@ -12,12 +14,13 @@ use super::SmtpError;
 use crate::codes::ReturnCode;
 use crate::list::List;
 use crate::subject::{Domain, Subject};
+use crate::watch::{Changes, Stamp};
 use crate::zone::{Dataset, DatasetKind, DatasetSpec, LoadOptions, Zone};
 use arc_swap::ArcSwap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::Instant;
 
 /// What one zone is looked up in.
 #[derive(Debug)]
@@ -34,19 +37,9 @@ struct Snapshot {
     zones: Vec<(Domain, Source)>,
 }
 
-/// The files' size and modification time when they were loaded.
-type Stamp = Vec<Option<(u64, SystemTime)>>;
-
+/// The stamp of the files of `specs`.
 fn stamp(specs: &[DatasetSpec]) -> Stamp {
-    specs
-        .iter()
-        .flat_map(|s| s.files().iter())
-        .map(|f| {
-            std::fs::metadata(&**f)
-                .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)))
-        })
-        .collect()
+    crate::watch::stamp(specs.iter().flat_map(|s| s.files().iter()))
 }
 
 #[derive(Debug, Default)]
@@ -56,8 +49,24 @@ struct State {
     /// The stamp of the files last read.
     loaded: Stamp,
     /// A changed stamp seen at the last look: the files are read once it stays the same
-    /// for one more look, so that a file being written is not read half-way.
+    /// for one more look (or the watch says the changes have been quiet), so that a file
+    /// being written is not read half-way.
     pending: Option<Stamp>,
+}
+
+/// The watch on the files' directories, while the lists live.
+struct Watch {
+    changes: Arc<Changes>,
+    start: Instant,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("watching", &self._watcher.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -68,6 +77,8 @@ struct Shared {
     /// Held while a new snapshot is made, so that two reloads do not interleave.
     state: Mutex<State>,
     reload: Arc<AtomicBool>,
+    /// `None` without dataset files.
+    watch: Option<Watch>,
 }
 
 /// DNS lists looked up in process: zones of datasets loaded from files, and lists handed
@@ -117,6 +128,20 @@ impl LocalLists {
     }
 
     fn with_specs(specs: Vec<DatasetSpec>, options: LoadOptions) -> LocalLists {
+        let watch = (!specs.is_empty()).then(|| {
+            let files: Vec<Box<str>> = specs
+                .iter()
+                .flat_map(|s| s.files().iter().cloned())
+                .collect();
+            let changes = Arc::new(Changes::default());
+            let start = Instant::now();
+            let watcher = crate::watch::watch(&files, changes.clone(), start);
+            Watch {
+                changes,
+                start,
+                _watcher: watcher,
+            }
+        });
         LocalLists {
             shared: Arc::new(Shared {
                 current: ArcSwap::from_pointee(Snapshot::default()),
@@ -124,6 +149,7 @@ impl LocalLists {
                 options,
                 state: Mutex::default(),
                 reload: Arc::default(),
+                watch,
             }),
         }
     }
@@ -237,13 +263,18 @@ impl LocalLists {
             return Ok(false);
         }
         let mut st = self.lock();
+        // the watch saw changes, quiet since: no need to wait for another look
+        let quiet = self.shared.watch.as_ref().is_some_and(|w| {
+            w.changes
+                .due(u64::try_from(w.start.elapsed().as_millis()).unwrap_or(u64::MAX))
+        });
         let now = stamp(specs);
         if !force {
             if now == st.loaded {
                 st.pending = None;
                 return Ok(false);
             }
-            if st.pending.as_ref() != Some(&now) {
+            if !quiet && st.pending.as_ref() != Some(&now) {
                 st.pending = Some(now);
                 return Ok(false);
             }
@@ -436,6 +467,39 @@ mod tests {
             got.sort();
             assert_eq!(got, want, "{ip}");
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_renamed_into_place_is_read_at_the_first_look_once_quiet() {
+        let dir = std::env::temp_dir().join(format!("rblkit-lists-mv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = zone_of(&dir, "ip4set", "192.0.2.1 :127.0.0.2:a\n");
+        let lists = LocalLists::load(vec![spec], LoadOptions::default()).unwrap();
+        let ip: IpAddr = "198.51.100.1".parse().unwrap();
+        assert!(lists.codes("bl.example", ip).is_empty());
+        let watching = lists
+            .shared
+            .watch
+            .as_ref()
+            .is_some_and(|w| w._watcher.is_some());
+        // written elsewhere and renamed into place, as rsync does
+        let tmp = dir.join(".ip4set.tmp");
+        std::fs::write(&tmp, "198.51.100.1 :127.0.0.2:b\n").unwrap();
+        std::fs::rename(&tmp, dir.join("ip4set")).unwrap();
+        if watching {
+            // the watch saw it: once quiet, the first look reads it
+            std::thread::sleep(std::time::Duration::from_millis(
+                crate::watch::QUIET_MS + 150,
+            ));
+            assert!(lists.reload_if_asked().unwrap());
+        } else {
+            // without a watch: the first look sees the change, the next one reads it
+            assert!(!lists.reload_if_asked().unwrap());
+            assert!(lists.reload_if_asked().unwrap());
+        }
+        assert_eq!(lists.codes("bl.example", ip).len(), 1);
+        assert!(!lists.reload_if_asked().unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,9 +1,11 @@
 //! Shared counters in Redis (feature `redis`): several policy servers, one rate limit.
 //!
-//! The config's `[redis]` section names the server (`redis://[:PASSWORD@]HOST:PORT/DB`;
-//! `rediss://` needs the client crate's TLS, which is not built in). Every request the
-//! local ledger accepts and that counts is then charged in Redis too, by one Lua script
-//! that, atomically:
+//! The config's `[redis]` section names the server (`redis://[:PASSWORD@]HOST:PORT/DB`,
+//! or `rediss://…` for TLS, through rustls: `tls_ca_file` names the CA certificates the
+//! server's certificate must chain to, else the system's roots are used; `tls_cert_file`
+//! and `tls_key_file` a client certificate for a server that asks for one,
+//! `tls-auth-clients`). Every request the local ledger accepts and that counts is then
+//! charged in Redis too, by one Lua script that, atomically:
 //!
 //! 1. for a message already seen by its `instance` (any server), returns that message's
 //!    answer and counts nothing (the key is `SET` with a one-hour expiry);
@@ -20,6 +22,9 @@
 
 use super::SmtpError;
 use std::fmt;
+#[cfg(feature = "redis")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -93,6 +98,12 @@ pub struct RedisConfig {
     pub key_prefix: Box<str>,
     /// The rolling window of the message limit.
     pub window: Duration,
+    /// `rediss://` only: the PEM file of the CA certificates the server's certificate must
+    /// chain to (a private CA); `None`: the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// `rediss://` only: the PEM files of the client certificate (chain) and its private
+    /// key, for a server that asks for one (`tls-auth-clients`).
+    pub tls_client: Option<(PathBuf, PathBuf)>,
 }
 
 impl fmt::Debug for RedisConfig {
@@ -102,6 +113,8 @@ impl fmt::Debug for RedisConfig {
             .field("timeout", &self.timeout)
             .field("on_failure", &self.on_failure)
             .field("key_prefix", &self.key_prefix)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("tls_client", &self.tls_client)
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +127,9 @@ pub(super) struct FileRedis {
     timeout_ms: Option<u64>,
     on_failure: Option<String>,
     key_prefix: Option<String>,
+    tls_ca_file: Option<PathBuf>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
 }
 
 impl FileRedis {
@@ -134,24 +150,157 @@ impl FileRedis {
             Some(s) => s.parse().map_err(|e| format!("{e}"))?,
             None => OnFailure::Open,
         };
-        #[cfg(not(feature = "redis"))]
-        {
-            let _ = (timeout, on_failure, self.key_prefix);
-            return Err("redis: this build has no Redis client (feature redis)".into());
+        let tls_client = match (self.tls_cert_file, self.tls_key_file) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            (Some(_), None) => return Err("redis.tls_cert_file: needs redis.tls_key_file".into()),
+            (None, Some(_)) => return Err("redis.tls_key_file: needs redis.tls_cert_file".into()),
+        };
+        let tls_ca_file = self.tls_ca_file;
+        if !self.url.starts_with("rediss://") {
+            if tls_ca_file.is_some() {
+                return Err("redis.tls_ca_file: only with a rediss:// URL".into());
+            }
+            if tls_client.is_some() {
+                return Err("redis.tls_cert_file: only with a rediss:// URL".into());
+            }
         }
-        // never echo the URL: it may carry a password
-        #[cfg(feature = "redis")]
-        ::redis::Client::open(self.url.as_str())
-            .map_err(|e| format!("redis.url: does not parse ({:?})", e.kind()))?;
-        #[cfg(feature = "redis")]
-        Ok(RedisConfig {
+        let c = RedisConfig {
             url: self.url.into(),
             timeout,
             on_failure,
             key_prefix: self.key_prefix.unwrap_or_else(|| "rblkit:".into()).into(),
             window: Duration::from_secs(3600),
-        })
+            tls_ca_file,
+            tls_client,
+        };
+        c.check()?;
+        Ok(c)
     }
+}
+
+impl RedisConfig {
+    /// Whether this build can use it: the URL parses, the TLS files read and hold what
+    /// they should.
+    #[cfg(feature = "redis")]
+    fn check(&self) -> Result<(), String> {
+        // never echo the URL: it may carry a password
+        ::redis::Client::open(&*self.url)
+            .map_err(|e| format!("redis.url: does not parse ({:?})", e.kind()))?;
+        // the files are read again when the server starts; here only checked
+        tls_certificates(self).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Without the feature, never.
+    #[cfg(not(feature = "redis"))]
+    fn check(&self) -> Result<(), String> {
+        Err("redis: this build has no Redis client (feature redis)".into())
+    }
+}
+
+/// What is wrong with a TLS file of the `[redis]` section.
+#[derive(Debug)]
+#[cfg(feature = "redis")]
+pub(super) struct TlsFileError {
+    field: &'static str,
+    file: PathBuf,
+    problem: String,
+}
+
+#[cfg(feature = "redis")]
+impl fmt::Display for TlsFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.field,
+            self.file.display(),
+            self.problem
+        )
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<TlsFileError> for SmtpError {
+    fn from(e: TlsFileError) -> SmtpError {
+        SmtpError::Config {
+            file: e.file.display().to_string().into(),
+            message: format!("{}: {}", e.field, e.problem).into(),
+        }
+    }
+}
+
+/// Reads `file` (PEM) for `field`.
+#[cfg(feature = "redis")]
+fn read_pem(field: &'static str, file: &Path) -> Result<Vec<u8>, TlsFileError> {
+    std::fs::read(file).map_err(|e| TlsFileError {
+        field,
+        file: file.to_path_buf(),
+        problem: format!("cannot be read ({e})"),
+    })
+}
+
+/// The certificates of `config`'s TLS files, checked: `None` when none is set (a
+/// `rediss://` URL then trusts the system's roots).
+#[cfg(feature = "redis")]
+pub(super) fn tls_certificates(
+    config: &RedisConfig,
+) -> Result<Option<::redis::TlsCertificates>, TlsFileError> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    fn certs(field: &'static str, file: &Path) -> Result<Vec<u8>, TlsFileError> {
+        let pem = read_pem(field, file)?;
+        let bad = |problem: String| TlsFileError {
+            field,
+            file: file.to_path_buf(),
+            problem,
+        };
+        let found = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("not PEM certificates ({e})")))?;
+        if found.is_empty() {
+            return Err(bad("no certificate (BEGIN CERTIFICATE) in it".into()));
+        }
+        if field == "redis.tls_ca_file" {
+            let mut roots = rustls::RootCertStore::empty();
+            for (i, c) in found.into_iter().enumerate() {
+                roots.add(c).map_err(|e| {
+                    bad(format!(
+                        "certificate {} is not a usable CA certificate ({e})",
+                        i + 1
+                    ))
+                })?;
+            }
+        }
+        Ok(pem)
+    }
+    let root_cert = match &config.tls_ca_file {
+        Some(f) => Some(certs("redis.tls_ca_file", f)?),
+        None => None,
+    };
+    let client_tls = match &config.tls_client {
+        Some((cert, key)) => {
+            let client_cert = certs("redis.tls_cert_file", cert)?;
+            let client_key = read_pem("redis.tls_key_file", key)?;
+            PrivateKeyDer::from_pem_slice(&client_key).map_err(|e| TlsFileError {
+                field: "redis.tls_key_file",
+                file: key.clone(),
+                problem: format!("no private key (PKCS#8, PKCS#1 or SEC1 PEM) in it ({e})"),
+            })?;
+            Some(::redis::ClientTlsConfig {
+                client_cert,
+                client_key,
+            })
+        }
+        None => None,
+    };
+    Ok(
+        (root_cert.is_some() || client_tls.is_some()).then_some(::redis::TlsCertificates {
+            client_tls,
+            root_cert,
+        }),
+    )
 }
 
 /// How long after a failure the next connection is tried (meanwhile requests get the
@@ -282,7 +431,10 @@ impl SharedCounters {
             .into_connection_info()
             .map_err(bad)?
             .set_tcp_settings(::redis::io::tcp::TcpSettings::default().set_nodelay(true));
-        let client = ::redis::Client::open(info).map_err(bad)?;
+        let client = match tls_certificates(config)? {
+            Some(certs) => ::redis::Client::build_with_tls(info, certs).map_err(bad)?,
+            None => ::redis::Client::open(info).map_err(bad)?,
+        };
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

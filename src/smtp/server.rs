@@ -536,7 +536,16 @@ fn write_loop(
                 });
             }
         }
+        // a message counting several (its recipients at END-OF-MESSAGE) is recorded that
+        // many times, each seen by the next decision
+        let mut again: Option<(Event, u32)> = None;
         let result = store.append_each(|ledger| {
+            if let Some((e, left)) = again.take() {
+                if left > 1 {
+                    again = Some((e.clone(), left - 1));
+                }
+                return Some(e);
+            }
             while i < batch.len() {
                 let j = &batch[i];
                 let k = pre_index.get(i).copied().flatten();
@@ -560,9 +569,13 @@ fn write_loop(
                 if !judged && v.reason.is_some() {
                     e = None;
                 }
+                let count = if v.reason.is_some() { 1 } else { v.count };
                 verdicts.push(v);
-                if e.is_some() {
-                    return e;
+                if let Some(e) = e {
+                    if count > 1 {
+                        again = Some((e.clone(), count - 1));
+                    }
+                    return Some(e);
                 }
             }
             None

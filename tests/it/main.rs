@@ -50,7 +50,11 @@ mod smtp_log;
 #[cfg(feature = "cli")]
 mod smtp_postfix;
 #[cfg(feature = "cli")]
+mod smtp_postfix_counting;
+#[cfg(feature = "cli")]
 mod smtp_redis;
+#[cfg(feature = "cli")]
+mod smtp_redis_tls;
 #[cfg(feature = "cli")]
 mod smtp_server;
 #[cfg(feature = "cli")]

@@ -136,30 +136,34 @@ fn counting_modes_per_recipient_and_at_end_of_message() {
 
     let s = setup(
         "smtp-eom",
-        "counting = \"end-of-message\"\n[limits]\nmessages_per_hour = 2\n",
+        "counting = \"end-of-message\"\n[limits]\nmessages_per_hour = 10\n",
     );
     let mut p = PolicyClient::connect(s.server.port);
-    let eom = |inst: &'static str| {
+    let eom = |inst: &'static str, recipients: &'static str| {
         vec![
             ("protocol_state", "END-OF-MESSAGE"),
             ("client_address", "127.0.0.1"),
             ("instance", inst),
             ("sender", "b@shop.example.com"),
             ("recipient", ""),
-            ("recipient_count", "5"),
+            ("recipient_count", recipients),
         ]
     };
     for inst in ["e1", "e2"] {
         // RCPT stages are judged, not counted
-        for r in 0..3 {
+        for r in 0..4 {
             let rc = format!("r{r}@example.net");
             assert_eq!(p.ask(&rcpt(inst, "b@shop.example.com", &rc)), "DUNNO");
         }
-        assert_eq!(p.ask(&eom(inst)), "DUNNO");
+        // a message counts its recipients
+        assert_eq!(p.ask(&eom(inst, "4")), "DUNNO");
     }
-    assert!(p.ask(&eom("e3")).starts_with("450 4.7.1 "));
+    // 8 of 10: four more do not fit, and are not counted; two do
+    assert!(p.ask(&eom("e3", "4")).starts_with("450 4.7.1 "));
+    assert_eq!(p.ask(&eom("e4", "2")), "DUNNO");
+    assert!(p.ask(&eom("e5", "1")).starts_with("450 4.7.1 "));
     assert!(p
-        .ask(&rcpt("e4", "b@shop.example.com", "r@example.net"))
+        .ask(&rcpt("e6", "b@shop.example.com", "r@example.net"))
         .starts_with("450 4.7.1 "));
 }
 

@@ -66,7 +66,6 @@ mod ops;
 mod request;
 mod rrl;
 mod tsig;
-mod watch;
 mod xfr;
 
 pub use access::Client;

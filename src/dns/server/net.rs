@@ -9,6 +9,7 @@ use super::rrl::{Quota, RateLimit};
 use super::tsig::{self, TsigKey, Verdict};
 use super::xfr::Mirror;
 use crate::subject::Domain;
+use crate::watch::Stamp;
 use crate::zone::{DatasetSpec, LoadOptions, Zone, ZoneError};
 use arc_swap::ArcSwap;
 use socket2::{Domain as SockDomain, Protocol, SockAddr, Socket, Type};
@@ -18,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Something the server reports: loads, warnings, failures.
 ///
@@ -576,7 +577,7 @@ impl ServerBuilder {
                 .iter()
                 .flat_map(|s| s.files().iter().cloned())
                 .collect();
-            super::watch::watch(&files, shared.changes.clone(), shared.start)
+            crate::watch::watch(&files, shared.changes.clone(), shared.start)
         } else {
             None
         };
@@ -785,7 +786,7 @@ struct Shared {
     /// Set to ask for the per-zone statistics.
     stats: Arc<AtomicBool>,
     /// File changes seen by the watcher.
-    changes: Arc<super::watch::Changes>,
+    changes: Arc<crate::watch::Changes>,
 }
 
 impl Shared {
@@ -1099,20 +1100,9 @@ fn read_full(sh: &Shared, s: &mut TcpStream, buf: &mut [u8], idle: Duration) -> 
     true
 }
 
-/// A file's size and modification time, as last seen.
-type Stamp = Vec<(Box<str>, Option<(u64, SystemTime)>)>;
-
+/// The stamp of the files of `specs`.
 fn stamp(specs: &[&DatasetSpec]) -> Stamp {
-    specs
-        .iter()
-        .flat_map(|s| s.files().iter())
-        .map(|f| {
-            let m = std::fs::metadata(&**f)
-                .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)));
-            (f.clone(), m)
-        })
-        .collect()
+    crate::watch::stamp(specs.iter().flat_map(|s| s.files().iter()))
 }
 
 /// Loads the spec files, zone by zone, and keeps what loaded last.
