@@ -9,8 +9,13 @@
 //! ```text
 //! cargo run --release --features smtp,redis --example policy_load -- \
 //!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2] \
-//!     [--redis redis://127.0.0.1:6379/0]
+//!     [--redis redis://127.0.0.1:6379/0] [--classes]
 //! ```
+//!
+//! `--classes` gives both servers two classes of limits beside the per-identity one (per
+//! sender domain and per client network, limits no request reaches), so that every counted
+//! message is also checked and counted in the class counts (the embedded store's, or
+//! Redis's).
 //!
 //! For a profiler, one side at a time: `--serve ours|dunno --listen ADDR:PORT` serves
 //! until standard input ends (run it under `valgrind --tool=callgrind`), and
@@ -43,6 +48,7 @@ struct Args {
     connect: Option<SocketAddr>,
     requests: u64,
     redis: Option<String>,
+    classes: bool,
 }
 
 fn args() -> Args {
@@ -57,9 +63,14 @@ fn args() -> Args {
         connect: None,
         requests: 100_000,
         redis: None,
+        classes: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--classes" {
+            a.classes = true;
+            continue;
+        }
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--conns" => a.conns = v.parse().expect("--conns N"),
@@ -308,6 +319,10 @@ fn start(
     .unwrap()
 }
 
+/// The classes of `--classes`: limits no request of the load reaches.
+const CLASSES: &str = "[[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 100000000\n\
+    [[limit]]\nby = \"client_network\"\nmessages_per_hour = 100000000\n";
+
 fn main() {
     let a = args();
     if let Some(addr) = a.connect {
@@ -337,11 +352,12 @@ fn main() {
     } else {
         "127.0.0.1:0".parse().unwrap()
     };
+    let classes = if a.classes { CLASSES } else { "" };
     let server = start(
         &a,
         ours_listen,
         &state.join("embedded"),
-        PolicyConfig::default(),
+        PolicyConfig::from_toml(classes, "--classes").unwrap(),
     );
     if a.serve.is_some() {
         println!(
@@ -355,7 +371,7 @@ fn main() {
     }
     let shared = a.redis.as_ref().map(|url| {
         let text = format!(
-            "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}:\"\n",
+            "{classes}[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}:\"\n",
             std::process::id()
         );
         let config = PolicyConfig::from_toml(&text, "--redis").unwrap();
@@ -373,8 +389,8 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} connections, {} s per run, {} recipients per message, durability {:?}, {} server threads",
-        a.conns, a.secs, a.recipients, a.durability, a.threads
+        "{} connections, {} s per run, {} recipients per message, durability {:?}, {} server threads, classes of limits: {}",
+        a.conns, a.secs, a.recipients, a.durability, a.threads, a.classes
     );
     let mut servers = vec![("rblkit policy (embedded)", server.local_addr())];
     if let Some(s) = &shared {
