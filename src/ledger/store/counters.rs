@@ -215,6 +215,40 @@ impl<'c> StoreCounters<'c> {
         Ok(answer)
     }
 
+    /// Answers `charges` with reads alone when none of them has to count: each only checks
+    /// (`n` = 0) or is a message charged before (by `once`). Returns whether it did (else
+    /// `out` is to be cleared and a write transaction is needed).
+    fn answer_reading<L: Limit>(
+        &self,
+        t: i64,
+        charges: &[Charge<'_, L>],
+        out: &mut Vec<Charged>,
+    ) -> Result<bool, StoreError> {
+        let read = |e| StoreError::sqlite(self.path, "check", 0, &e);
+        for ch in charges {
+            if ch.n == 0 {
+                out.push(self.charge_one(self.conn, t, ch).map_err(read)?);
+                continue;
+            }
+            let Some(once) = ch.once else {
+                return Ok(false);
+            };
+            let prev: Option<bool> = self
+                .conn
+                .prepare_cached("SELECT within FROM charged WHERE once = ?1 AND at > ?2")
+                .and_then(|mut q| {
+                    q.query_row(params![once, t.saturating_sub(self.window)], |r| r.get(0))
+                        .optional()
+                })
+                .map_err(read)?;
+            match prev {
+                Some(within) => out.push(Charged::Seen { within }),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
     fn subject_key(key: &CounterKey<'_>) -> String {
         format!("{:?}:{}", key.counter, key.subject)
     }
@@ -248,17 +282,10 @@ impl CounterStore for StoreCounters<'_> {
     ) -> Result<(), StoreError> {
         out.clear();
         let t = at.unix_seconds();
-        let read_only = charges.iter().all(|c| c.n == 0);
-        if read_only {
-            // checks only: a read, no lock
-            for ch in charges {
-                let a = self
-                    .charge_one(self.conn, t, ch)
-                    .map_err(self.err("check"))?;
-                out.push(a);
-            }
+        if !self.in_tx && self.answer_reading(t, charges, out)? {
             return Ok(());
         }
+        out.clear();
         let r = self.write("check and count", |c| {
             let mut v = Vec::with_capacity(charges.len());
             for ch in charges {
