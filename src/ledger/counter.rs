@@ -167,7 +167,8 @@ pub enum Charged {
 /// its journal into, see [`LedgerCounters`]); with the feature `store`, the state
 /// directory's counter tables (`ledger::store::StoreCounters`, shared by the processes
 /// of one host, kept across restarts); with the feature `redis`, Redis
-/// (`smtp::RedisCounters`, shared by many hosts, as rspamd's ratelimit module does it).
+/// (the policy server's counters with `[redis]`, shared by many hosts, as rspamd's ratelimit
+/// module does it).
 ///
 /// # Examples
 ///

@@ -75,7 +75,8 @@ const SWEEP_EVERY: u64 = 4096;
 /// assert_eq!(out[0], Charged::Seen { within: true });
 /// c.charge(t, &[Charge { once: Some(b"m2"), limits: &limits, n: 1 }], &mut out)?;
 /// assert_eq!(out[0], Charged::Over { tight: 0, first: true });
-/// # drop((c, again));
+/// # drop(c);
+/// # drop(again);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), rblkit::Error>(())
 /// ```
