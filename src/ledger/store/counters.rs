@@ -4,7 +4,10 @@
 //!
 //! Tables: `counts(key, at, n)`, one row per key and second with the events counted in
 //! it; `charged(once, at, within)`, the answer of each message charged once, by its key;
-//! `refused(key, until)`, until when a refusal of a key is not the first of its window.
+//! `refused(key, until)`, until when a refusal of a key is not the first of its window;
+//! `totals(key, total, since)`, the sum of a key's rows after `since`, moved forward as
+//! the window moves (subtracting the rows that left it), so that a count reads the rows
+//! of the seconds that left the window since the last count, not the whole hour.
 //! A check-and-add is one transaction that takes the write lock first (`BEGIN
 //! IMMEDIATE`), or runs inside the journal's write transaction
 //! ([`Store::append_each_counted`](super::Store::append_each_counted)): writers of all
@@ -34,12 +37,20 @@ CREATE TABLE IF NOT EXISTS charged (
 CREATE TABLE IF NOT EXISTS refused (
     key TEXT PRIMARY KEY,
     until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS totals (
+    key TEXT PRIMARY KEY,
+    total INTEGER NOT NULL,
+    since INTEGER NOT NULL
 ) WITHOUT ROWID";
 
 const COUNT: &str =
     "SELECT COALESCE(SUM(n), 0) FROM counts WHERE key = ?1 AND at > ?2 AND at <= ?3";
 const ADD: &str = "INSERT INTO counts (key, at, n) VALUES (?1, ?2, ?3) \
     ON CONFLICT (key, at) DO UPDATE SET n = n + excluded.n";
+const AFTER: &str = "SELECT COALESCE(SUM(n), 0) FROM counts WHERE key = ?1 AND at > ?2";
+const ADD_TOTAL: &str = "INSERT INTO totals (key, total, since) VALUES (?1, ?3, ?4) \
+    ON CONFLICT (key) DO UPDATE SET total = total + excluded.total WHERE ?2 > since";
 
 /// How many charges between two sweeps of the rows no window counts any more.
 const SWEEP_EVERY: u64 = 4096;
@@ -132,10 +143,49 @@ impl<'c> StoreCounters<'c> {
         Ok(v)
     }
 
-    fn count_in(&self, c: &Connection, key: &str, t: i64) -> rusqlite::Result<u64> {
-        let mut q = c.prepare_cached(COUNT)?;
-        let n: i64 = q.query_row(params![key, t.saturating_sub(self.window), t], |r| r.get(0))?;
-        Ok(u64::try_from(n).unwrap_or(0))
+    /// The sum of a key's rows in `(from, to]`.
+    fn sum(c: &Connection, key: &str, from: i64, to: i64) -> rusqlite::Result<i64> {
+        c.prepare_cached(COUNT)?
+            .query_row(params![key, from, to], |r| r.get(0))
+    }
+
+    /// A key's count in `(t - window, t]`, from its total; `update`: in a write, the
+    /// total is moved forward to the window.
+    fn count_in(&self, c: &Connection, key: &str, t: i64, update: bool) -> rusqlite::Result<u64> {
+        let lo = t.saturating_sub(self.window);
+        let row: Option<(i64, i64)> = c
+            .prepare_cached("SELECT total, since FROM totals WHERE key = ?1")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let total = match row {
+            // no total, or a window before the total's start: the rows themselves
+            None => return Ok(u64::try_from(Self::sum(c, key, lo, t)?).unwrap_or(0)),
+            Some((_, since)) if lo < since => {
+                return Ok(u64::try_from(Self::sum(c, key, lo, t)?).unwrap_or(0))
+            }
+            Some((total, since)) if lo > since => {
+                let total = total - Self::sum(c, key, since, lo)?;
+                if update {
+                    c.prepare_cached("UPDATE totals SET total = ?2, since = ?3 WHERE key = ?1")?
+                        .execute(params![key, total, lo])?;
+                }
+                total
+            }
+            Some((total, _)) => total,
+        };
+        // events after `t` (another process's clock a second ahead) are not in this window
+        let later: i64 = c
+            .prepare_cached(AFTER)?
+            .query_row(params![key, t], |r| r.get(0))?;
+        Ok(u64::try_from(total - later).unwrap_or(0))
+    }
+
+    /// Adds `n` events at `t` to a key's rows and total.
+    fn add_in(&self, c: &Connection, key: &str, t: i64, n: u32) -> rusqlite::Result<()> {
+        c.prepare_cached(ADD)?.execute(params![key, t, n])?;
+        c.prepare_cached(ADD_TOTAL)?
+            .execute(params![key, t, n, t.saturating_sub(self.window)])?;
+        Ok(())
     }
 
     fn charge_one<L: Limit>(
@@ -156,7 +206,8 @@ impl<'c> StoreCounters<'c> {
         let mut within = true;
         let mut tight = (0, i128::MAX);
         for (i, l) in ch.limits.iter().enumerate() {
-            let room = i128::from(l.limit()) - i128::from(self.count_in(c, l.key(), t)?);
+            let have = self.count_in(c, l.key(), t, ch.n > 0)?;
+            let room = i128::from(l.limit()) - i128::from(have);
             if room < tight.1 {
                 tight = (i, room);
             }
@@ -166,9 +217,8 @@ impl<'c> StoreCounters<'c> {
         }
         let answer = if within {
             if ch.n > 0 {
-                let mut add = c.prepare_cached(ADD)?;
                 for l in ch.limits {
-                    add.execute(params![l.key(), t, ch.n])?;
+                    self.add_in(c, l.key(), t, ch.n)?;
                 }
             }
             Charged::Within {
@@ -205,8 +255,17 @@ impl<'c> StoreCounters<'c> {
             self.charges.set(n);
             if n.is_multiple_of(SWEEP_EVERY) {
                 let old = t.saturating_sub(self.window);
+                // the totals of keys not counted since: their rows that stay, first
+                c.prepare_cached(
+                    "UPDATE totals SET since = ?1, total = (SELECT COALESCE(SUM(n), 0) \
+                     FROM counts WHERE counts.key = totals.key AND counts.at > ?1) \
+                     WHERE since < ?1",
+                )?
+                .execute([old])?;
                 c.prepare_cached("DELETE FROM counts WHERE at <= ?1")?
                     .execute([old])?;
+                c.prepare_cached("DELETE FROM totals WHERE total <= 0")?
+                    .execute([])?;
                 c.prepare_cached("DELETE FROM charged WHERE at <= ?1")?
                     .execute([old])?;
                 c.prepare_cached("DELETE FROM refused WHERE until <= ?1")?
@@ -266,8 +325,8 @@ impl CounterStore for StoreCounters<'_> {
         let k = StoreCounters::subject_key(&key);
         let t = at.unix_seconds();
         self.write("count", |c| {
-            c.prepare_cached(ADD)?.execute(params![k, t, n])?;
-            self.count_in(c, &k, t)
+            self.add_in(c, &k, t, n)?;
+            self.count_in(c, &k, t, true)
         })
     }
 
@@ -310,8 +369,12 @@ impl CounterStore for StoreCounters<'_> {
             let mut u = c.prepare_cached(
                 "UPDATE counts SET n = MAX(n - ?3, 0) WHERE key = ?1 AND at = ?2",
             )?;
+            let mut total = c.prepare_cached(
+                "UPDATE totals SET total = MAX(total - ?3, 0) WHERE key = ?1 AND ?2 > since",
+            )?;
             for l in charge.limits {
                 u.execute(params![l.key(), t, n])?;
+                total.execute(params![l.key(), t, n])?;
             }
             if let Some(once) = charge.once {
                 c.prepare_cached("UPDATE charged SET within = 0 WHERE once = ?1")?
@@ -322,7 +385,7 @@ impl CounterStore for StoreCounters<'_> {
     }
 
     fn named_count(&self, key: &str, now: Timestamp) -> Result<u64, StoreError> {
-        self.count_in(self.conn, key, now.unix_seconds())
+        self.count_in(self.conn, key, now.unix_seconds(), false)
             .map_err(self.err("read a count"))
     }
 
@@ -339,8 +402,10 @@ impl CounterStore for StoreCounters<'_> {
             .collect();
         self.write("forget counts", |c| {
             let mut d = c.prepare_cached("DELETE FROM counts WHERE key = ?1")?;
+            let mut dt = c.prepare_cached("DELETE FROM totals WHERE key = ?1")?;
             for k in &keys {
                 d.execute([k])?;
+                dt.execute([k])?;
             }
             Ok(())
         })
@@ -348,5 +413,69 @@ impl CounterStore for StoreCounters<'_> {
 
     fn heap_bytes(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::*;
+
+    /// The counts from the moving totals equal the sum of the events in the window, as
+    /// time moves (a second back now and then), with undos and sweeps.
+    #[test]
+    fn totals_match_a_naive_sum_of_the_window() {
+        let dir = std::env::temp_dir().join(format!("rblkit-unit-totals-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir, Default::default()).unwrap();
+        let t0: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+        let keys = ["a", "b", "c"];
+        let mut events: Vec<(usize, i64, u64)> = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut out = Vec::new();
+        let mut s = 0i64;
+        for i in 0..9000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s += i64::from(x % 3 == 0);
+            let at = s - i64::from(x % 11 == 0); // sometimes a second back
+            let k = usize::try_from(x % 3).unwrap();
+            let t = t0 + Duration::from_secs(u64::try_from(at.max(0)).unwrap());
+            let limits = [(keys[k], u64::MAX), ("all", u64::MAX)];
+            let ch = Charge {
+                once: None,
+                limits: &limits,
+                n: 1,
+            };
+            let mut c = store.counters().with_window(Duration::from_secs(10));
+            c.charge(t, &[ch], &mut out).unwrap();
+            let Charged::Within { receipt } = out[0] else {
+                panic!("{:?}", out[0])
+            };
+            let at = t.unix_seconds();
+            if i % 7 == 0 {
+                c.undo(t, &ch, receipt).unwrap();
+            } else {
+                events.push((k, at, 1));
+                events.push((3, at, 1));
+            }
+            if i % 97 == 0 {
+                let now = t0.unix_seconds() + s;
+                for (j, key) in keys.iter().chain(&["all"]).enumerate() {
+                    let naive: u64 = events
+                        .iter()
+                        .filter(|e| e.0 == j && e.1 > now - 10 && e.1 <= now)
+                        .map(|e| e.2)
+                        .sum();
+                    let got = c
+                        .named_count(key, t0 + Duration::from_secs(u64::try_from(s).unwrap()))
+                        .unwrap();
+                    assert_eq!(got, naive, "key {key} at step {i}");
+                }
+            }
+        }
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -938,7 +938,7 @@ fn init(conn: &mut Connection, path: &Path, options: StoreOptions) -> Result<(),
     // the counter tables, in state directories made before they were
     let have: i64 = patiently(timeout, || {
         conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'refused'",
+            "SELECT count(*) FROM sqlite_master WHERE name = 'totals'",
             [],
             |r| r.get(0),
         )
