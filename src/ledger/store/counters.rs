@@ -438,8 +438,8 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            s += i64::from(x % 3 == 0);
-            let at = s - i64::from(x % 11 == 0); // sometimes a second back
+            s += i64::from(x.is_multiple_of(3));
+            let at = s - i64::from(x.is_multiple_of(11)); // sometimes a second back
             let k = usize::try_from(x % 3).unwrap();
             let t = t0 + Duration::from_secs(u64::try_from(at.max(0)).unwrap());
             let limits = [(keys[k], u64::MAX), ("all", u64::MAX)];
@@ -454,13 +454,13 @@ mod tests {
                 panic!("{:?}", out[0])
             };
             let at = t.unix_seconds();
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 c.undo(t, &ch, receipt).unwrap();
             } else {
                 events.push((k, at, 1));
                 events.push((3, at, 1));
             }
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 let now = t0.unix_seconds() + s;
                 for (j, key) in keys.iter().chain(&["all"]).enumerate() {
                     let naive: u64 = events
