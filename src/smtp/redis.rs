@@ -1,8 +1,9 @@
 //! Shared counters in Redis (feature `redis`): several policy servers, one rate limit.
 //!
 //! The config's `[redis]` section names the server (`redis://[:PASSWORD@]HOST:PORT/DB`;
-//! `rediss://` needs the client crate's TLS, which is not built in). Every request the
-//! local ledger accepts and that counts is then charged in Redis too, by one Lua script
+//! `rediss://` needs the client crate's TLS, which is not built in). Redis is then the
+//! policy server's counter store (a [`CounterStore`](crate::ledger::CounterStore)): every
+//! counting request the ledger accepts as it stands is charged there by one Lua script
 //! that, atomically:
 //!
 //! 1. for a message already seen by its `instance` (any server), returns that message's
@@ -12,7 +13,10 @@
 //! 3. adds the message to every matching key when each stays within its limit, or
 //!    refuses it (a refused message is added nowhere: it consumes no quota).
 //!
-//! The requests of one writer batch go in one pipeline. Every read and write is bounded by
+//! The requests of one writer batch go in one pipeline. A message the ledger refuses in
+//! the transaction after all (evidence another process wrote meanwhile), or whose record
+//! fails, is taken back: its members are removed and its `instance` answer becomes a
+//! refusal. Every read and write is bounded by
 //! the configured timeout (50 ms by default); on a failure the connection is dropped and
 //! the batch gets the configured failure answer: `open` (`DUNNO`, logged and counted in
 //! the metrics) or `closed` (`451 4.3.0`, the `unavailable` reply). Reconnection is

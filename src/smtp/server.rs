@@ -71,8 +71,10 @@ pub enum ServerEvent {
         /// What failed.
         error: StoreError,
     },
-    /// Redis (the shared counters) failed or timed out: the requests got the config's
-    /// `on_failure` answer. Reported at most once a second while it lasts.
+    /// The counters of the limits failed: Redis failed or timed out (the requests got the
+    /// config's `on_failure` answer; reported at most once a second while it lasts), or
+    /// the state directory's counter tables could not be used (the requests got the
+    /// `unavailable` reply).
     SharedStoreFailed {
         /// What failed.
         message: Box<str>,
