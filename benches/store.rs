@@ -4,12 +4,17 @@
 //! (`fdatasync`) once per batch, doing the same per-event work (apply to the in-memory
 //! ledger, write the JSON line, CRC-32); the in-memory `Ledger` alone; and a plain `HashMap`.
 //!
+//! Then the check-and-add of the policy server's class counts (`counter_charge`): one
+//! message against two limits whose keys hold a full rolling hour (one row per second) in
+//! the state directory's counter tables (`StoreCounters`, 100 charges per transaction),
+//! beside the same in memory (`EmbeddedCounters`).
+//!
 //! `cargo bench --features store --bench store -- --warm-up-time 1 --measurement-time 3`.
 //! The files go to cargo's target temporary directory (on the disk, not a tmpfs).
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rblkit::ledger::store::{Durability, Store, StoreOptions};
-use rblkit::ledger::{Event, Evidence, Ledger};
+use rblkit::ledger::{Charge, CounterStore, EmbeddedCounters, Event, Evidence, Ledger};
 use rblkit::{Subject, Timestamp};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -218,5 +223,54 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion::criterion_group!(benches, bench);
+/// 100 charges of one message against `limits` at `t`, one call (one transaction).
+fn charge_100<C: CounterStore>(c: &mut C, t: Timestamp, limits: &[(&str, u64)]) -> usize
+where
+    C::Error: std::fmt::Debug,
+{
+    let one = Charge {
+        once: None,
+        limits,
+        n: 1,
+    };
+    let mut out = Vec::with_capacity(100);
+    c.charge(t, &[one; 100], &mut out).unwrap();
+    out.len()
+}
+
+fn counters(c: &mut Criterion) {
+    let limits = [
+        ("global", u64::MAX),
+        ("sender_domain:shop.example.com", u64::MAX),
+    ];
+    let t0: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    let dir = tmp("counters");
+    let store = Store::open_with(
+        &dir,
+        Default::default(),
+        StoreOptions::default().with_durability(Durability::Normal),
+        Box::new(|l, e| l.apply(e)),
+    )
+    .unwrap();
+    let mut embedded = EmbeddedCounters::new();
+    // a full rolling hour: a row per second in each key
+    for s in 0..3600 {
+        let t = t0 + Duration::from_secs(s);
+        charge_100(&mut store.counters(), t, &limits);
+        charge_100(&mut embedded, t, &limits);
+    }
+    let now = t0 + Duration::from_secs(3599);
+    let mut g = c.benchmark_group("counter_charge");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("state_directory_hour_of_rows", |b| {
+        b.iter(|| black_box(charge_100(&mut store.counters(), now, &limits)))
+    });
+    g.bench_function("embedded_in_memory", |b| {
+        b.iter(|| black_box(charge_100(&mut embedded, now, &limits)))
+    });
+    g.finish();
+}
+
+criterion::criterion_group!(benches, bench, counters);
 criterion::criterion_main!(benches);

@@ -13,8 +13,13 @@
 //! cargo run --release --features smtp,redis --example policy_load -- \
 //!     [--conns 64] [--secs 5] [--recipients 4] [--durability full|normal] [--threads 2] \
 //!     [--redis redis://127.0.0.1:6379/0] [--redis rediss://127.0.0.1:6380/0 --redis-ca ca.pem \
-//!     --redis-cert client.pem --redis-key client.key]
+//!     --redis-cert client.pem --redis-key client.key] [--classes]
 //! ```
+//!
+//! `--classes` gives both servers two classes of limits beside the per-identity one (per
+//! sender domain and per client network, limits no request reaches), so that every counted
+//! message is also checked and counted in the class counts (the embedded store's, or
+//! Redis's).
 //!
 //! For a profiler, one side at a time: `--serve ours|dunno --listen ADDR:PORT` serves
 //! until standard input ends (run it under `valgrind --tool=callgrind`), and
@@ -49,6 +54,7 @@ struct Args {
     redis: Vec<String>,
     /// `tls_ca_file`, `tls_cert_file`, `tls_key_file` of the `rediss://` URLs.
     redis_tls: Vec<(&'static str, String)>,
+    classes: bool,
 }
 
 fn args() -> Args {
@@ -64,9 +70,14 @@ fn args() -> Args {
         requests: 100_000,
         redis: Vec::new(),
         redis_tls: Vec::new(),
+        classes: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--classes" {
+            a.classes = true;
+            continue;
+        }
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--conns" => a.conns = v.parse().expect("--conns N"),
@@ -318,6 +329,10 @@ fn start(
     .unwrap()
 }
 
+/// The classes of `--classes`: limits no request of the load reaches.
+const CLASSES: &str = "[[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 100000000\n\
+    [[limit]]\nby = \"client_network\"\nmessages_per_hour = 100000000\n";
+
 fn main() {
     let a = args();
     if let Some(addr) = a.connect {
@@ -347,11 +362,12 @@ fn main() {
     } else {
         "127.0.0.1:0".parse().unwrap()
     };
+    let classes = if a.classes { CLASSES } else { "" };
     let server = start(
         &a,
         ours_listen,
         &state.join("embedded"),
-        PolicyConfig::default(),
+        PolicyConfig::from_toml(classes, "--classes").unwrap(),
     );
     if a.serve.is_some() {
         println!(
@@ -369,7 +385,7 @@ fn main() {
         .enumerate()
         .map(|(i, url)| {
             let mut text = format!(
-                "[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}-{i}:\"\n",
+                "{classes}[redis]\nurl = \"{url}\"\nkey_prefix = \"rblkit-load-{}-{i}:\"\n",
                 std::process::id()
             );
             let tls = url.starts_with("rediss://");
@@ -400,8 +416,8 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} connections, {} s per run, {} recipients per message, durability {:?}, {} server threads",
-        a.conns, a.secs, a.recipients, a.durability, a.threads
+        "{} connections, {} s per run, {} recipients per message, durability {:?}, {} server threads, classes of limits: {}",
+        a.conns, a.secs, a.recipients, a.durability, a.threads, a.classes
     );
     let mut servers = vec![("rblkit policy (embedded)", server.local_addr())];
     for (name, s) in &shared {

@@ -87,41 +87,178 @@ pub struct CounterKey<'a> {
     pub counter: Counter,
 }
 
-/// Counts of events in sliding windows (exact rolling windows, not clock hours).
+/// One limit a [`Charge`] is checked against: a counter named by its key text (the policy
+/// server's `sender_domain:shop.example.com`, say) and the most events its window may
+/// hold.
+pub trait Limit {
+    /// The key: what the counter is named by in the store.
+    fn key(&self) -> &str;
+    /// The most events the window may hold.
+    fn limit(&self) -> u64;
+}
+
+impl Limit for (&str, u64) {
+    fn key(&self) -> &str {
+        self.0
+    }
+
+    fn limit(&self) -> u64 {
+        self.1
+    }
+}
+
+/// An atomic check-and-add over several named counters: `n` events are added to every one
+/// of `limits` when each stays within its limit afterwards, or to none of them.
+///
+/// With `once` (a message's key, such as Postfix's `instance` with the client and the
+/// sender), the answer is remembered for the window: the same message asked again, by this
+/// process or another one sharing the store, gets the first answer and adds nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Charge<'a, L> {
+    /// The message's key, when it is charged once.
+    pub once: Option<&'a [u8]>,
+    /// The counters and their limits.
+    pub limits: &'a [L],
+    /// How many events (0: only check that one more would fit).
+    pub n: u32,
+}
+
+/// The answer to a [`Charge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Charged {
+    /// Every limit had room: the events were added (with `n` > 0), and [`CounterStore::undo`]
+    /// with this receipt takes them back.
+    Within {
+        /// What identifies the events added, for [`CounterStore::undo`].
+        receipt: u64,
+    },
+    /// A limit had no room: nothing was added.
+    Over {
+        /// The index in [`Charge::limits`] of the limit with the least room.
+        tight: usize,
+        /// Whether this is the first refusal of that counter in its window (for alerts).
+        first: bool,
+    },
+    /// The message (by [`Charge::once`]) was charged before: its answer then, and nothing
+    /// added now.
+    Seen {
+        /// Whether it was within its limits then.
+        within: bool,
+    },
+}
+
+/// Counts of events in sliding windows (exact rolling windows, not clock hours), in this
+/// process or shared by several.
 ///
 /// Every counter has one window length, fixed by the store. A count "at `now`" is of the
 /// events in `(now - window, now]`. Events may arrive out of order; each is counted at its
 /// own time. A store may forget events that no window ending at or after its newest event
 /// can count, so a count at a `now` earlier than `newest - window` is not exact.
 ///
-/// The embedded implementation is [`EmbeddedCounters`]; a shared backend (Redis, as
-/// rspamd's ratelimit module does it) can implement the same trait.
+/// Counters are of two kinds: a subject's counters ([`CounterKey`]: [`add`](Self::add),
+/// [`count`](Self::count)), which the [`Ledger`](super::Ledger) keeps, and named counters
+/// checked against limits ([`charge`](Self::charge)), which the policy server keeps per
+/// class of limits. A backend may fail (a shared one that does not answer in time, a
+/// database that refuses a write): every operation returns a `Result` with the backend's
+/// error.
+///
+/// Implementations: [`EmbeddedCounters`] (in memory, never fails: what a ledger replays
+/// its journal into, see [`LedgerCounters`]); with the feature `store`, the state
+/// directory's counter tables (`ledger::store::StoreCounters`, shared by the processes
+/// of one host, kept across restarts); with the feature `redis`, Redis
+/// (the policy server's counters with `[redis]`, shared by many hosts, as rspamd's ratelimit
+/// module does it).
 ///
 /// # Examples
 ///
 /// ```
-/// use rblkit::ledger::{Counter, CounterStore, EmbeddedCounters, Ledger, Evidence, Event};
-/// let mut ledger = Ledger::new(Default::default());
-/// let s: rblkit::Subject = "sender@relay.example".parse()?;
+/// use rblkit::ledger::{Charge, Charged, CounterStore, EmbeddedCounters};
+/// let mut c = EmbeddedCounters::new();
 /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
-/// for i in 0..3 {
-///     ledger.apply(&Event::new(t + std::time::Duration::from_secs(i * 60), s.clone(),
-///         Evidence::Message { recipient: "r@x.example".into(), sasl_username: None, fingerprint: None, sender: None }));
-/// }
-/// assert_eq!(ledger.count(&s, Counter::Messages, t + std::time::Duration::from_secs(3600)), 2);
+/// let limits = [("sender_domain:shop.example.com", 2), ("global", 100)];
+/// let one = Charge { once: None, limits: &limits, n: 1 };
+/// let mut out = Vec::new();
+/// c.charge(t, &[one, one, one], &mut out).unwrap();
+/// assert!(matches!(out[..], [Charged::Within { .. }, Charged::Within { .. }, Charged::Over { tight: 0, first: true }]));
+/// // the refused one was added nowhere
+/// assert_eq!(c.named_count("global", t).unwrap(), 2);
 /// # Ok::<(), rblkit::Error>(())
 /// ```
 pub trait CounterStore {
-    /// The window of a counter.
+    /// What a failed operation says.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// The window of a counter (of the named counters: [`Counter::Messages`]'s).
     fn window(&self, counter: Counter) -> Duration;
     /// Counts `n` events at `at` and returns the count in `(at - window, at]` afterwards.
-    fn add(&mut self, key: CounterKey<'_>, at: Timestamp, n: u32) -> u64;
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked.
+    fn add(&mut self, key: CounterKey<'_>, at: Timestamp, n: u32) -> Result<u64, Self::Error>;
     /// The count in `(now - window, now]`.
-    fn count(&self, key: CounterKey<'_>, now: Timestamp) -> u64;
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked.
+    fn count(&self, key: CounterKey<'_>, now: Timestamp) -> Result<u64, Self::Error>;
+    /// Checks and adds each of `charges` at `at`, in order, each atomically, and pushes one
+    /// answer per charge to `out` (cleared first). A backend may send them together (one
+    /// pipeline, one transaction); each is decided on the ones before it.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked; then `out` holds no answer and nothing is
+    /// known to be added.
+    fn charge<L: Limit>(
+        &mut self,
+        at: Timestamp,
+        charges: &[Charge<'_, L>],
+        out: &mut Vec<Charged>,
+    ) -> Result<(), Self::Error>;
+    /// Takes back what a charge at `at` added ([`Charged::Within`]'s receipt): a message
+    /// refused after it was charged (by another check, or because its record failed)
+    /// consumes no quota. A message's `once` answer becomes a refusal.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked.
+    fn undo<L: Limit>(
+        &mut self,
+        at: Timestamp,
+        charge: &Charge<'_, L>,
+        receipt: u64,
+    ) -> Result<(), Self::Error>;
+    /// The count of a named counter in `(now - window, now]`.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked.
+    fn named_count(&self, key: &str, now: Timestamp) -> Result<u64, Self::Error>;
     /// Forgets the counters of a subject (all of them).
-    fn forget(&mut self, id: SubjectId, subject: &Subject);
+    ///
+    /// # Errors
+    ///
+    /// The backend's, when it cannot be asked.
+    fn forget(&mut self, id: SubjectId, subject: &Subject) -> Result<(), Self::Error>;
     /// Heap bytes in use, for memory reports (0 when the data lives elsewhere).
     fn heap_bytes(&self) -> usize;
+}
+
+/// A [`CounterStore`] that cannot fail: what a [`Ledger`](super::Ledger) keeps a subject's
+/// counters in. A ledger's counters are derived from its evidence (a store replays its
+/// journal into them), so they live in the process: a shared backend counts in
+/// [`CounterStore::charge`] instead, beside the ledger.
+pub trait LedgerCounters: CounterStore<Error = std::convert::Infallible> {}
+
+impl<C: CounterStore<Error = std::convert::Infallible>> LedgerCounters for C {}
+
+/// The value of a result that cannot be an error.
+pub(crate) fn sure<T>(r: Result<T, std::convert::Infallible>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => match e {},
+    }
 }
 
 /// One counter's events: per-second buckets in time order.
@@ -156,6 +293,17 @@ impl Window {
         }
     }
 
+    /// Takes back `n` events counted at `at` (as many as there are).
+    pub(crate) fn remove(&mut self, at: i64, n: u32) {
+        let pos = self.buckets.partition_point(|b| b.0 < at);
+        if let Some(b) = self.buckets.get_mut(pos).filter(|b| b.0 == at) {
+            b.1 = b.1.saturating_sub(n);
+            if b.1 == 0 {
+                self.buckets.remove(pos);
+            }
+        }
+    }
+
     pub(crate) fn count(&self, now: i64, window: i64) -> u64 {
         let from = now.saturating_sub(window);
         let start = self.buckets.partition_point(|b| b.0 <= from);
@@ -168,7 +316,7 @@ impl Window {
 }
 
 /// The embedded [`CounterStore`]: exact per-second buckets in memory, kept only for the
-/// subjects that have counted events.
+/// subjects (and named counters) that have counted events. It never fails.
 ///
 /// # Examples
 ///
@@ -184,6 +332,12 @@ impl Window {
 pub struct EmbeddedCounters {
     windows: [i64; Counter::ALL.len()],
     counters: Map<(u32, u8), Window>,
+    /// Named counters, the answers of messages charged once (time, within), and until
+    /// when a counter's refusal is not the first of its window.
+    named: Map<Box<str>, Window>,
+    seen: Map<Box<[u8]>, (i64, bool)>,
+    refused_until: Map<Box<str>, i64>,
+    charges: u64,
 }
 
 impl Default for EmbeddedCounters {
@@ -198,6 +352,10 @@ impl EmbeddedCounters {
         EmbeddedCounters {
             windows: [3600; Counter::ALL.len()],
             counters: Map::default(),
+            named: Map::default(),
+            seen: Map::default(),
+            refused_until: Map::default(),
+            charges: 0,
         }
     }
 
@@ -223,41 +381,162 @@ impl EmbeddedCounters {
     }
 }
 
+impl EmbeddedCounters {
+    fn charge_one<L: Limit>(&mut self, t: i64, c: &Charge<'_, L>) -> Charged {
+        if let Some(&(_, within)) = c.once.and_then(|k| self.seen.get(k)) {
+            return Charged::Seen { within };
+        }
+        let w = self.windows[Counter::Messages.index()];
+        let mut within = true;
+        let mut tight = (0, i128::MAX);
+        for (i, l) in c.limits.iter().enumerate() {
+            let have = self.named.get(l.key()).map_or(0, |x| x.count(t, w));
+            let room = i128::from(l.limit()) - i128::from(have);
+            if room < tight.1 {
+                tight = (i, room);
+            }
+            if room < i128::from(c.n.max(1)) {
+                within = false;
+            }
+        }
+        let answer = if within {
+            if c.n > 0 {
+                for l in c.limits {
+                    match self.named.get_mut(l.key()) {
+                        Some(x) => x.add(t, c.n, w),
+                        None => {
+                            let mut x = Window::default();
+                            x.add(t, c.n, w);
+                            self.named.insert(l.key().into(), x);
+                        }
+                    }
+                }
+            }
+            Charged::Within {
+                receipt: u64::from(c.n),
+            }
+        } else {
+            let first = match c.limits.get(tight.0) {
+                Some(l) if c.n > 0 => match self.refused_until.get_mut(l.key()) {
+                    Some(u) if *u > t => false,
+                    Some(u) => {
+                        *u = t.saturating_add(w);
+                        true
+                    }
+                    None => {
+                        self.refused_until
+                            .insert(l.key().into(), t.saturating_add(w));
+                        true
+                    }
+                },
+                _ => false,
+            };
+            Charged::Over {
+                tight: tight.0,
+                first,
+            }
+        };
+        if c.n > 0 {
+            if let Some(k) = c.once {
+                self.seen.insert(k.into(), (t, within));
+            }
+            self.charges += 1;
+            if self.charges.is_multiple_of(65_536) {
+                self.named.retain(|_, x| x.count(t, w) > 0);
+                self.seen.retain(|_, s| t - s.0 < w);
+                self.refused_until.retain(|_, u| *u > t);
+            }
+        }
+        answer
+    }
+}
+
 impl CounterStore for EmbeddedCounters {
+    type Error = std::convert::Infallible;
+
     fn window(&self, counter: Counter) -> Duration {
         Duration::from_secs(self.windows[counter.index()].unsigned_abs())
     }
 
-    fn add(&mut self, key: CounterKey<'_>, at: Timestamp, n: u32) -> u64 {
+    fn add(&mut self, key: CounterKey<'_>, at: Timestamp, n: u32) -> Result<u64, Self::Error> {
         let w = self.windows[key.counter.index()];
         let win = self
             .counters
             .entry((key.id.0, key.counter.index() as u8))
             .or_default();
         win.add(at.unix_seconds(), n, w);
-        win.count(at.unix_seconds(), w)
+        Ok(win.count(at.unix_seconds(), w))
     }
 
-    fn count(&self, key: CounterKey<'_>, now: Timestamp) -> u64 {
+    fn count(&self, key: CounterKey<'_>, now: Timestamp) -> Result<u64, Self::Error> {
         let w = self.windows[key.counter.index()];
-        self.counters
+        Ok(self
+            .counters
             .get(&(key.id.0, key.counter.index() as u8))
-            .map_or(0, |win| win.count(now.unix_seconds(), w))
+            .map_or(0, |win| win.count(now.unix_seconds(), w)))
     }
 
-    fn forget(&mut self, id: SubjectId, _subject: &Subject) {
+    fn charge<L: Limit>(
+        &mut self,
+        at: Timestamp,
+        charges: &[Charge<'_, L>],
+        out: &mut Vec<Charged>,
+    ) -> Result<(), Self::Error> {
+        out.clear();
+        let t = at.unix_seconds();
+        for c in charges {
+            let a = self.charge_one(t, c);
+            out.push(a);
+        }
+        Ok(())
+    }
+
+    fn undo<L: Limit>(
+        &mut self,
+        at: Timestamp,
+        charge: &Charge<'_, L>,
+        receipt: u64,
+    ) -> Result<(), Self::Error> {
+        let t = at.unix_seconds();
+        let n = u32::try_from(receipt).unwrap_or(u32::MAX);
+        for l in charge.limits {
+            if let Some(x) = self.named.get_mut(l.key()) {
+                x.remove(t, n);
+            }
+        }
+        if let Some(s) = charge.once.and_then(|k| self.seen.get_mut(k)) {
+            s.1 = false;
+        }
+        Ok(())
+    }
+
+    fn named_count(&self, key: &str, now: Timestamp) -> Result<u64, Self::Error> {
+        let w = self.windows[Counter::Messages.index()];
+        Ok(self
+            .named
+            .get(key)
+            .map_or(0, |x| x.count(now.unix_seconds(), w)))
+    }
+
+    fn forget(&mut self, id: SubjectId, _subject: &Subject) -> Result<(), Self::Error> {
         for c in Counter::ALL {
             self.counters.remove(&(id.0, c.index() as u8));
         }
+        Ok(())
     }
 
     fn heap_bytes(&self) -> usize {
-        map_bytes(&self.counters)
-            + self
-                .counters
-                .values()
+        fn windows<K>(m: &Map<K, Window>) -> usize {
+            m.values()
                 .map(|w| w.buckets.capacity() * std::mem::size_of::<(i64, u32)>())
-                .sum::<usize>()
+                .sum()
+        }
+        map_bytes(&self.counters)
+            + windows(&self.counters)
+            + map_bytes(&self.named)
+            + windows(&self.named)
+            + map_bytes(&self.seen)
+            + map_bytes(&self.refused_until)
     }
 }
 

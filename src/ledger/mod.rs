@@ -51,9 +51,9 @@ mod state;
 #[cfg(feature = "store")]
 pub mod store;
 
-#[cfg(feature = "smtp")]
-pub(crate) use counter::Window;
-pub use counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
+pub use counter::{
+    Charge, Charged, Counter, CounterKey, CounterStore, EmbeddedCounters, LedgerCounters, Limit,
+};
 pub use error::LedgerError;
 pub use event::{
     DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,

@@ -1,6 +1,6 @@
 //! The in-memory ledger: per-subject records, scores, reporters, lifecycle.
 
-use super::counter::{Counter, CounterKey, CounterStore, EmbeddedCounters};
+use super::counter::{sure, Counter, CounterKey, EmbeddedCounters, LedgerCounters};
 use super::event::{
     DisputeDecision, DisputeReason, Event, Evidence, Ownership, SmtpOutcome, SpfResult,
 };
@@ -707,7 +707,8 @@ impl Index {
 ///   subject's latest evidence adds its contribution decayed to that time: the same events
 ///   in any order give the same scores (up to rounding);
 /// - first/last seen and the last report and trap times are the minimum and maximum seen;
-/// - counters count each event at its own time ([`CounterStore`]);
+/// - counters count each event at its own time (a [`CounterStore`](super::CounterStore) that cannot fail,
+///   [`LedgerCounters`]);
 /// - lifecycle events (listing, allowlisting, self-delisting, disputes) are decisions applied
 ///   in arrival order; a lifecycle event older than the subject's latest lifecycle change is
 ///   taken to happen at that change, so no `since` or `until` ever goes back;
@@ -731,7 +732,7 @@ impl Index {
 /// # Ok::<(), rblkit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Ledger<C: CounterStore = EmbeddedCounters> {
+pub struct Ledger<C: LedgerCounters = EmbeddedCounters> {
     config: LedgerConfig,
     /// Seconds per half-life, reciprocal, per score kind.
     inv_half: [f64; 4],
@@ -758,7 +759,7 @@ impl Ledger<EmbeddedCounters> {
     }
 }
 
-impl<C: CounterStore> Ledger<C> {
+impl<C: LedgerCounters> Ledger<C> {
     /// An empty ledger with this counter store.
     ///
     /// # Examples
@@ -1106,7 +1107,7 @@ impl<C: CounterStore> Ledger<C> {
             Evidence::ManualUnlist { .. } => {
                 // a fresh start: the escalation evidence and the rolling counts go
                 self.relay.reset_escalation(id);
-                self.counters.forget(SubjectId(id), &e.subject);
+                sure(self.counters.forget(SubjectId(id), &e.subject));
                 self.lifecycle_event(id, t, |life, t, _| {
                     life.settle(t);
                     if life.state != ListState::Clean {
@@ -1184,7 +1185,7 @@ impl<C: CounterStore> Ledger<C> {
             id: SubjectId(id),
             counter,
         };
-        self.counters.add(key, at, 1)
+        sure(self.counters.add(key, at, 1))
     }
 
     fn report(&mut self, id: u32, rid: u32, w: f64, t: i64) {
@@ -1529,27 +1530,27 @@ impl<C: CounterStore> Ledger<C> {
 
     /// The count of the counter of the subject with this id in its window ending at `now`.
     pub fn count_of(&self, id: SubjectId, s: &Subject, counter: Counter, now: Timestamp) -> u64 {
-        self.counters.count(
+        sure(self.counters.count(
             CounterKey {
                 subject: s,
                 id,
                 counter,
             },
             now,
-        )
+        ))
     }
 
     /// The count of a subject's counter in its window ending at `now`.
     pub fn count(&self, s: &Subject, counter: Counter, now: Timestamp) -> u64 {
         self.index.get(s).map_or(0, |id| {
-            self.counters.count(
+            sure(self.counters.count(
                 CounterKey {
                     subject: s,
                     id: SubjectId(id),
                     counter,
                 },
                 now,
-            )
+            ))
         })
     }
 

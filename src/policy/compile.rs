@@ -4,7 +4,7 @@
 use super::profile::{Policy, TxtReasons};
 use crate::codes::{Reason, ReasonSet};
 use crate::ledger::hash::Map;
-use crate::ledger::{CounterStore, Ledger, Lifecycle};
+use crate::ledger::{Ledger, LedgerCounters, Lifecycle};
 use crate::list::{List, ListBuilder, Listing};
 use crate::subject::Subject;
 use crate::time::Timestamp;
@@ -147,7 +147,7 @@ impl Listings<'_> {
 /// assert!(list.lookup_ipv4("192.0.2.1".parse().unwrap()).is_none());
 /// # Ok::<(), rblkit::Error>(())
 /// ```
-pub fn compile<C: CounterStore>(ledger: &Ledger<C>, policy: &Policy, now: Timestamp) -> List {
+pub fn compile<C: LedgerCounters>(ledger: &Ledger<C>, policy: &Policy, now: Timestamp) -> List {
     let mut b = List::builder();
     let mut listings = Listings {
         policy,

@@ -4,7 +4,7 @@
 use super::compile::RollUp;
 use super::profile::{Policy, Review, SelfDelisting};
 use crate::codes::{Reason, ReasonSet, ReturnCode};
-use crate::ledger::{CounterStore, DisputeReason, Ledger, Lifecycle, ScoreKind};
+use crate::ledger::{DisputeReason, Ledger, LedgerCounters, Lifecycle, ScoreKind};
 use crate::subject::Subject;
 use crate::time::Timestamp;
 use serde_json::{json, Value};
@@ -196,7 +196,7 @@ pub struct Explanation {
 /// assert!(x.delisted_by[0].contains("no spam report or trap hit for 24 h"));
 /// # Ok::<(), rblkit::Error>(())
 /// ```
-pub fn explain<C: CounterStore>(
+pub fn explain<C: LedgerCounters>(
     ledger: &Ledger<C>,
     policy: &Policy,
     subject: &Subject,
@@ -300,7 +300,7 @@ pub fn explain<C: CounterStore>(
     x
 }
 
-fn count_network<C: CounterStore>(
+fn count_network<C: LedgerCounters>(
     ledger: &Ledger<C>,
     policy: &Policy,
     r: &RollUp,

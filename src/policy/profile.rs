@@ -9,7 +9,7 @@ use super::relay::{
 };
 use crate::codes::{CodeLayout, CodeScheme, Reason, ReasonSet, ReturnCode, OWN_DOMAIN, OWN_IP};
 use crate::ledger::{
-    CounterStore, Event, Evidence, Ledger, Lifecycle, Outcome, Refusal, SubjectId,
+    Event, Evidence, Ledger, LedgerCounters, Lifecycle, Outcome, Refusal, SubjectId,
 };
 use crate::subject::Subject;
 use crate::time::Timestamp;
@@ -393,7 +393,7 @@ impl Policy {
     }
 
     /// The decision for a subject at `now`.
-    pub fn decide<C: CounterStore>(
+    pub fn decide<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         s: &Subject,
@@ -424,7 +424,7 @@ impl Policy {
     }
 
     /// The criteria that fire for a subject at `now`, whatever its lifecycle.
-    pub(super) fn fire<C: CounterStore>(
+    pub(super) fn fire<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         s: &Subject,
@@ -443,7 +443,7 @@ impl Policy {
         }
     }
 
-    pub(super) fn evaluate<C: CounterStore>(
+    pub(super) fn evaluate<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         s: &Subject,
@@ -506,7 +506,7 @@ impl Policy {
     /// assert_eq!(Policy::spamcop().time_to_delist(&l, &"192.0.2.1".parse()?, "2026-11-20T10:00:00Z".parse()?), None);
     /// # Ok::<(), rblkit::Error>(())
     /// ```
-    pub fn time_to_delist<C: CounterStore>(
+    pub fn time_to_delist<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         s: &Subject,
@@ -535,7 +535,11 @@ impl Policy {
     /// assert_eq!(Policy::spam_center().review_by(&l, &s), None);
     /// # Ok::<(), rblkit::Error>(())
     /// ```
-    pub fn review_by<C: CounterStore>(&self, ledger: &Ledger<C>, s: &Subject) -> Option<Timestamp> {
+    pub fn review_by<C: LedgerCounters>(
+        &self,
+        ledger: &Ledger<C>,
+        s: &Subject,
+    ) -> Option<Timestamp> {
         ledger
             .open_dispute(ledger.id(s)?)
             .and_then(|(_, filed)| self.review.deadline(filed))
@@ -565,7 +569,7 @@ impl Policy {
     /// assert_eq!(Policy::spam_center().apply(&mut l, &e), Outcome::Refused(Refusal::NotListed));
     /// # Ok::<(), rblkit::Error>(())
     /// ```
-    pub fn apply<C: CounterStore>(&self, ledger: &mut Ledger<C>, e: &Event) -> Outcome {
+    pub fn apply<C: LedgerCounters>(&self, ledger: &mut Ledger<C>, e: &Event) -> Outcome {
         match &e.evidence {
             Evidence::SelfDelist => {
                 if self.self_delisting == SelfDelisting::NotOffered {
@@ -617,7 +621,7 @@ impl Policy {
     /// assert!(matches!(out[1].1, Outcome::Refused(_)));
     /// # Ok::<(), rblkit::Error>(())
     /// ```
-    pub fn apply_batch<C: CounterStore>(
+    pub fn apply_batch<C: LedgerCounters>(
         &self,
         ledger: &mut Ledger<C>,
         events: &[Event],

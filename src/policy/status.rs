@@ -4,7 +4,7 @@
 use super::explain::State;
 use super::profile::Policy;
 use crate::codes::ReturnCode;
-use crate::ledger::{CounterStore, Ledger, Lifecycle};
+use crate::ledger::{Ledger, LedgerCounters, Lifecycle};
 use crate::subject::Subject;
 use crate::time::Timestamp;
 use std::fmt::Write as _;
@@ -65,7 +65,7 @@ pub struct Status {
 /// assert_eq!(s.since, None);
 /// # Ok::<(), rblkit::Error>(())
 /// ```
-pub fn status<C: CounterStore>(
+pub fn status<C: LedgerCounters>(
     ledger: &Ledger<C>,
     policy: &Policy,
     subject: &Subject,

@@ -8,7 +8,7 @@ use super::reply::{Action, RefusalReason};
 use super::request::{Request, Stage};
 use crate::codes::Reason;
 use crate::ledger::hash::Map;
-use crate::ledger::{CounterStore, Event, Evidence, Ledger};
+use crate::ledger::{Event, Evidence, Ledger, LedgerCounters};
 use crate::policy::{is_invalid_sender, Policy};
 use crate::subject::Subject;
 use crate::time::Timestamp;
@@ -178,7 +178,7 @@ impl Decider {
 
     /// Decides a request at `now` on `ledger`, with the client's DNS list score when the
     /// config has lists.
-    pub fn decide<C: CounterStore>(
+    pub fn decide<C: LedgerCounters>(
         &mut self,
         ledger: &Ledger<C>,
         req: &Request,
@@ -282,6 +282,32 @@ impl Decider {
         }
     }
 
+    /// Whether [`Decider::decide`] would refuse this request on `ledger` as it stands,
+    /// without remembering anything (the server asks before it counts a message in Redis).
+    pub(super) fn refuses<C: LedgerCounters>(
+        &self,
+        ledger: &Ledger<C>,
+        req: &Request,
+        dns: Option<&DnsScore>,
+        now: Timestamp,
+    ) -> bool {
+        if self.passes(req) {
+            return false;
+        }
+        let c = &self.config;
+        let rcpt_stage = req.stage().is_none_or(|s| s == Stage::Rcpt);
+        let seen = (c.counting == Counting::PerMessage && rcpt_stage && !req.instance().is_empty())
+            .then(|| instance_key(req))
+            .and_then(|k| self.seen.get(&k));
+        let identity_refused = match seen {
+            Some(s) => s.refusal.is_some(),
+            None => self
+                .judge_identity(ledger, req, Decider::identity(req).as_ref(), dns, now)
+                .is_some(),
+        };
+        identity_refused || self.judge_recipient(ledger, req, now).is_some()
+    }
+
     /// Whether a request is exempt or allowed by the config (answered `DUNNO`, not counted).
     fn passes(&self, req: &Request) -> bool {
         let c = &self.config;
@@ -331,7 +357,7 @@ impl Decider {
         (r, Action::Refuse(reply))
     }
 
-    fn judge_identity<C: CounterStore>(
+    fn judge_identity<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         req: &Request,
@@ -376,7 +402,7 @@ impl Decider {
         Some(self.refuse(reason, detail))
     }
 
-    fn judge_recipient<C: CounterStore>(
+    fn judge_recipient<C: LedgerCounters>(
         &self,
         ledger: &Ledger<C>,
         req: &Request,

@@ -11,10 +11,11 @@
 use super::alert::{Alert, Alerter};
 use super::config::Counting;
 pub(super) use super::redis::{Answer, Question};
-use super::redis::{OnFailure, SharedCounters};
+use super::redis::{OnFailure, RedisCounters};
 use super::request::{Request, Stage};
 use super::SmtpError;
-use crate::ledger::hash::Map;
+use crate::ledger::store::{Store, StoreCounters};
+use crate::ledger::{CounterStore, Limit};
 use crate::subject::Subject;
 use std::fmt;
 use std::net::IpAddr;
@@ -190,6 +191,16 @@ pub struct Limited {
     pub source: LimitSource,
 }
 
+impl Limit for Limited {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
 fn network_key(ip: IpAddr, c: &LimitClass) -> String {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -273,43 +284,73 @@ pub fn matching_limits(
 pub struct LimitState {
     /// The limit (its key, value and source).
     pub limit: Limited,
-    /// Messages in the rolling hour; `None` when only the running server knows (class
-    /// counts without Redis are kept in its memory).
+    /// Messages in the rolling hour; `None` when not known (no state directory given).
     pub count: Option<u64>,
 }
 
 /// The limits that match a request, with their counts where known (from Redis when
-/// configured; the per-identity count from `identity_count`, the ledger's), and the index
-/// of the one that applies: the least room left, or the lowest limit when counts are
-/// unknown.
+/// configured, else from the state directory's counters in `store`; the per-identity
+/// count from `identity_count`, the ledger's, when not in Redis), and the index of the one
+/// that applies: the least room left, or the lowest limit when counts are unknown.
 ///
 /// # Errors
 ///
-/// [`SmtpError::Io`] when Redis is configured and cannot be asked.
+/// [`SmtpError::Io`] when Redis is configured and cannot be asked; the store's error,
+/// as [`SmtpError::Io`] too, when its counters cannot be read.
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::store::Store;
+/// use rblkit::smtp::{limit_states, PolicyConfig, Request};
+/// let dir = std::env::temp_dir().join(format!("rblkit-doc-limit-states-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let store = Store::open(&dir, Default::default())?;
+/// let c = PolicyConfig::from_toml("[[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 10\n", "p.toml")?;
+/// let r = Request::new(&[("request", "smtpd_access_policy"), ("sender", "a@shop.example.com")])?;
+/// let id = "a@shop.example.com".parse()?;
+/// let (states, applies) = limit_states(&c, &r, Some(&id), 0, Some(&store), "2026-11-20T10:00:00Z".parse()?)?;
+/// assert_eq!(states[1].count, Some(0));
+/// assert_eq!(applies, Some(1));
+/// # drop(store);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), rblkit::Error>(())
+/// ```
 #[cfg_attr(not(feature = "redis"), allow(unused_mut, unused_variables))]
 pub fn limit_states(
     config: &super::PolicyConfig,
     req: &Request,
     identity: Option<&Subject>,
     identity_count: u64,
+    store: Option<&Store>,
     now: crate::time::Timestamp,
 ) -> Result<(Vec<LimitState>, Option<usize>), SmtpError> {
     let mut limits = matching_limits(config, req, identity, Some(config.rate.limit));
     let counts: Vec<Option<u64>> = match &config.redis {
         #[cfg(feature = "redis")]
-        Some(r) => SharedCounters::new(r)?
-            .counts(&mut limits, now)
-            .map_err(|e| SmtpError::Io {
-                addr: "redis".into(),
-                message: e.into(),
-            })?
-            .into_iter()
-            .map(Some)
-            .collect(),
-        _ => limits
-            .iter()
-            .map(|l| l.key.starts_with("identity:").then_some(identity_count))
-            .collect(),
+        Some(r) => {
+            let c = RedisCounters::new(r)?;
+            c.overrides(&mut limits)?;
+            limits
+                .iter()
+                .map(|l| c.named_count(&l.key, now).map(Some))
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            let counters = store.map(Store::counters);
+            limits
+                .iter()
+                .map(|l| match &counters {
+                    _ if l.key.starts_with("identity:") => Ok(Some(identity_count)),
+                    Some(c) => c.named_count(&l.key, now).map(Some),
+                    None => Ok(None),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| SmtpError::Io {
+                    addr: "state".into(),
+                    message: e.to_string().into(),
+                })?
+        }
     };
     let states: Vec<LimitState> = limits
         .into_iter()
@@ -321,64 +362,6 @@ pub fn limit_states(
         i128::from(s.limit.limit) - s.count.map_or(0, i128::from)
     });
     Ok((states, applies))
-}
-
-/// The class counts kept in this server's memory when there is no Redis: exact rolling
-/// hours, and the answers of messages seen by `instance`.
-#[derive(Debug, Default)]
-pub(super) struct LocalCounts {
-    windows: Map<Box<str>, crate::ledger::Window>,
-    seen: Map<Box<[u8]>, (i64, bool)>,
-    adds: u64,
-}
-
-const HOUR: i64 = 3600;
-
-impl LocalCounts {
-    /// Checks `limits` at `now` and counts `n` in all of them when every one has room
-    /// (`n` = 0: only checks). Returns the index of the tightest limit (`usize::MAX` for a
-    /// message already judged by `instance`) and whether the message is within every
-    /// limit.
-    pub(super) fn charge(
-        &mut self,
-        instance: Option<&[u8]>,
-        limits: &[Limited],
-        n: u32,
-        now: i64,
-    ) -> (usize, bool) {
-        if let Some((_, ok)) = instance.and_then(|i| self.seen.get(i)) {
-            return (usize::MAX, *ok); // a later recipient: no limit crossed now
-        }
-        let mut ok = true;
-        let mut tight = (0, i128::MAX);
-        for (i, l) in limits.iter().enumerate() {
-            let c = self.windows.get(&l.key).map_or(0, |w| w.count(now, HOUR));
-            let room = i128::from(l.limit) - i128::from(c);
-            if room < tight.1 {
-                tight = (i, room);
-            }
-            if room < i128::from(n.max(1)) {
-                ok = false;
-            }
-        }
-        if ok && n > 0 {
-            for l in limits {
-                self.windows
-                    .entry(l.key.clone())
-                    .or_default()
-                    .add(now, n, HOUR);
-            }
-            self.adds += 1;
-            if self.adds.is_multiple_of(65_536) {
-                self.windows.retain(|_, w| w.count(now, HOUR) > 0);
-                self.seen.retain(|_, s| now - s.0 < HOUR);
-            }
-        }
-        if let Some(i) = instance {
-            self.seen.insert(i.into(), (now, ok));
-        }
-        (tight.0, ok)
-    }
 }
 
 /// What one request asks of the class counts.
@@ -411,27 +394,27 @@ pub(super) fn ask(counting: Counting, req: &Request) -> Option<Ask> {
 
 /// Where the class counts are kept.
 pub(super) enum Limiter {
-    /// In this server's memory.
-    Local(LocalCounts),
+    /// In the state directory's counters (shared by the processes on it).
+    Store,
     /// In Redis, with the per-identity limit too.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    Redis(Box<SharedCounters>),
+    Redis(Box<RedisCounters>),
 }
 
 impl Limiter {
-    /// The limiter a config needs: Redis when configured, else local counts when it has
-    /// classes, else none.
+    /// The limiter a config needs: Redis when configured, else the state directory's
+    /// counters when it has classes, else none (the per-identity limit is the ledger's).
     pub(super) fn for_config(config: &super::PolicyConfig) -> Result<Option<Limiter>, SmtpError> {
         match &config.redis {
             #[cfg(feature = "redis")]
-            Some(r) => Ok(Some(Limiter::Redis(Box::new(SharedCounters::new(r)?)))),
+            Some(r) => Ok(Some(Limiter::Redis(Box::new(RedisCounters::new(r)?)))),
             #[cfg(not(feature = "redis"))]
             Some(_) => Err(SmtpError::Io {
                 addr: "redis".into(),
                 message: "this build has no Redis client (feature redis)".into(),
             }),
             None if config.classes.is_empty() => Ok(None),
-            None => Ok(Some(Limiter::Local(LocalCounts::default()))),
+            None => Ok(Some(Limiter::Store)),
         }
     }
 }
@@ -463,26 +446,49 @@ pub(super) fn question(
     })
 }
 
-/// Asks the limiter `asks` (Redis: in one pipeline); one answer per question in `out`.
-/// Returns a message to log, and whether failures are answered closed.
+/// Asks the state directory's counters `asks` (one transaction, or the journal's when
+/// `counters` is inside it); one answer per question in `out`. Returns a message to log
+/// when they failed (each answer is then [`Answer::Failed`]).
+pub(super) fn ask_store(
+    counters: &mut StoreCounters<'_>,
+    asks: &[Question],
+    now: crate::time::Timestamp,
+    out: &mut Vec<Answer>,
+) -> Option<String> {
+    out.clear();
+    if asks.is_empty() {
+        return None;
+    }
+    let charges: Vec<_> = asks.iter().map(Question::charge).collect();
+    let mut charged = Vec::with_capacity(asks.len());
+    match counters.charge(now, &charges, &mut charged) {
+        Ok(()) => {
+            out.extend(charged.into_iter().map(Answer::from));
+            None
+        }
+        Err(e) => {
+            out.resize(asks.len(), Answer::Failed);
+            Some(format!(
+                "the state directory's counters failed, answering {} requests as unavailable: {e}",
+                asks.len()
+            ))
+        }
+    }
+}
+
+/// Asks the limiter `asks` (Redis: in one pipeline; the store: in one transaction); one
+/// answer per question in `out`. Returns a message to log, and whether failures are
+/// answered closed.
 pub(super) fn answers(
     limiter: &mut Limiter,
+    store: &Store,
     asks: &[Question],
     now: crate::time::Timestamp,
     out: &mut Vec<Answer>,
 ) -> (Option<String>, bool) {
     out.clear();
     match limiter {
-        Limiter::Local(l) => {
-            let t = now.unix_seconds();
-            out.extend(asks.iter().map(|q| {
-                match l.charge(q.instance.as_deref(), &q.limits, q.n, t) {
-                    (_, true) => Answer::Accepted,
-                    (tight, false) => Answer::Refused { tight, first: None },
-                }
-            }));
-            (None, false)
-        }
+        Limiter::Store => (ask_store(&mut store.counters(), asks, now, out), true),
         Limiter::Redis(r) => {
             let msg = r.run(asks, now, out);
             (msg, r.config().on_failure == OnFailure::Closed)
@@ -503,7 +509,7 @@ pub(super) fn apply(
 ) -> bool {
     use super::reply::{Action, RefusalReason};
     let reason = match a {
-        Answer::Accepted => return false,
+        Answer::Accepted { .. } => return false,
         Answer::Refused { tight, first } => {
             if let (Some(al), Some(l)) = (alerts, q.limits.get(tight)) {
                 // an only-check (n = 0) or a refused message's later recipient is no crossing
@@ -559,12 +565,13 @@ pub(super) fn ledger_alert(
     }
 }
 
-/// Checks and counts the requests whose verdicts the local ledger accepted and that
-/// count (or check) against the matching limits, turns refusals and failures into their
-/// answers, and raises the alerts of limits crossed. Returns how many requests got the
-/// failure answer, and a message to log.
+/// Checks (and, for the requests given, counts) against the matching limits the requests
+/// whose verdicts the ledger accepted, turns refusals and failures into their answers, and
+/// raises the alerts of limits crossed. Returns how many requests got the failure answer,
+/// and a message to log.
 pub(super) fn settle<'a>(
     limiter: Option<&mut Limiter>,
+    store: &Store,
     mut alerts: Option<&mut Alerter>,
     config: &super::PolicyConfig,
     now: crate::time::Timestamp,
@@ -593,7 +600,7 @@ pub(super) fn settle<'a>(
         return (0, None);
     }
     let mut out = Vec::with_capacity(asks.len());
-    let (msg, closed) = answers(limiter, &asks, now, &mut out);
+    let (msg, closed) = answers(limiter, store, &asks, now, &mut out);
     let mut failed = 0;
     for ((v, a), q) in targets.into_iter().zip(out).zip(&asks) {
         if apply(v, a, q, alerts.as_deref_mut(), config, now, closed) {

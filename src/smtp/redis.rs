@@ -4,8 +4,9 @@
 //! or `rediss://…` for TLS, through rustls: `tls_ca_file` names the CA certificates the
 //! server's certificate must chain to, else the system's roots are used; `tls_cert_file`
 //! and `tls_key_file` a client certificate for a server that asks for one,
-//! `tls-auth-clients`). Every request the local ledger accepts and that counts is then
-//! charged in Redis too, by one Lua script that, atomically:
+//! `tls-auth-clients`). Redis is then the policy server's counter store (a
+//! [`CounterStore`](crate::ledger::CounterStore)): every counting request the ledger
+//! accepts as it stands is charged there by one Lua script that, atomically:
 //!
 //! 1. for a message already seen by its `instance` (any server), returns that message's
 //!    answer and counts nothing (the key is `SET` with a one-hour expiry);
@@ -14,7 +15,10 @@
 //! 3. adds the message to every matching key when each stays within its limit, or
 //!    refuses it (a refused message is added nowhere: it consumes no quota).
 //!
-//! The requests of one writer batch go in one pipeline. Every read and write is bounded by
+//! The requests of one writer batch go in one pipeline. A message the ledger refuses in
+//! the transaction after all (evidence another process wrote meanwhile), or whose record
+//! fails, is taken back: its members are removed and its `instance` answer becomes a
+//! refusal. Every read and write is bounded by
 //! the configured timeout (50 ms by default); on a failure the connection is dropped and
 //! the batch gets the configured failure answer: `open` (`DUNNO`, logged and counted in
 //! the metrics) or `closed` (`451 4.3.0`, the `unavailable` reply). Reconnection is
@@ -354,8 +358,9 @@ if inst ~= '' then redis.call('SET', inst, ok, 'EX', tonumber(ARGV[5])) end
 return {ok, tight, tc, tl, first}
 ";
 
-/// The script's answer: accepted, the tightest limit's index, its count, its limit, the
-/// first refusal of that limit in its window.
+/// The script's answer: accepted, the tightest limit's index, its count (-1: the message
+/// was judged before, by its `instance`), its limit, the first refusal of that limit in
+/// its window.
 #[cfg(feature = "redis")]
 type ScriptAnswer = (i64, i64, i64, i64, i64);
 
@@ -367,27 +372,72 @@ pub(super) struct Question {
     pub(super) n: u32,
 }
 
-/// Redis's answer for one request.
+impl Question {
+    /// The check-and-add it asks of a counter store.
+    pub(super) fn charge(&self) -> crate::ledger::Charge<'_, super::limits::Limited> {
+        crate::ledger::Charge {
+            once: self.instance.as_deref(),
+            limits: &self.limits,
+            n: self.n,
+        }
+    }
+}
+
+/// The counter store's answer for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Answer {
-    /// Within the limit.
-    Accepted,
+    /// Within the limit (`receipt`: what [`CounterStore::undo`] takes back, 0 for none).
+    Accepted {
+        /// The receipt of what was counted.
+        receipt: u64,
+    },
     /// Over the limit of this index (or the message was refused before, by `instance`);
     /// `first`: whether it is the first refusal of that limit in its window, when known.
     Refused {
         /// The index of the tightest limit.
         tight: usize,
-        /// The first refusal in the window (Redis knows; `None`: the caller decides).
+        /// The first refusal in the window (the store knows; `None`: the caller decides).
         first: Option<bool>,
     },
-    /// Redis failed: the configured failure answer applies.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    /// The store failed: the configured failure answer applies.
     Failed,
 }
 
-/// The connection to Redis, owned by the writer thread.
+impl From<crate::ledger::Charged> for Answer {
+    fn from(c: crate::ledger::Charged) -> Answer {
+        use crate::ledger::Charged;
+        match c {
+            Charged::Within { receipt } => Answer::Accepted { receipt },
+            Charged::Over { tight, first } => Answer::Refused {
+                tight,
+                first: Some(first),
+            },
+            Charged::Seen { within: true } => Answer::Accepted { receipt: 0 },
+            Charged::Seen { within: false } => Answer::Refused {
+                tight: usize::MAX,
+                first: Some(false),
+            },
+        }
+    }
+}
+
+/// Counters in Redis, a [`CounterStore`]: the connection, owned by the policy server's
+/// writer thread.
+///
+/// [`CounterStore::charge`] runs the script above for each charge, all of them in one
+/// pipeline; [`CounterStore::undo`] removes the members a charge added and turns its
+/// `instance` answer into a refusal; a subject's counter ([`CounterStore::add`],
+/// [`CounterStore::count`]) is the sorted set `{key_prefix}count:COUNTER:SUBJECT`. Every
+/// call is bounded by the configured timeout; after a failure the connection is dropped
+/// and the next one is tried no sooner than [`RETRY`] later.
+///
+/// [`CounterStore`]: crate::ledger::CounterStore
+/// [`CounterStore::charge`]: crate::ledger::CounterStore::charge
+/// [`CounterStore::undo`]: crate::ledger::CounterStore::undo
+/// [`CounterStore::add`]: crate::ledger::CounterStore::add
+/// [`CounterStore::count`]: crate::ledger::CounterStore::count
 #[cfg(feature = "redis")]
-pub(super) struct SharedCounters {
+pub(super) struct RedisCounters {
     client: ::redis::Client,
     conn: Option<(::redis::Connection, String)>,
     config: RedisConfig,
@@ -395,14 +445,17 @@ pub(super) struct SharedCounters {
     last_log: Option<std::time::Instant>,
     member: String,
     seq: u64,
+    /// Reused for every key and member written into a pipeline.
+    key: Vec<u8>,
+    pipe: ::redis::Pipeline,
 }
 
 /// Without the feature there is none.
 #[cfg(not(feature = "redis"))]
-pub(super) enum SharedCounters {}
+pub(super) enum RedisCounters {}
 
 #[cfg(not(feature = "redis"))]
-impl SharedCounters {
+impl RedisCounters {
     pub(super) fn config(&self) -> &RedisConfig {
         match *self {}
     }
@@ -415,12 +468,28 @@ impl SharedCounters {
     ) -> Option<String> {
         match *self {}
     }
+
+    pub(super) fn undo_all(
+        &mut self,
+        _now: crate::time::Timestamp,
+        _undo: &[(&Question, u64)],
+    ) -> Option<String> {
+        match *self {}
+    }
 }
 
 #[cfg(feature = "redis")]
-impl SharedCounters {
+fn redis_err(e: impl fmt::Display) -> SmtpError {
+    SmtpError::Io {
+        addr: "redis".into(),
+        message: e.to_string().into(),
+    }
+}
+
+#[cfg(feature = "redis")]
+impl RedisCounters {
     /// A client for `config` (it connects on first use).
-    pub(super) fn new(config: &RedisConfig) -> Result<SharedCounters, SmtpError> {
+    pub(super) fn new(config: &RedisConfig) -> Result<RedisCounters, SmtpError> {
         use ::redis::IntoConnectionInfo as _;
         let bad = |e: ::redis::RedisError| SmtpError::Io {
             addr: "redis".into(),
@@ -438,7 +507,7 @@ impl SharedCounters {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        Ok(SharedCounters {
+        Ok(RedisCounters {
             client,
             conn: None,
             config: config.clone(),
@@ -446,6 +515,8 @@ impl SharedCounters {
             last_log: None,
             member: format!("{:x}.{nanos:x}", std::process::id()),
             seq: 0,
+            key: Vec::with_capacity(256),
+            pipe: ::redis::pipe(),
         })
     }
 
@@ -468,137 +539,373 @@ impl SharedCounters {
         Ok((c, sha))
     }
 
+    /// The connection, made when there is none (no sooner than [`RETRY`] after a failure).
+    fn ensure(&mut self) -> Result<(), SmtpError> {
+        if self.conn.is_none() {
+            if self.retry_at.is_some_and(|t| std::time::Instant::now() < t) {
+                return Err(redis_err("not connected (retrying soon)"));
+            }
+            let c = self.connect().map_err(redis_err)?;
+            self.conn = Some(c);
+        }
+        Ok(())
+    }
+
+    /// After a failure: the connection is dropped, the next try is at least [`RETRY`]
+    /// away; a message to log, at most one a second while failing.
+    fn failed(&mut self, requests: usize, e: &SmtpError) -> Option<String> {
+        self.conn = None;
+        let now = std::time::Instant::now();
+        if self.retry_at.is_none_or(|t| t <= now) {
+            self.retry_at = Some(now + RETRY);
+        }
+        let quiet = self
+            .last_log
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1));
+        (!quiet).then(|| {
+            self.last_log = Some(now);
+            let e = match e {
+                SmtpError::Io { message, .. } => message.to_string(),
+                e => e.to_string(),
+            };
+            format!(
+                "redis failed, answering {requests} requests as on_failure = {}: {e}",
+                self.config.on_failure
+            )
+        })
+    }
+
     /// Asks Redis `asks` in one pipeline at `now`; pushes one answer per question to
-    /// `out`. Returns a message to log when it failed (at most one a second while
-    /// failing).
+    /// `out` ([`Answer::Failed`] for each when Redis failed). Returns a message to log when
+    /// it failed (at most one a second while failing).
     pub(super) fn run(
         &mut self,
         asks: &[Question],
         now: crate::time::Timestamp,
         out: &mut Vec<Answer>,
     ) -> Option<String> {
+        use crate::ledger::CounterStore as _;
         out.clear();
         if asks.is_empty() {
             return None;
         }
-        match self.query(asks, now) {
-            Ok(r) => {
-                out.extend(r.into_iter().map(|(ok, tight, _, _, first)| {
-                    if ok == 1 {
-                        Answer::Accepted
-                    } else {
-                        Answer::Refused {
-                            tight: usize::try_from(tight).unwrap_or(0),
-                            first: Some(first == 1),
-                        }
-                    }
-                }));
+        let charges: Vec<_> = asks.iter().map(Question::charge).collect();
+        let mut charged = Vec::with_capacity(asks.len());
+        match self.charge(now, &charges, &mut charged) {
+            Ok(()) => {
+                out.extend(charged.into_iter().map(Answer::from));
                 out.resize(asks.len(), Answer::Failed);
                 self.last_log = None;
                 None
             }
             Err(e) => {
-                self.conn = None;
                 out.resize(asks.len(), Answer::Failed);
-                let now = std::time::Instant::now();
-                if self.retry_at.is_none_or(|t| t <= now) {
-                    self.retry_at = Some(now + RETRY);
-                }
-                let quiet = self
-                    .last_log
-                    .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1));
-                (!quiet).then(|| {
-                    self.last_log = Some(now);
-                    format!(
-                        "redis failed, answering {} requests as on_failure = {}: {e}",
-                        asks.len(),
-                        self.config.on_failure
-                    )
-                })
+                self.failed(asks.len(), &e)
             }
         }
     }
 
-    fn query(
+    /// Takes back the counts of `undo` (questions whose messages were refused after they
+    /// were counted) in one pipeline; a message to log when it failed.
+    pub(super) fn undo_all(
         &mut self,
-        asks: &[Question],
         now: crate::time::Timestamp,
-    ) -> Result<Vec<ScriptAnswer>, String> {
-        if self.conn.is_none() {
-            if self.retry_at.is_some_and(|t| std::time::Instant::now() < t) {
-                return Err("not connected (retrying soon)".into());
-            }
-            let c = self.connect().map_err(|e| e.to_string())?;
-            self.conn = Some(c);
+        undo: &[(&Question, u64)],
+    ) -> Option<String> {
+        if undo.is_empty() {
+            return None;
         }
-        let Some((conn, sha)) = self.conn.as_mut() else {
-            return Err("not connected".into());
-        };
-        let now_ms = now.unix_seconds().saturating_mul(1000);
-        let window_ms = u64::try_from(self.config.window.as_millis()).unwrap_or(u64::MAX);
-        let p = &*self.config.key_prefix;
-        let overrides = format!("{p}overrides");
-        let mut pipe = ::redis::pipe();
-        for q in asks {
-            self.seq += 1;
-            let c = pipe.cmd("EVALSHA").arg(&*sha).arg(q.limits.len() + 1).arg(
-                q.instance.as_ref().map_or(Vec::new(), |i| {
-                    let mut k = Vec::with_capacity(p.len() + 4 + i.len());
-                    k.extend_from_slice(p.as_bytes());
-                    k.extend_from_slice(b"msg:");
-                    k.extend_from_slice(i);
-                    k
-                }),
-            );
-            for l in &q.limits {
-                c.arg(format!("{p}rate:{}", l.key));
+        match self.undo_pipelined(now, undo) {
+            Ok(()) => None,
+            Err(e) => self.failed(undo.len(), &e),
+        }
+    }
+
+    fn undo_pipelined(
+        &mut self,
+        _now: crate::time::Timestamp,
+        undo: &[(&Question, u64)],
+    ) -> Result<(), SmtpError> {
+        self.ensure()?;
+        self.pipe.clear();
+        let p = self.config.key_prefix.as_bytes();
+        for (q, receipt) in undo {
+            if *receipt == 0 || q.n == 0 {
+                continue;
             }
+            for l in &q.limits {
+                self.key.clear();
+                self.key.extend_from_slice(p);
+                self.key.extend_from_slice(b"rate:");
+                self.key.extend_from_slice(l.key.as_bytes());
+                let c = self.pipe.cmd("ZREM").arg(&self.key[..]);
+                for i in 1..=q.n {
+                    self.key.clear();
+                    let _ = write!(self.key, "{}.{receipt}:{i}", self.member);
+                    c.arg(&self.key[..]);
+                }
+                c.ignore();
+            }
+            if let Some(inst) = &q.instance {
+                self.key.clear();
+                self.key.extend_from_slice(p);
+                self.key.extend_from_slice(b"msg:");
+                self.key.extend_from_slice(inst);
+                self.pipe
+                    .cmd("SET")
+                    .arg(&self.key[..])
+                    .arg(0)
+                    .arg("XX")
+                    .arg("KEEPTTL")
+                    .ignore();
+            }
+        }
+        let Some((conn, _)) = self.conn.as_mut() else {
+            return Err(redis_err("not connected"));
+        };
+        self.pipe.query::<()>(conn).map_err(redis_err)
+    }
+
+    /// A counter key of a subject: `{prefix}count:COUNTER:SUBJECT`.
+    fn subject_key(&self, key: &crate::ledger::CounterKey<'_>) -> String {
+        format!(
+            "{}count:{:?}:{}",
+            self.config.key_prefix, key.counter, key.subject
+        )
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.config.window.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+#[cfg(feature = "redis")]
+use std::io::Write as _;
+
+#[cfg(feature = "redis")]
+impl crate::ledger::CounterStore for RedisCounters {
+    type Error = SmtpError;
+
+    fn window(&self, _counter: crate::ledger::Counter) -> Duration {
+        self.config.window
+    }
+
+    fn add(
+        &mut self,
+        key: crate::ledger::CounterKey<'_>,
+        at: crate::time::Timestamp,
+        n: u32,
+    ) -> Result<u64, SmtpError> {
+        self.ensure()?;
+        let k = self.subject_key(&key);
+        let now_ms = at.unix_seconds().saturating_mul(1000);
+        let win = self.window_ms();
+        self.seq += 1;
+        let mut pipe = ::redis::pipe();
+        pipe.atomic()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&k)
+            .arg("-inf")
+            .arg(now_ms.saturating_sub(win))
+            .ignore();
+        for i in 1..=n {
+            pipe.cmd("ZADD")
+                .arg(&k)
+                .arg(now_ms)
+                .arg(format!("{}.{}:{i}", self.member, self.seq))
+                .ignore();
+        }
+        pipe.cmd("PEXPIRE").arg(&k).arg(win).ignore();
+        pipe.cmd("ZCARD").arg(&k);
+        let Some((conn, _)) = self.conn.as_mut() else {
+            return Err(redis_err("not connected"));
+        };
+        let (count,): (u64,) = pipe.query(conn).map_err(redis_err)?;
+        Ok(count)
+    }
+
+    fn count(
+        &self,
+        key: crate::ledger::CounterKey<'_>,
+        now: crate::time::Timestamp,
+    ) -> Result<u64, SmtpError> {
+        self.named_count_at(&self.subject_key(&key), now)
+    }
+
+    fn charge<L: crate::ledger::Limit>(
+        &mut self,
+        at: crate::time::Timestamp,
+        charges: &[crate::ledger::Charge<'_, L>],
+        out: &mut Vec<crate::ledger::Charged>,
+    ) -> Result<(), SmtpError> {
+        use crate::ledger::Charged;
+        out.clear();
+        if charges.is_empty() {
+            return Ok(());
+        }
+        self.ensure()?;
+        let now_ms = at.unix_seconds().saturating_mul(1000);
+        let window_ms = self.window_ms();
+        let Some((conn, sha)) = self.conn.as_mut() else {
+            return Err(redis_err("not connected"));
+        };
+        let p = self.config.key_prefix.as_bytes();
+        let key = &mut self.key;
+        let pipe = &mut self.pipe;
+        pipe.clear();
+        let first = self.seq + 1;
+        for ch in charges {
+            self.seq += 1;
+            key.clear();
+            if let Some(i) = ch.once {
+                key.extend_from_slice(p);
+                key.extend_from_slice(b"msg:");
+                key.extend_from_slice(i);
+            }
+            let c = pipe
+                .cmd("EVALSHA")
+                .arg(&**sha)
+                .arg(ch.limits.len() + 1)
+                .arg(&key[..]);
+            for l in ch.limits {
+                key.clear();
+                key.extend_from_slice(p);
+                key.extend_from_slice(b"rate:");
+                key.extend_from_slice(l.key().as_bytes());
+                c.arg(&key[..]);
+            }
+            key.clear();
+            let _ = write!(key, "{}.{}", self.member, self.seq);
             c.arg(now_ms)
                 .arg(window_ms)
-                .arg(q.n)
-                .arg(format!("{}.{}", self.member, self.seq))
-                .arg(3600)
-                .arg(&overrides);
-            for l in &q.limits {
-                c.arg(l.limit).arg(&*l.key);
+                .arg(ch.n)
+                .arg(&key[..])
+                .arg(3600);
+            key.clear();
+            key.extend_from_slice(p);
+            key.extend_from_slice(b"overrides");
+            c.arg(&key[..]);
+            for l in ch.limits {
+                c.arg(l.limit()).arg(l.key());
             }
         }
-        pipe.query(conn).map_err(|e| e.to_string())
+        let r: Vec<ScriptAnswer> = pipe.query(conn).map_err(redis_err)?;
+        if r.len() != charges.len() {
+            return Err(redis_err(format!(
+                "{} answers to {} scripts",
+                r.len(),
+                charges.len()
+            )));
+        }
+        out.extend(
+            r.into_iter()
+                .zip(first..)
+                .map(|((ok, tight, count, _, first), seq)| match (ok, count) {
+                    (ok, -1) => Charged::Seen { within: ok == 1 },
+                    (1, _) => Charged::Within { receipt: seq },
+                    _ => Charged::Over {
+                        tight: usize::try_from(tight).unwrap_or(0),
+                        first: first == 1,
+                    },
+                }),
+        );
+        Ok(())
     }
 
-    /// The counts of `limits` at `now`, and their overrides from the Redis hash (for
-    /// `rblkit policy explain`).
-    pub(super) fn counts(
+    fn undo<L: crate::ledger::Limit>(
         &mut self,
-        limits: &mut [super::limits::Limited],
-        now: crate::time::Timestamp,
-    ) -> Result<Vec<u64>, String> {
-        let (mut conn, _) = self.connect().map_err(|e| e.to_string())?;
+        _at: crate::time::Timestamp,
+        charge: &crate::ledger::Charge<'_, L>,
+        receipt: u64,
+    ) -> Result<(), SmtpError> {
+        self.ensure()?;
+        let p = &*self.config.key_prefix;
+        let mut pipe = ::redis::pipe();
+        for l in charge.limits {
+            let c = pipe.cmd("ZREM").arg(format!("{p}rate:{}", l.key()));
+            for i in 1..=charge.n {
+                c.arg(format!("{}.{receipt}:{i}", self.member));
+            }
+            c.ignore();
+        }
+        if let Some(inst) = charge.once {
+            let mut k = p.as_bytes().to_vec();
+            k.extend_from_slice(b"msg:");
+            k.extend_from_slice(inst);
+            pipe.cmd("SET")
+                .arg(k)
+                .arg(0)
+                .arg("XX")
+                .arg("KEEPTTL")
+                .ignore();
+        }
+        let Some((conn, _)) = self.conn.as_mut() else {
+            return Err(redis_err("not connected"));
+        };
+        pipe.query::<()>(conn).map_err(redis_err)
+    }
+
+    fn named_count(&self, key: &str, now: crate::time::Timestamp) -> Result<u64, SmtpError> {
+        self.named_count_at(&format!("{}rate:{key}", self.config.key_prefix), now)
+    }
+
+    fn forget(
+        &mut self,
+        _id: crate::ledger::SubjectId,
+        subject: &crate::subject::Subject,
+    ) -> Result<(), SmtpError> {
+        self.ensure()?;
+        let mut pipe = ::redis::pipe();
+        for counter in crate::ledger::Counter::ALL {
+            pipe.cmd("DEL")
+                .arg(format!(
+                    "{}count:{counter:?}:{subject}",
+                    self.config.key_prefix
+                ))
+                .ignore();
+        }
+        let Some((conn, _)) = self.conn.as_mut() else {
+            return Err(redis_err("not connected"));
+        };
+        pipe.query::<()>(conn).map_err(redis_err)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+#[cfg(feature = "redis")]
+impl RedisCounters {
+    /// The count of a sorted set in the window ending at `now`, on a connection of its
+    /// own (for `rblkit policy explain`: the writer's connection is not shared).
+    fn named_count_at(&self, key: &str, now: crate::time::Timestamp) -> Result<u64, SmtpError> {
+        let (mut conn, _) = self.connect().map_err(redis_err)?;
         let now_ms = now.unix_seconds().saturating_mul(1000);
-        let from = now_ms
-            .saturating_sub(i64::try_from(self.config.window.as_millis()).unwrap_or(i64::MAX));
+        let from = now_ms.saturating_sub(self.window_ms());
+        ::redis::cmd("ZCOUNT")
+            .arg(key)
+            .arg(format!("({from}"))
+            .arg(now_ms)
+            .query(&mut conn)
+            .map_err(redis_err)
+    }
+
+    /// The overrides of `limits` from the Redis hash (for `rblkit policy explain`).
+    pub(super) fn overrides(&self, limits: &mut [super::limits::Limited]) -> Result<(), SmtpError> {
+        let (mut conn, _) = self.connect().map_err(redis_err)?;
         let p = &*self.config.key_prefix;
         let mut pipe = ::redis::pipe();
         for l in limits.iter() {
-            pipe.cmd("ZCOUNT")
-                .arg(format!("{p}rate:{}", l.key))
-                .arg(format!("({from}"))
-                .arg(now_ms);
             pipe.cmd("HGET").arg(format!("{p}overrides")).arg(&*l.key);
         }
-        let r: Vec<Option<u64>> = pipe.query(&mut conn).map_err(|e| e.to_string())?;
-        Ok(limits
-            .iter_mut()
-            .zip(r.chunks(2))
-            .map(|(l, pair)| {
-                let count = pair.first().copied().flatten().unwrap_or(0);
-                let o = pair.get(1).copied().flatten();
-                if let Some(o) = o {
-                    l.limit = o;
-                    l.source = super::limits::LimitSource::RedisHash;
-                }
-                count
-            })
-            .collect())
+        let r: Vec<Option<u64>> = pipe.query(&mut conn).map_err(redis_err)?;
+        for (l, o) in limits.iter_mut().zip(r) {
+            if let Some(o) = o {
+                l.limit = o;
+                l.source = super::limits::LimitSource::RedisHash;
+            }
+        }
+        Ok(())
     }
 }

@@ -71,8 +71,10 @@ pub enum ServerEvent {
         /// What failed.
         error: StoreError,
     },
-    /// Redis (the shared counters) failed or timed out: the requests got the config's
-    /// `on_failure` answer. Reported at most once a second while it lasts.
+    /// The counters of the limits failed: Redis failed or timed out (the requests got the
+    /// config's `on_failure` answer; reported at most once a second while it lasts), or
+    /// the state directory's counter tables could not be used (the requests got the
+    /// `unavailable` reply).
     SharedStoreFailed {
         /// What failed.
         message: Box<str>,
@@ -465,6 +467,7 @@ fn write_loop(
     let mut pre_asks: Vec<limits::Question> = Vec::new();
     let mut pre_index: Vec<Option<usize>> = Vec::new();
     let mut pre_out: Vec<limits::Answer> = Vec::new();
+    let mut one: Vec<limits::Answer> = Vec::with_capacity(1);
     let mut last_sync = std::time::Instant::now();
     let mut gate = Gate {
         limit: LogLimit::new(decider.config().refusal_log.per_second),
@@ -508,15 +511,25 @@ fn write_loop(
         }
         std::mem::swap(&mut batch, &mut counting);
         let items = ready.iter_mut().map(|(j, v)| (&j.req, v));
-        settle(&mut shared, &mut alerts, &decider, t, &log, stats, items);
+        settle(
+            &mut shared,
+            &store,
+            &mut alerts,
+            &decider,
+            t,
+            &log,
+            stats,
+            items,
+        );
         release(&log, &mut gate, stats, &mut ready);
         if batch.is_empty() {
             continue;
         }
         verdicts.clear();
         let mut i = 0;
-        // with Redis, the counting requests' questions go in one pipeline before the
-        // transaction; their answers apply to the requests the ledger accepts
+        // with Redis, the questions of the counting requests the ledger accepts as it
+        // stands go in one pipeline before the transaction; a message the ledger refuses
+        // in the transaction after all is taken back after it (it consumes no quota)
         let redis = matches!(shared, Some(Limiter::Redis(_)));
         pre_asks.clear();
         pre_index.clear();
@@ -524,11 +537,12 @@ fn write_loop(
         if let Some(l @ Limiter::Redis(_)) = shared.as_mut() {
             for j in &batch {
                 let q = Decider::identity(&j.req)
+                    .filter(|_| !decider.refuses(store.ledger(), &j.req, j.dns.as_ref(), t))
                     .and_then(|id| limits::question(true, decider.config(), &j.req, &id));
                 pre_index.push(q.as_ref().map(|_| pre_asks.len()));
                 pre_asks.extend(q);
             }
-            let (msg, c) = limits::answers(l, &pre_asks, t, &mut pre_out);
+            let (msg, c) = limits::answers(l, &store, &pre_asks, t, &mut pre_out);
             closed = c;
             if let Some(message) = msg {
                 log(ServerEvent::SharedStoreFailed {
@@ -539,7 +553,8 @@ fn write_loop(
         // a message counting several (its recipients at END-OF-MESSAGE) is recorded that
         // many times, each seen by the next decision
         let mut again: Option<(Event, u32)> = None;
-        let result = store.append_each(|ledger| {
+        let mut undo: Vec<(usize, u64)> = Vec::new();
+        let result = store.append_each_counted(|ledger, counters| {
             if let Some((e, left)) = again.take() {
                 if left > 1 {
                     again = Some((e.clone(), left - 1));
@@ -551,19 +566,72 @@ fn write_loop(
                 let k = pre_index.get(i).copied().flatten();
                 i += 1;
                 let mut v = decider.decide(ledger, &j.req, j.dns.as_ref(), t);
-                // the limits and Redis before the record: a message they refuse (or defer)
-                // consumes no quota
+                // the ledger first, then the limits: a message the ledger (or the DNS
+                // lists, or a rule) refuses consumes no quota, and one a limit refuses
+                // is not recorded
                 let judged = v.reason.is_some();
-                if !redis {
-                    let one = [(&j.req, &mut v)];
-                    settle(&mut shared, &mut alerts, &decider, t, &log, stats, one);
-                } else if let (false, Some(k)) = (judged, k) {
-                    let (a, q) = (pre_out[k], &pre_asks[k]);
-                    if limits::apply(&mut v, a, q, alerts.as_mut(), decider.config(), t, closed) {
-                        stats.redis_failures.inc();
+                let config = decider.config();
+                match shared.as_mut() {
+                    Some(Limiter::Store) if !judged => {
+                        if let Some(q) = v
+                            .identity
+                            .as_ref()
+                            .and_then(|id| limits::question(false, config, &j.req, id))
+                        {
+                            let asks = std::slice::from_ref(&q);
+                            if let Some(message) = limits::ask_store(counters, asks, t, &mut one) {
+                                log(ServerEvent::SharedStoreFailed {
+                                    message: message.into(),
+                                });
+                            }
+                            let a = one.first().copied().unwrap_or(limits::Answer::Failed);
+                            if limits::apply(&mut v, a, &q, alerts.as_mut(), config, t, true) {
+                                stats.redis_failures.inc();
+                            }
+                        }
                     }
-                } else {
-                    limits::ledger_alert(&v, alerts.as_mut(), decider.config(), t);
+                    Some(Limiter::Redis(r)) if !judged => {
+                        let (a, q) = match k {
+                            Some(k) => (pre_out[k], None),
+                            // the ledger refused it before the transaction, not now (evidence
+                            // of another process): asked alone
+                            None => match v
+                                .identity
+                                .as_ref()
+                                .and_then(|id| limits::question(true, config, &j.req, id))
+                            {
+                                Some(q) => {
+                                    if let Some(message) =
+                                        r.run(std::slice::from_ref(&q), t, &mut one)
+                                    {
+                                        log(ServerEvent::SharedStoreFailed {
+                                            message: message.into(),
+                                        });
+                                    }
+                                    (
+                                        one.first().copied().unwrap_or(limits::Answer::Failed),
+                                        Some(q),
+                                    )
+                                }
+                                None => (limits::Answer::Accepted { receipt: 0 }, None),
+                            },
+                        };
+                        let q = q.as_ref().or_else(|| k.map(|k| &pre_asks[k]));
+                        if let Some(q) = q {
+                            if limits::apply(&mut v, a, q, alerts.as_mut(), config, t, closed) {
+                                stats.redis_failures.inc();
+                            }
+                        }
+                    }
+                    Some(Limiter::Redis(_)) => {
+                        if let Some(k) = k {
+                            if let limits::Answer::Accepted { receipt } = pre_out[k] {
+                                undo.push((k, receipt));
+                            }
+                        }
+                        limits::ledger_alert(&v, alerts.as_mut(), config, t);
+                    }
+                    _ => limits::ledger_alert(&v, alerts.as_mut(), config, t),
                 }
                 let mut e = v.event.take();
                 if !judged && v.reason.is_some() {
@@ -580,6 +648,24 @@ fn write_loop(
             }
             None
         });
+        if redis {
+            // what Redis counted for messages that are not accepted after all
+            if result.is_err() {
+                undo.clear();
+                undo.extend(pre_out.iter().enumerate().filter_map(|(k, a)| match a {
+                    limits::Answer::Accepted { receipt } => Some((k, *receipt)),
+                    _ => None,
+                }));
+            }
+            if let (Some(Limiter::Redis(r)), false) = (shared.as_mut(), undo.is_empty()) {
+                let back: Vec<_> = undo.iter().map(|&(k, rc)| (&pre_asks[k], rc)).collect();
+                if let Some(message) = r.undo_all(t, &back) {
+                    log(ServerEvent::SharedStoreFailed {
+                        message: message.into(),
+                    });
+                }
+            }
+        }
         last_sync = std::time::Instant::now();
         match result {
             Ok(_) => {
@@ -610,8 +696,10 @@ fn write_loop(
 
 /// Checks decided requests against the class limits and Redis when configured, and
 /// raises alerts.
+#[allow(clippy::too_many_arguments)]
 fn settle<'a>(
     shared: &mut Option<Limiter>,
+    store: &Store,
     alerts: &mut Option<Alerter>,
     decider: &Decider,
     t: Timestamp,
@@ -624,6 +712,7 @@ fn settle<'a>(
     }
     let (failed, msg) = super::limits::settle(
         shared.as_mut(),
+        store,
         alerts.as_mut(),
         decider.config(),
         t,

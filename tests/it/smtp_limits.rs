@@ -182,11 +182,88 @@ fn the_tightest_class_applies_overrides_replace_it_and_the_first_crossing_alerts
         .arg("x@big.example.com")
         .output()
         .unwrap();
+    // the class counts are in the state directory, so explain (another process) reads them
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(
-            "* sender_domain:big.example.com ? (in the running server) of 5 (map file) <- applies"
-        ),
+        text.contains("* sender_domain:big.example.com 5 of 5 (map file) <- applies"),
         "{text}"
     );
+}
+
+/// Two `rblkit policy` processes on one state directory: the class counts are in its
+/// database, checked and counted under its write lock, so a limit holds exactly across
+/// both under concurrent load, and a restart keeps the counts.
+#[test]
+fn two_processes_on_one_state_share_class_counts_exactly_and_a_restart_keeps_them() {
+    let dir = TempDir::new("smtp-limits-shared");
+    let cfg = dir.0.join("policy.toml");
+    std::fs::write(
+        &cfg,
+        "[limits]\nmessages_per_hour = 30\n\
+         [[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 40\n",
+    )
+    .unwrap();
+    let state = dir.0.join("state");
+    let a = PolicyProc::start(&state, free_port(), Some(&cfg), &dir.0.join("a.log"));
+    let b = PolicyProc::start(&state, free_port(), Some(&cfg), &dir.0.join("b.log"));
+    let ports = [a.port, b.port];
+    // 20 connections at once, every other one through the other process: 20 senders of
+    // one domain, 5 messages each (under the per-identity limit of 30), and one sender
+    // alone with 60 messages (the per-identity limit, counted in the shared journal)
+    let hammer = |who: fn(usize) -> String, tag: &'static str| {
+        let threads: Vec<_> = (0..20)
+            .map(|c| {
+                let port = ports[c % 2];
+                std::thread::spawn(move || {
+                    let mut p = PolicyClient::connect(port);
+                    let mut accepted = 0;
+                    for m in 0..if tag == "solo" { 3 } else { 5 } {
+                        let inst = format!("{tag}{c}.{m}");
+                        let answer = p.ask(&rcpt(&inst, &who(c), "r@example.net"));
+                        if answer == "DUNNO" {
+                            accepted += 1;
+                        } else {
+                            // the rate limit's 450, or the kept-sending escalation's 5xx
+                            assert!(
+                                answer.starts_with("450 4.7.1 ") || answer.starts_with('5'),
+                                "{answer}"
+                            );
+                        }
+                    }
+                    accepted
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum::<u32>()
+    };
+    let domain = hammer(|c| format!("s{c}@hammer.example.com"), "dom");
+    assert_eq!(domain, 40, "a: {}\nb: {}", a.log(), b.log());
+    let solo = hammer(|_| "solo@alone.example.org".to_string(), "solo");
+    assert_eq!(solo, 30, "a: {}\nb: {}", a.log(), b.log());
+
+    // both stopped, one started again: the counts are where they were
+    drop((a, b));
+    let a = PolicyProc::start(&state, free_port(), Some(&cfg), &dir.0.join("a2.log"));
+    let mut p = PolicyClient::connect(a.port);
+    let over = p.ask(&rcpt("after1", "new@hammer.example.com", "r@example.net"));
+    assert!(over.starts_with("450 4.7.1 "), "{over}");
+    let over = p.ask(&rcpt("after2", "solo@alone.example.org", "r@example.net"));
+    assert!(over.starts_with("4") || over.starts_with("5"), "{over}");
+    // another domain is not affected
+    assert_eq!(
+        p.ask(&rcpt("after3", "x@other.example.com", "r@example.net")),
+        "DUNNO"
+    );
+    let out = Command::new(BIN)
+        .args(["policy", "explain", "--state"])
+        .arg(&state)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--json", "new@hammer.example.com"])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let limits = j["limits"].as_array().unwrap();
+    assert_eq!(limits[1]["key"], "sender_domain:hammer.example.com", "{j}");
+    assert_eq!(limits[1]["count"], 40, "{j}");
 }

@@ -238,3 +238,164 @@ fn redis_killed_gets_the_failure_answers_then_counting_resumes_with_the_kept_cou
     let over = po.ask(&rcpt("m6", who, "r6@example.net"));
     assert!(over.starts_with("450 4.7.1 "), "{over}");
 }
+
+/// A message another check refuses (the ledger's rules, a blocked sender or recipient, a
+/// DNS list) consumes no quota in Redis, in every counting mode; a message accepted in
+/// the end is counted once, at the point its mode counts.
+#[test]
+fn refused_messages_are_not_charged_in_redis_in_any_counting_mode() {
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-refused");
+    let redis = RedisProc::start(&bin, &dir.0, false);
+    let bl = dir.0.join("bl.txt");
+    std::fs::write(&bl, "192.0.2.66\n").unwrap();
+    for (mode, prefix) in [
+        ("message", "m:"),
+        ("recipient", "r:"),
+        ("end-of-message", "e:"),
+    ] {
+        let cfg = format!(
+            "counting = \"{mode}\"\n[limits]\nmessages_per_hour = 100\n\
+             [[limit]]\nby = \"sender_domain\"\nmessages_per_hour = 100\n\
+             [blocked]\nsenders = [\"@spam.example.net\"]\nrecipients = [\"@blocked.example.net\"]\n\
+             [dns]\ndatasets = [\"bl.test:ip4set:{}\"]\nlists = [\"bl.test*1\"]\nthreshold = 1\n\
+             [redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+            bl.display(),
+            redis.url()
+        );
+        let server = policy(&dir, mode, &cfg, &[]);
+        let mut p = PolicyClient::connect(server.port);
+        let ask =
+            |p: &mut PolicyClient, state: &str, inst: &str, client: &str, from: &str, to: &str| {
+                let mut r = rcpt(inst, from, to);
+                r[0].1 = state;
+                r[2].1 = client;
+                if state == "END-OF-MESSAGE" {
+                    r.retain(|a| a.0 != "recipient");
+                    r.push(("recipient_count", "1"));
+                }
+                p.ask(&r)
+            };
+        let zcard = |key: &str| redis.command(&["ZCARD", &format!("{prefix}rate:{key}")]);
+        let states: &[&str] = if mode == "end-of-message" {
+            &["RCPT", "END-OF-MESSAGE"]
+        } else {
+            &["RCPT"]
+        };
+        for st in states {
+            // the ledger's rule (an invalid sender), a blocked sender, a DNS-listed client
+            let a = ask(
+                &mut p,
+                st,
+                "i1",
+                "127.0.0.1",
+                "root@localhost",
+                "r@example.net",
+            );
+            assert!(a.starts_with("553 "), "{mode} {st}: {a}");
+            let a = ask(
+                &mut p,
+                st,
+                "i2",
+                "127.0.0.1",
+                "x@spam.example.net",
+                "r@example.net",
+            );
+            assert!(a.starts_with('5'), "{mode} {st}: {a}");
+            let a = ask(
+                &mut p,
+                st,
+                "i3",
+                "192.0.2.66",
+                "d@shop.example.com",
+                "r@example.net",
+            );
+            assert!(a.starts_with('5') || a.starts_with('4'), "{mode} {st}: {a}");
+        }
+        if mode != "end-of-message" {
+            // a blocked recipient: that RCPT is refused and not charged; the same
+            // message's next recipient is accepted and charged once
+            let a = ask(
+                &mut p,
+                "RCPT",
+                "i4",
+                "127.0.0.1",
+                "b@shop.example.com",
+                "r@blocked.example.net",
+            );
+            assert!(a.starts_with('5'), "{mode}: {a}");
+            assert_eq!(
+                zcard("identity:b@shop.example.com").as_deref(),
+                Some(":0"),
+                "{mode}"
+            );
+            let a = ask(
+                &mut p,
+                "RCPT",
+                "i4",
+                "127.0.0.1",
+                "b@shop.example.com",
+                "r2@example.net",
+            );
+            assert_eq!(a, "DUNNO", "{mode}");
+            assert_eq!(
+                zcard("identity:b@shop.example.com").as_deref(),
+                Some(":1"),
+                "{mode}"
+            );
+        }
+        for key in [
+            "identity:root@localhost",
+            "sender_domain:localhost",
+            "identity:x@spam.example.net",
+            "sender_domain:spam.example.net",
+            "identity:d@shop.example.com",
+        ] {
+            assert_eq!(
+                zcard(key).as_deref(),
+                Some(":0"),
+                "{mode} {key}: {}",
+                server.log()
+            );
+        }
+        // a message accepted in the end: two recipients, counted once by `instance`,
+        // twice per recipient, once at END-OF-MESSAGE (not at RCPT)
+        for to in ["r1@example.net", "r2@example.net"] {
+            assert_eq!(
+                ask(&mut p, "RCPT", "i5", "127.0.0.1", "ok@shop.example.com", to),
+                "DUNNO"
+            );
+        }
+        let at_rcpt = zcard("identity:ok@shop.example.com");
+        if mode == "end-of-message" {
+            assert_eq!(at_rcpt.as_deref(), Some(":0"), "{mode}");
+            let a = ask(
+                &mut p,
+                "END-OF-MESSAGE",
+                "i5",
+                "127.0.0.1",
+                "ok@shop.example.com",
+                "",
+            );
+            assert_eq!(a, "DUNNO", "{mode}");
+        }
+        let want = if mode == "recipient" { ":2" } else { ":1" };
+        assert_eq!(
+            zcard("identity:ok@shop.example.com").as_deref(),
+            Some(want),
+            "{mode}"
+        );
+        let domain = if mode == "recipient" {
+            ":3"
+        } else if mode == "message" {
+            ":2"
+        } else {
+            ":1"
+        };
+        assert_eq!(
+            zcard("sender_domain:shop.example.com").as_deref(),
+            Some(domain),
+            "{mode}"
+        );
+    }
+}

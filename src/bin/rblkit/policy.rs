@@ -360,8 +360,15 @@ fn explain_cmd(a: ExplainArgs) -> Run {
     let count = identity
         .as_ref()
         .map_or(0, |s| store.ledger().count(s, Counter::Messages, at));
-    let (limits, applies) = limit_states(decider.config(), &req, identity.as_ref(), count, at)
-        .map_err(|e| fail(exit::IOERR, e))?;
+    let (limits, applies) = limit_states(
+        decider.config(),
+        &req,
+        identity.as_ref(),
+        count,
+        Some(&store),
+        at,
+    )
+    .map_err(|e| fail(exit::IOERR, e))?;
     let mut t = if a.json {
         let mut j = x.to_json();
         let l: Vec<serde_json::Value> = limits

@@ -46,8 +46,10 @@
 //! # Ok::<(), rblkit::Error>(())
 //! ```
 
+mod counters;
 mod error;
 
+pub use counters::StoreCounters;
 pub use error::StoreError;
 
 use crate::ledger::{Event, Ledger, LedgerConfig, Outcome};
@@ -264,6 +266,8 @@ pub struct Store {
     /// The in-memory ledger may hold events of a write that failed: rebuild before use.
     stale: bool,
     line: String,
+    /// Check-and-adds of the counters, for their sweeps.
+    charges: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -474,6 +478,7 @@ impl Store {
             config,
             stale: false,
             line: String::with_capacity(256),
+            charges: std::cell::Cell::new(0),
         };
         store.refresh()?;
         Ok(store)
@@ -498,6 +503,12 @@ impl Store {
     /// The ledger, as of the last row read.
     pub fn ledger(&self) -> &Ledger {
         &self.state.ledger
+    }
+
+    /// The state directory's counters ([`StoreCounters`]), shared by every process on it;
+    /// each check-and-add that counts is a write transaction of its own.
+    pub fn counters(&self) -> StoreCounters<'_> {
+        StoreCounters::new(&self.conn, &self.path, false, &self.charges)
     }
 
     /// The database file.
@@ -589,7 +600,7 @@ impl Store {
     /// ```
     pub fn append(&mut self, events: &[Event]) -> Result<Vec<Outcome>, StoreError> {
         let mut it = events.iter();
-        self.transact(|_| it.next().map(Cow::Borrowed))
+        self.transact(|_, _| it.next().map(Cow::Borrowed))
     }
 
     /// Appends the events `next` gives, in one transaction, deciding each on the ledger as
@@ -634,12 +645,59 @@ impl Store {
         &mut self,
         mut next: impl FnMut(&Ledger) -> Option<Event>,
     ) -> Result<Vec<Outcome>, StoreError> {
-        self.transact(|l| next(l).map(Cow::Owned))
+        self.transact(|l, _| next(l).map(Cow::Owned))
+    }
+
+    /// [`Store::append_each`] with the state directory's counters inside the same
+    /// transaction: what `next` counts (a check-and-add on [`StoreCounters`]) is committed
+    /// with the events, or, when the transaction fails, not at all; and since the write lock
+    /// is held, the counts are exact across processes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`]; an error of the counters that `next` saw and dropped still
+    /// fails the transaction at its commit only when SQLite says so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rblkit::ledger::store::Store;
+    /// use rblkit::ledger::{Charge, Charged, CounterStore, Event, Evidence};
+    /// let dir = std::env::temp_dir().join(format!("rblkit-doc-counted-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let mut store = Store::open(&dir, Default::default())?;
+    /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+    /// let s: rblkit::Subject = "a@shop.example.com".parse()?;
+    /// let limits = [("sender_domain:shop.example.com", 2)];
+    /// let mut out = Vec::new();
+    /// let mut asked = 0;
+    /// // five messages: each recorded only when the domain's limit has room
+    /// store.append_each_counted(|_, counters| loop {
+    ///     if asked == 5 {
+    ///         return None;
+    ///     }
+    ///     asked += 1;
+    ///     counters.charge(t, &[Charge { once: None, limits: &limits, n: 1 }], &mut out).ok()?;
+    ///     if matches!(out[0], Charged::Within { .. }) {
+    ///         return Some(Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
+    ///     }
+    /// })?;
+    /// assert_eq!(store.last_seq(), 2);
+    /// assert_eq!(store.counters().named_count("sender_domain:shop.example.com", t)?, 2);
+    /// # drop(store);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), rblkit::Error>(())
+    /// ```
+    pub fn append_each_counted(
+        &mut self,
+        mut next: impl FnMut(&Ledger, &mut StoreCounters<'_>) -> Option<Event>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        self.transact(|l, c| next(l, c).map(Cow::Owned))
     }
 
     fn transact<'e>(
         &mut self,
-        mut next: impl FnMut(&Ledger) -> Option<Cow<'e, Event>>,
+        mut next: impl FnMut(&Ledger, &mut StoreCounters<'_>) -> Option<Cow<'e, Event>>,
     ) -> Result<Vec<Outcome>, StoreError> {
         if self.stale {
             self.rebuild();
@@ -649,6 +707,7 @@ impl Store {
         let path = &self.path;
         let state = &mut self.state;
         let line = &mut self.line;
+        let charges = &self.charges;
         let mut applied = false;
         let result = (|| {
             let tx = self
@@ -667,7 +726,8 @@ impl Store {
                     )
                     .map_err(|e| write_err(state.seq, &e))?;
                 let mut subject = String::with_capacity(64);
-                while let Some(e) = next(&state.ledger) {
+                let mut counters = StoreCounters::new(&tx, path, true, charges);
+                while let Some(e) = next(&state.ledger, &mut counters) {
                     applied = true;
                     outcomes.push((state.apply)(&mut state.ledger, &e));
                     line.clear();
@@ -874,6 +934,19 @@ fn init(conn: &mut Connection, path: &Path, options: StoreOptions) -> Result<(),
             found: version,
             supported: FORMAT,
         });
+    }
+    // the counter tables, in state directories made before they were
+    let have: i64 = patiently(timeout, || {
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'totals'",
+            [],
+            |r| r.get(0),
+        )
+    })
+    .map_err(err("read the schema"))?;
+    if have == 0 {
+        patiently(timeout, || conn.execute_batch(counters::SCHEMA))
+            .map_err(err("create the counter tables"))?;
     }
     Ok(())
 }
