@@ -4,7 +4,7 @@
 //! and prose without triggers costs little more than the searches.
 
 use super::host::{self, normalize_host, Numeric};
-use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind};
+use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text};
 use std::ops::Range;
 
 const DELIM: u8 = 1;
@@ -768,9 +768,8 @@ fn piece(
         flags |= Flags::NO_SCHEME;
         build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
     } else {
-        let t = h.host.into_owned();
-        let n = t.len();
-        (t, 0..n)
+        let n = h.host.len();
+        (Text::concat(&[&h.host]), 0..n)
     };
     cx.push(Hit::new(
         kind,
@@ -784,14 +783,15 @@ fn piece(
     ));
 }
 
-/// Builds `scheme://host[:port]rest` in one allocation; returns it and where the host is.
+/// Builds `scheme://host[:port]rest` (no allocation when short); returns it and where the
+/// host is.
 fn build_url(
     scheme: &str,
     host: &str,
     ip: Option<std::net::IpAddr>,
     port: Option<u16>,
     rest: &str,
-) -> (String, Range<usize>) {
+) -> (Text, Range<usize>) {
     let mut digits = [0u8; 5];
     let mut nd = 0;
     if let Some(mut p) = port {
@@ -809,29 +809,13 @@ fn build_url(
         }
     }
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
-    let len = scheme.len()
-        + 3
-        + host.len()
-        + if v6 { 2 } else { 0 }
-        + if nd > 0 { nd + 1 } else { 0 }
-        + rest.len().max(1);
-    let mut u = String::with_capacity(len);
-    u.push_str(scheme);
-    u.push_str("://");
-    if v6 {
-        u.push('[');
-    }
-    let hs = u.len();
-    u.push_str(host);
-    let he = u.len();
-    if v6 {
-        u.push(']');
-    }
-    if nd > 0 {
-        u.push(':');
-        u.push_str(std::str::from_utf8(&digits[..nd]).unwrap_or(""));
-    }
-    u.push_str(if rest.is_empty() { "/" } else { rest });
+    let (open, close) = if v6 { ("[", "]") } else { ("", "") };
+    let colon = if nd > 0 { ":" } else { "" };
+    let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let hs = scheme.len() + 3 + open.len();
+    let he = hs + host.len();
+    let u = Text::concat(&[scheme, "://", open, host, close, colon, digits, rest]);
     (u, hs..he)
 }
 
@@ -905,12 +889,9 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
     if mode == Mode::Nested {
         flags |= Flags::REDIRECTED;
     }
-    let mut addr = String::with_capacity(local.len() + 1 + h.host.len());
-    addr.push_str(local);
-    addr.push('@');
-    let hs = addr.len();
-    addr.push_str(&h.host);
-    let he = addr.len();
+    let hs = local.len() + 1;
+    let he = hs + h.host.len();
+    let addr = Text::concat(&[local, "@", &h.host]);
     cx.push(Hit::new(
         HitKind::Email,
         addr,
