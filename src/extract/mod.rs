@@ -450,29 +450,67 @@ pub(crate) enum Text {
     Heap(Box<str>),
 }
 
+/// Writes a [`Text`] of a length known beforehand: inside the hit when it fits.
+pub(crate) enum TextWriter {
+    Inline { len: usize, buf: [u8; INLINE] },
+    Heap(String),
+}
+
+impl TextWriter {
+    #[inline(always)]
+    pub(crate) fn with_len(total: usize) -> TextWriter {
+        if total <= INLINE {
+            TextWriter::Inline {
+                len: 0,
+                buf: [0; INLINE],
+            }
+        } else {
+            TextWriter::Heap(String::with_capacity(total))
+        }
+    }
+
+    /// Appends `s`; past the length given, the text goes to the heap.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, s: &str) {
+        match self {
+            TextWriter::Inline { len, buf } => {
+                let end = *len + s.len();
+                if let Some(d) = buf.get_mut(*len..end) {
+                    d.copy_from_slice(s.as_bytes());
+                    *len = end;
+                } else {
+                    let mut h = String::with_capacity(end);
+                    h.push_str(std::str::from_utf8(&buf[..*len]).unwrap_or(""));
+                    h.push_str(s);
+                    *self = TextWriter::Heap(h);
+                }
+            }
+            TextWriter::Heap(h) => h.push_str(s),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish(self) -> Text {
+        match self {
+            TextWriter::Inline { len, buf } => Text::Inline {
+                len: len as u8,
+                buf,
+            },
+            TextWriter::Heap(h) => Text::Heap(h.into_boxed_str()),
+        }
+    }
+}
+
 impl Text {
     /// The parts one after the other.
     #[inline]
     pub(crate) fn concat(parts: &[&str]) -> Text {
         let total: usize = parts.iter().map(|p| p.len()).sum();
-        if total <= INLINE {
-            let mut buf = [0u8; INLINE];
-            let mut k = 0;
-            for p in parts {
-                buf[k..k + p.len()].copy_from_slice(p.as_bytes());
-                k += p.len();
-            }
-            Text::Inline {
-                len: total as u8,
-                buf,
-            }
-        } else {
-            let mut s = String::with_capacity(total);
-            for p in parts {
-                s.push_str(p);
-            }
-            Text::Heap(s.into_boxed_str())
+        let mut w = TextWriter::with_len(total);
+        for p in parts {
+            w.push(p);
         }
+        w.finish()
     }
 
     #[inline]

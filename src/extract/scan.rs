@@ -4,7 +4,7 @@
 //! and prose without triggers costs little more than the searches.
 
 use super::host::{self, normalize_host, Numeric};
-use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text};
+use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter};
 use std::ops::Range;
 
 const DELIM: u8 = 1;
@@ -809,14 +809,28 @@ fn build_url(
         }
     }
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
-    let (open, close) = if v6 { ("[", "]") } else { ("", "") };
-    let colon = if nd > 0 { ":" } else { "" };
     let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
     let rest = if rest.is_empty() { "/" } else { rest };
-    let hs = scheme.len() + 3 + open.len();
+    let hs = scheme.len() + 3 + usize::from(v6);
     let he = hs + host.len();
-    let u = Text::concat(&[scheme, "://", open, host, close, colon, digits, rest]);
-    (u, hs..he)
+    // The closing bracket, the port and the rest after the host.
+    let len = he + usize::from(v6) + if nd > 0 { nd + 1 } else { 0 } + rest.len();
+    let mut u = TextWriter::with_len(len);
+    u.push(scheme);
+    u.push("://");
+    if v6 {
+        u.push("[");
+    }
+    u.push(host);
+    if v6 {
+        u.push("]");
+    }
+    if nd > 0 {
+        u.push(":");
+        u.push(digits);
+    }
+    u.push(rest);
+    (u.finish(), hs..he)
 }
 
 #[inline]
