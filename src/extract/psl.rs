@@ -1,7 +1,6 @@
 //! The public suffix list: registrable domains and known top-level domains.
 
 use super::ExtractError;
-use publicsuffix::{List as PsList, Psl, Type};
 use std::sync::{Arc, OnceLock};
 
 /// The public suffix list shipped with the crate (publicsuffix.org, MPL-2.0).
@@ -43,10 +42,7 @@ pub struct SuffixList {
 
 #[derive(Debug)]
 struct Inner {
-    /// The `publicsuffix` crate's list: [`SuffixList::registrable_domain`] and
-    /// [`SuffixList::has_known_suffix`].
-    list: PsList,
-    /// The same rules in our flat table: the per-hit [`SuffixList::lookup`].
+    /// The rules, read as the `publicsuffix` crate reads them, in our flat table.
     table: Table,
     text: String,
 }
@@ -94,24 +90,18 @@ impl SuffixList {
         } else {
             format!("{ICANN_MARK}\n{text}")
         };
-        let list: PsList = owned.parse().map_err(|e| ExtractError::BadSuffixRule {
-            line: 0,
-            column: 0,
-            rule: format!("{e}").chars().take(64).collect::<String>().into(),
-            what: "refused by the public suffix parser",
-        })?;
         let table = Table::build(&owned).map_err(|rule| ExtractError::BadSuffixRule {
             line: 0,
             column: 0,
             rule: rule.chars().take(64).collect::<String>().into(),
             what: "refused by the public suffix parser",
         })?;
+        if !table.nodes[0].parent {
+            // Rules only before a `BEGIN ICANN DOMAINS` marker, which the list reads from.
+            return Err(ExtractError::EmptySuffixList);
+        }
         Ok(SuffixList {
-            inner: Arc::new(Inner {
-                list,
-                table,
-                text: owned,
-            }),
+            inner: Arc::new(Inner { table, text: owned }),
         })
     }
 
@@ -152,9 +142,8 @@ impl SuffixList {
     /// assert_eq!(psl.registrable_domain("com"), None);
     /// ```
     pub fn registrable_domain<'a>(&self, host: &'a str) -> Option<&'a str> {
-        let d = self.inner.list.domain(host.as_bytes())?;
-        let len = d.as_bytes().len();
-        host.get(host.len() - len..)
+        let (start, _) = self.lookup(host);
+        host.get(start?..)
     }
 
     /// Both answers with one walk of the list: where the registrable domain starts in `host`,
@@ -198,13 +187,9 @@ impl SuffixList {
     /// assert!(!psl.has_known_suffix("config.yaml"));
     /// ```
     pub fn has_known_suffix(&self, host: &str) -> bool {
-        matches!(
-            self.inner
-                .list
-                .suffix(host.as_bytes())
-                .and_then(|s| s.typ()),
-            Some(Type::Icann | Type::Private)
-        )
+        let name = host.as_bytes();
+        let end = name.len() - usize::from(name.last() == Some(&b'.'));
+        self.inner.table.find(name, end).1
     }
 }
 
@@ -524,6 +509,42 @@ fn validate_lines(text: &str, need_rule: bool) -> Result<(), ExtractError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use publicsuffix::{List as PsList, Psl, Type};
+
+    /// The `publicsuffix` crate's reading of the same rules: the reference.
+    fn reference(p: &SuffixList) -> PsList {
+        p.inner.text.parse().unwrap()
+    }
+
+    /// The crate's registrable domain (as a start in `host`) and whether a rule matched.
+    fn want(list: &PsList, host: &str) -> (Option<usize>, bool) {
+        match list.domain(host.as_bytes()) {
+            Some(d) => (
+                Some(host.len() - d.as_bytes().len()),
+                d.suffix().typ().is_some(),
+            ),
+            None => (None, false),
+        }
+    }
+
+    /// Our three answers against the crate's for `host`.
+    fn check(p: &SuffixList, list: &PsList, host: &str) {
+        let w = want(list, host);
+        assert_eq!(p.lookup(host), w, "{host:?}");
+        assert_eq!(
+            p.registrable_domain(host),
+            w.0.map(|s| &host[s..]),
+            "{host:?}"
+        );
+        assert_eq!(
+            p.has_known_suffix(host),
+            matches!(
+                list.suffix(host.as_bytes()).and_then(|s| s.typ()),
+                Some(Type::Icann | Type::Private)
+            ),
+            "{host:?}"
+        );
+    }
 
     #[test]
     fn embedded_levels() {
@@ -578,6 +599,7 @@ mod tests {
     #[test]
     fn lookup_agrees_with_psl_domain() {
         let p = SuffixList::embedded();
+        let list = reference(&p);
         for host in [
             "",
             ".",
@@ -607,14 +629,7 @@ mod tests {
             "a.xn--p1ai",
             "a.b.xn--mnchen-3ya.de",
         ] {
-            let want = match p.inner.list.domain(host.as_bytes()) {
-                Some(d) => (
-                    Some(host.len() - d.as_bytes().len()),
-                    d.suffix().typ().is_some(),
-                ),
-                None => (None, false),
-            };
-            assert_eq!(p.lookup(host), want, "{host:?}");
+            check(&p, &list, host);
         }
     }
 
@@ -624,13 +639,7 @@ mod tests {
     #[test]
     fn table_agrees_with_publicsuffix_on_every_rule() {
         let p = SuffixList::embedded();
-        let want = |host: &str| match p.inner.list.domain(host.as_bytes()) {
-            Some(d) => (
-                Some(host.len() - d.as_bytes().len()),
-                d.suffix().typ().is_some(),
-            ),
-            None => (None, false),
-        };
+        let list = reference(&p);
         let mut checked = 0usize;
         for line in EMBEDDED.lines() {
             let rule = line.trim();
@@ -650,7 +659,7 @@ mod tests {
                     base.split_once('.')
                         .map_or(base.clone(), |(_, r)| r.to_owned()),
                 ] {
-                    assert_eq!(p.lookup(&host), want(&host), "{host:?}");
+                    check(&p, &list, &host);
                     checked += 1;
                 }
             }
@@ -661,6 +670,7 @@ mod tests {
     #[test]
     fn table_agrees_with_publicsuffix_on_added_rules() {
         let p = SuffixList::parse("com\n*.x.com\n!a.x.com\nb.*.y.com\n").unwrap();
+        let list = reference(&p);
         for host in [
             "com",
             "x.com",
@@ -677,15 +687,18 @@ mod tests {
             "..",
             "x..com",
         ] {
-            let want = match p.inner.list.domain(host.as_bytes()) {
-                Some(d) => (
-                    Some(host.len() - d.as_bytes().len()),
-                    d.suffix().typ().is_some(),
-                ),
-                None => (None, false),
-            };
-            assert_eq!(p.lookup(host), want, "{host:?}");
+            check(&p, &list, host);
         }
+    }
+
+    #[test]
+    fn rules_only_before_the_marker_are_no_list() {
+        let text = "com\n// ===BEGIN ICANN DOMAINS===\n// none\n";
+        assert!(text.parse::<PsList>().is_err());
+        assert_eq!(
+            SuffixList::parse(text).unwrap_err(),
+            ExtractError::EmptySuffixList
+        );
     }
 
     #[test]
