@@ -251,8 +251,8 @@ impl fmt::Display for Flags {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     kind: HitKind,
-    /// The URL, the email address, or the host: one allocation per hit.
-    text: Box<str>,
+    /// The URL, the email address, or the host: inside the hit when short, else on the heap.
+    text: Text,
     /// Where the host is in `text`.
     host: (u32, u32),
     ip: Option<IpAddr>,
@@ -268,7 +268,7 @@ impl Hit {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         kind: HitKind,
-        text: String,
+        text: Text,
         host: Range<usize>,
         ip: Option<IpAddr>,
         reg: Option<usize>,
@@ -280,7 +280,7 @@ impl Hit {
         let he = u32::try_from(host.end).unwrap_or(0);
         Hit {
             kind,
-            text: text.into_boxed_str(),
+            text,
             host: (hs, he),
             ip,
             reg: reg.and_then(|r| u32::try_from(host.start + r).ok()),
@@ -318,7 +318,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn url(&self) -> Option<&str> {
-        (self.kind == HitKind::Url).then_some(&*self.text)
+        (self.kind == HitKind::Url).then(|| self.text.as_str())
     }
 
     /// The address, local part as written and domain normalised, for [`HitKind::Email`].
@@ -333,7 +333,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn email(&self) -> Option<&str> {
-        (self.kind == HitKind::Email).then_some(&*self.text)
+        (self.kind == HitKind::Email).then(|| self.text.as_str())
     }
 
     /// The normalised host: lowercase A-labels, IPv4 dotted decimal, IPv6 without brackets;
@@ -350,6 +350,7 @@ impl Hit {
     /// ```
     pub fn host(&self) -> &str {
         self.text
+            .as_str()
             .get(self.host.0 as usize..self.host.1 as usize)
             .unwrap_or("")
     }
@@ -383,7 +384,7 @@ impl Hit {
     /// ```
     pub fn registrable_domain(&self) -> Option<&str> {
         self.reg
-            .and_then(|s| self.text.get(s as usize..self.host.1 as usize))
+            .and_then(|s| self.text.as_str().get(s as usize..self.host.1 as usize))
     }
 
     /// Where it was found: a byte range of the text scanned (for HTML, of the HTML source;
@@ -437,6 +438,106 @@ impl Hit {
         self.flags
     }
 }
+
+/// How many bytes of a hit's text are kept inside the hit: most URLs, every usual host and
+/// address, so most hits cost no allocation of their own.
+const INLINE: usize = 62;
+
+/// The text of a [`Hit`].
+#[derive(Clone)]
+pub(crate) enum Text {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+/// Writes a [`Text`] of a length known beforehand: inside the hit when it fits.
+pub(crate) enum TextWriter {
+    Inline { len: usize, buf: [u8; INLINE] },
+    Heap(String),
+}
+
+impl TextWriter {
+    #[inline(always)]
+    pub(crate) fn with_len(total: usize) -> TextWriter {
+        if total <= INLINE {
+            TextWriter::Inline {
+                len: 0,
+                buf: [0; INLINE],
+            }
+        } else {
+            TextWriter::Heap(String::with_capacity(total))
+        }
+    }
+
+    /// Appends `s`; past the length given, the text goes to the heap.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, s: &str) {
+        match self {
+            TextWriter::Inline { len, buf } => {
+                let end = *len + s.len();
+                if let Some(d) = buf.get_mut(*len..end) {
+                    d.copy_from_slice(s.as_bytes());
+                    *len = end;
+                } else {
+                    let mut h = String::with_capacity(end);
+                    h.push_str(std::str::from_utf8(&buf[..*len]).unwrap_or(""));
+                    h.push_str(s);
+                    *self = TextWriter::Heap(h);
+                }
+            }
+            TextWriter::Heap(h) => h.push_str(s),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish(self) -> Text {
+        match self {
+            TextWriter::Inline { len, buf } => Text::Inline {
+                len: len as u8,
+                buf,
+            },
+            TextWriter::Heap(h) => Text::Heap(h.into_boxed_str()),
+        }
+    }
+}
+
+impl Text {
+    /// The parts one after the other.
+    #[inline]
+    pub(crate) fn concat(parts: &[&str]) -> Text {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut w = TextWriter::with_len(total);
+        for p in parts {
+            w.push(p);
+        }
+        w.finish()
+    }
+
+    #[inline]
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Always whole characters: `concat` copies whole strings.
+            Text::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or("")
+            }
+            Text::Heap(s) => s,
+        }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
 
 #[cfg(feature = "serde")]
 impl serde::Serialize for Hit {

@@ -1,7 +1,6 @@
 //! The public suffix list: registrable domains and known top-level domains.
 
 use super::ExtractError;
-use publicsuffix::{Info, List as PsList, Psl, Type};
 use std::sync::{Arc, OnceLock};
 
 /// The public suffix list shipped with the crate (publicsuffix.org, MPL-2.0).
@@ -43,7 +42,8 @@ pub struct SuffixList {
 
 #[derive(Debug)]
 struct Inner {
-    list: PsList,
+    /// The rules, read as the `publicsuffix` crate reads them, in our flat table.
+    table: Table,
     text: String,
 }
 
@@ -90,14 +90,18 @@ impl SuffixList {
         } else {
             format!("{ICANN_MARK}\n{text}")
         };
-        let list: PsList = owned.parse().map_err(|e| ExtractError::BadSuffixRule {
+        let table = Table::build(&owned).map_err(|rule| ExtractError::BadSuffixRule {
             line: 0,
             column: 0,
-            rule: format!("{e}").chars().take(64).collect::<String>().into(),
+            rule: rule.chars().take(64).collect::<String>().into(),
             what: "refused by the public suffix parser",
         })?;
+        if !table.nodes[0].parent {
+            // Rules only before a `BEGIN ICANN DOMAINS` marker, which the list reads from.
+            return Err(ExtractError::EmptySuffixList);
+        }
         Ok(SuffixList {
-            inner: Arc::new(Inner { list, text: owned }),
+            inner: Arc::new(Inner { table, text: owned }),
         })
     }
 
@@ -138,40 +142,37 @@ impl SuffixList {
     /// assert_eq!(psl.registrable_domain("com"), None);
     /// ```
     pub fn registrable_domain<'a>(&self, host: &'a str) -> Option<&'a str> {
-        let d = self.inner.list.domain(host.as_bytes())?;
-        let len = d.as_bytes().len();
-        host.get(host.len() - len..)
+        let (start, _) = self.lookup(host);
+        host.get(start?..)
     }
 
     /// Both answers with one walk of the list: where the registrable domain starts in `host`,
     /// and whether the host ends in a suffix the list names.
     ///
-    /// This is `Psl::domain` without its two splitting iterators: the labels are fed to the
-    /// list's trie right to left by [`Labels`], and the label before the suffix is found by
-    /// one backward loop.
+    /// This is `Psl::domain` in one backward walk of the name: each label is hashed as it
+    /// is read and looked up in our flat [`Table`], and the label before the suffix is
+    /// usually the last one read.
     pub(crate) fn lookup(&self, host: &str) -> (Option<usize>, bool) {
         let name = host.as_bytes();
         let fqdn = name.last() == Some(&b'.');
-        let mut labels = Labels {
-            name,
-            end: name.len(),
-        };
-        if fqdn {
-            labels.next();
-        }
-        let Info { mut len, typ } = self.inner.list.find(labels);
+        let end = name.len() - usize::from(fqdn);
+        let (mut len, typ, last) = self.inner.table.find(name, end);
         if fqdn {
             len += 1;
         }
         if len == 0 || name.len() < len + 2 {
             return (None, false);
         }
-        // The label before the suffix.
-        let mut start = name.len() - len - 1;
+        // The label before the suffix: often the last label the walk read.
+        let dot = name.len() - len - 1;
+        if last.1 == dot {
+            return (Some(last.0), typ);
+        }
+        let mut start = dot;
         while start > 0 && name[start - 1] != b'.' {
             start -= 1;
         }
-        (Some(start), typ.is_some())
+        (Some(start), typ)
     }
 
     /// Whether the host ends in a suffix the list names (not only the implicit `*` rule): the
@@ -186,43 +187,269 @@ impl SuffixList {
     /// assert!(!psl.has_known_suffix("config.yaml"));
     /// ```
     pub fn has_known_suffix(&self, host: &str) -> bool {
-        matches!(
-            self.inner
-                .list
-                .suffix(host.as_bytes())
-                .and_then(|s| s.typ()),
-            Some(Type::Icann | Type::Private)
-        )
+        let name = host.as_bytes();
+        let end = name.len() - usize::from(name.last() == Some(&b'.'));
+        self.inner.table.find(name, end).1
     }
 }
 
-/// The labels of a name, right to left (as `rsplit('.')` gives them).
-struct Labels<'a> {
-    name: &'a [u8],
-    /// The end of the next label; past the start when done.
-    end: usize,
+/// No node or child.
+const NONE: u32 = u32::MAX;
+
+/// The rules as a trie whose children all sit in one open-addressing hash table keyed by
+/// (parent node, label): the walk of `publicsuffix::List::find` (exact child first, then the
+/// `*` child; the first label is the implicit `*` rule when unknown; an exception ends the
+/// suffix before its label), with one multiply-xor hash per label instead of a hash map per
+/// node. Built from the same text by the same reading of it as the crate (every rule also
+/// added in its ASCII form), so both give the same answers; a test checks it on every rule.
+#[derive(Debug)]
+struct Table {
+    /// Index `i` is node `i`; node 0 is the root.
+    nodes: Vec<Node>,
+    /// Power-of-two sized; an empty slot has `child == NONE`.
+    slots: Vec<Slot>,
+    /// The labels of the slots, one after the other.
+    labels: Vec<u8>,
 }
 
-impl<'a> Iterator for Labels<'a> {
-    type Item = &'a [u8];
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// 0: not a rule; `LEAF`: a rule; `LEAF | EXCEPTION`: an exception rule.
+    leaf: u8,
+    /// The `*` child.
+    wild: u32,
+    /// Whether the node has any child (when not, a walk ends there).
+    parent: bool,
+}
 
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.end > self.name.len() {
-            return None;
-        }
-        let mut start = self.end;
-        while start > 0 && self.name[start - 1] != b'.' {
-            start -= 1;
-        }
-        let label = &self.name[start..self.end];
-        // Past the start (`len + 1`) after the first label.
-        self.end = if start == 0 {
-            self.name.len() + 1
-        } else {
-            start - 1
+const LEAF: u8 = 1;
+const EXCEPTION: u8 = 2;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u32,
+    parent: u32,
+    child: u32,
+    label: u32,
+    len: u32,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    hash: 0,
+    parent: NONE,
+    child: NONE,
+    label: 0,
+    len: 0,
+};
+
+/// A hash of (parent, label): a multiply-rotate step a byte, last byte first (the order a
+/// backward walk of a name reads them), and a final mix, so the low bits (the slot) and the
+/// high bits (the tag kept in the slot) both depend on every byte.
+#[inline]
+fn label_hash(parent: u32, label: &[u8]) -> u64 {
+    const K: u64 = 0x517C_C1B7_2722_0A95;
+    let mut h = u64::from(parent).wrapping_mul(K);
+    for &c in label.iter().rev() {
+        h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
+    }
+    mix(h, label.len())
+}
+
+/// The end of [`label_hash`], once the label's bytes (last to first) are in `h`.
+#[inline]
+fn mix(mut h: u64, len: usize) -> u64 {
+    h ^= len as u64;
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^ (h >> 33)
+}
+
+impl Table {
+    /// Reads `text` as `publicsuffix::List::from_str` does; the error is the rule refused.
+    fn build(text: &str) -> Result<Table, String> {
+        let mut t = Table {
+            nodes: vec![Node {
+                leaf: 0,
+                wild: NONE,
+                parent: false,
+            }],
+            slots: vec![EMPTY_SLOT; 1024],
+            labels: Vec::new(),
         };
-        Some(label)
+        let mut in_list = false;
+        for line in text.lines() {
+            if line.contains("BEGIN ICANN DOMAINS") || line.contains("BEGIN PRIVATE DOMAINS") {
+                in_list = true;
+                continue;
+            }
+            if line.starts_with("//") || !in_list {
+                continue;
+            }
+            let Some(rule) = line.split_whitespace().next() else {
+                continue;
+            };
+            t.append(rule)?;
+            let ascii = idna::domain_to_ascii(rule).map_err(|_| rule.to_owned())?;
+            t.append(&ascii)?;
+        }
+        Ok(t)
+    }
+
+    fn append(&mut self, rule: &str) -> Result<(), String> {
+        let (body, leaf) = match rule.strip_prefix('!') {
+            Some(b) if rule.contains('.') => (b, LEAF | EXCEPTION),
+            Some(_) => return Err(rule.to_owned()),
+            None => (rule, LEAF),
+        };
+        let mut node = 0u32;
+        for label in body.rsplit('.') {
+            if label.is_empty() {
+                return Err(rule.to_owned());
+            }
+            node = match self.child(node, label.as_bytes()) {
+                Some(c) => c,
+                None => self.insert(node, label.as_bytes()),
+            };
+        }
+        self.nodes[node as usize].leaf = leaf;
+        Ok(())
+    }
+
+    fn insert(&mut self, parent: u32, label: &[u8]) -> u32 {
+        if (self.nodes.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let child = u32::try_from(self.nodes.len()).unwrap_or(NONE);
+        self.nodes.push(Node {
+            leaf: 0,
+            wild: NONE,
+            parent: false,
+        });
+        let p = &mut self.nodes[parent as usize];
+        p.parent = true;
+        if label == b"*" {
+            p.wild = child;
+        }
+        let slot = Slot {
+            hash: 0,
+            parent,
+            child,
+            label: u32::try_from(self.labels.len()).unwrap_or(NONE),
+            len: u32::try_from(label.len()).unwrap_or(NONE),
+        };
+        self.labels.extend_from_slice(label);
+        self.place(slot, label_hash(parent, label));
+        child
+    }
+
+    fn place(&mut self, mut slot: Slot, h: u64) {
+        slot.hash = (h >> 32) as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        while self.slots[i].child != NONE {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn grow(&mut self) {
+        let bigger = vec![EMPTY_SLOT; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        for s in old.into_iter().filter(|s| s.child != NONE) {
+            let (a, b) = (s.label as usize, (s.label + s.len) as usize);
+            let h = label_hash(s.parent, &self.labels[a..b]);
+            self.place(s, h);
+        }
+    }
+
+    /// The child of `parent` named exactly `label`.
+    #[inline]
+    fn child(&self, parent: u32, label: &[u8]) -> Option<u32> {
+        self.child_hashed(parent, label, label_hash(parent, label))
+    }
+
+    /// [`Table::child`] with the label's hash already made.
+    #[inline]
+    fn child_hashed(&self, parent: u32, label: &[u8], h: u64) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.child == NONE {
+                return None;
+            }
+            if s.hash == (h >> 32) as u32
+                && s.parent == parent
+                && s.len as usize == label.len()
+                && self
+                    .labels
+                    .get(s.label as usize..(s.label + s.len) as usize)
+                    == Some(label)
+            {
+                return Some(s.child);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The label ending at `end` (exclusive), read backwards and hashed as the child of
+    /// `parent`: its start and the hash.
+    #[inline]
+    fn label_before(name: &[u8], end: usize, parent: u32) -> (usize, u64) {
+        const K: u64 = 0x517C_C1B7_2722_0A95;
+        let mut h = u64::from(parent).wrapping_mul(K);
+        let mut s = end;
+        while s > 0 {
+            let c = name[s - 1];
+            if c == b'.' {
+                break;
+            }
+            h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
+            s -= 1;
+        }
+        (s, mix(h, end - s))
+    }
+
+    /// `publicsuffix::List::find` over the labels of `name[..end]`, right to left: the length
+    /// of the public suffix, whether a rule of the list matched, and the start and end of the
+    /// last label read.
+    #[inline]
+    fn find(&self, name: &[u8], end: usize) -> (usize, bool, (usize, usize)) {
+        let (mut s, h) = Table::label_before(name, end, 0);
+        let mut e = end;
+        let mut len = e - s;
+        let Some(mut node) = self.child_hashed(0, &name[s..e], h) else {
+            return (len, false, (s, e));
+        };
+        let mut typ = self.nodes[node as usize].leaf != 0;
+        let mut so_far = len;
+        while s > 0 {
+            let n = self.nodes[node as usize];
+            if !n.parent {
+                break;
+            }
+            e = s - 1;
+            let (ls, h) = Table::label_before(name, e, node);
+            s = ls;
+            let label = &name[s..e];
+            node = match self.child_hashed(node, label, h) {
+                Some(c) => c,
+                None if n.wild != NONE => n.wild,
+                None => break,
+            };
+            let with_dot = label.len() + 1;
+            let leaf = self.nodes[node as usize].leaf;
+            if leaf != 0 {
+                typ = true;
+                if leaf & EXCEPTION != 0 {
+                    len = so_far;
+                    break;
+                }
+                len = so_far + with_dot;
+            }
+            so_far += with_dot;
+        }
+        (len, typ, (s, e))
     }
 }
 
@@ -282,6 +509,42 @@ fn validate_lines(text: &str, need_rule: bool) -> Result<(), ExtractError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use publicsuffix::{List as PsList, Psl, Type};
+
+    /// The `publicsuffix` crate's reading of the same rules: the reference.
+    fn reference(p: &SuffixList) -> PsList {
+        p.inner.text.parse().unwrap()
+    }
+
+    /// The crate's registrable domain (as a start in `host`) and whether a rule matched.
+    fn want(list: &PsList, host: &str) -> (Option<usize>, bool) {
+        match list.domain(host.as_bytes()) {
+            Some(d) => (
+                Some(host.len() - d.as_bytes().len()),
+                d.suffix().typ().is_some(),
+            ),
+            None => (None, false),
+        }
+    }
+
+    /// Our three answers against the crate's for `host`.
+    fn check(p: &SuffixList, list: &PsList, host: &str) {
+        let w = want(list, host);
+        assert_eq!(p.lookup(host), w, "{host:?}");
+        assert_eq!(
+            p.registrable_domain(host),
+            w.0.map(|s| &host[s..]),
+            "{host:?}"
+        );
+        assert_eq!(
+            p.has_known_suffix(host),
+            matches!(
+                list.suffix(host.as_bytes()).and_then(|s| s.typ()),
+                Some(Type::Icann | Type::Private)
+            ),
+            "{host:?}"
+        );
+    }
 
     #[test]
     fn embedded_levels() {
@@ -336,6 +599,7 @@ mod tests {
     #[test]
     fn lookup_agrees_with_psl_domain() {
         let p = SuffixList::embedded();
+        let list = reference(&p);
         for host in [
             "",
             ".",
@@ -365,15 +629,76 @@ mod tests {
             "a.xn--p1ai",
             "a.b.xn--mnchen-3ya.de",
         ] {
-            let want = match p.inner.list.domain(host.as_bytes()) {
-                Some(d) => (
-                    Some(host.len() - d.as_bytes().len()),
-                    d.suffix().typ().is_some(),
-                ),
-                None => (None, false),
-            };
-            assert_eq!(p.lookup(host), want, "{host:?}");
+            check(&p, &list, host);
         }
+    }
+
+    /// Our table agrees with the crate's list on every rule of the embedded list, as written
+    /// and under one and two more labels, and on names a rule's labels make up (`*` and `!`
+    /// rules included).
+    #[test]
+    fn table_agrees_with_publicsuffix_on_every_rule() {
+        let p = SuffixList::embedded();
+        let list = reference(&p);
+        let mut checked = 0usize;
+        for line in EMBEDDED.lines() {
+            let rule = line.trim();
+            if rule.is_empty() || rule.starts_with("//") {
+                continue;
+            }
+            let body = rule.trim_start_matches('!');
+            let plain = body.replace('*', "w");
+            let ascii = idna::domain_to_ascii(&plain).unwrap_or_else(|_| plain.clone());
+            for base in [body.to_owned(), plain, ascii] {
+                for host in [
+                    base.clone(),
+                    format!("a.{base}"),
+                    format!("b.a.{base}"),
+                    format!("{base}."),
+                    format!("a.{base}."),
+                    base.split_once('.')
+                        .map_or(base.clone(), |(_, r)| r.to_owned()),
+                ] {
+                    check(&p, &list, &host);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked}");
+    }
+
+    #[test]
+    fn table_agrees_with_publicsuffix_on_added_rules() {
+        let p = SuffixList::parse("com\n*.x.com\n!a.x.com\nb.*.y.com\n").unwrap();
+        let list = reference(&p);
+        for host in [
+            "com",
+            "x.com",
+            "a.x.com",
+            "z.a.x.com",
+            "q.x.com",
+            "z.q.x.com",
+            "y.com",
+            "b.c.y.com",
+            "d.b.c.y.com",
+            "c.y.com",
+            "*.x.com",
+            "a..x.com",
+            "..",
+            "x..com",
+        ] {
+            check(&p, &list, host);
+        }
+    }
+
+    #[test]
+    fn rules_only_before_the_marker_are_no_list() {
+        let text = "com\n// ===BEGIN ICANN DOMAINS===\n// none\n";
+        assert!(text.parse::<PsList>().is_err());
+        assert_eq!(
+            SuffixList::parse(text).unwrap_err(),
+            ExtractError::EmptySuffixList
+        );
     }
 
     #[test]

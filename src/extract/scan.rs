@@ -4,7 +4,7 @@
 //! and prose without triggers costs little more than the searches.
 
 use super::host::{self, normalize_host, Numeric};
-use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind};
+use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter};
 use std::ops::Range;
 
 const DELIM: u8 = 1;
@@ -58,8 +58,30 @@ const fn mask_table() -> [u8; 256] {
     t
 }
 
-static MASK: [u8; 256] = mask_table();
 static NESTED: [u8; 256] = class_table(true);
+
+/// In [`STEP_PROSE`] and [`STEP_NESTED`]: an ASCII delimiter.
+const STOP: u8 = 64;
+
+/// One look-up a byte for the walks over a token: its [`mask_table`] classes, and [`STOP`] for an
+/// ASCII delimiter of the class table (`nested` as in [`class_table`]).
+const fn step_table(nested: bool) -> [u8; 256] {
+    let class = class_table(nested);
+    let mask = mask_table();
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = mask[i];
+        if i < 0x80 && class[i] & DELIM != 0 {
+            t[i] |= STOP;
+        }
+        i += 1;
+    }
+    t
+}
+
+static STEP_PROSE: [u8; 256] = step_table(false);
+static STEP_NESTED: [u8; 256] = step_table(true);
 
 /// Length of a non-ASCII character at the start of `b` that separates words (spaces, CJK
 /// punctuation and brackets), else 0.
@@ -148,10 +170,10 @@ impl Ctx<'_> {
 
 /// Scans a text.
 pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, depth: u8) {
-    let table = if mode == Mode::Nested {
-        &NESTED
+    let (table, step) = if mode == Mode::Nested {
+        (&NESTED, &STEP_NESTED)
     } else {
-        &PROSE
+        (&PROSE, &STEP_PROSE)
     };
     let b = text.as_bytes();
     let n = b.len();
@@ -183,13 +205,14 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         let mut start = t;
         while start > done {
             let c = b[start - 1];
-            if c < 0x80 {
-                if table[c as usize] & DELIM != 0 {
-                    break;
-                }
-                mask |= MASK[c as usize];
+            let k = step[c as usize];
+            if k & (STOP | M_HIGH) == 0 {
+                mask |= k;
                 start -= 1;
                 continue;
+            }
+            if k & STOP != 0 {
+                break;
             }
             mask |= M_HIGH;
             // The start of this character.
@@ -204,14 +227,18 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         }
         // Forward to its end.
         let mut end = t;
-        while end < n && is_delim(table, b, end) == 0 {
-            mask |= MASK[b[end] as usize];
+        while end < n {
+            let k = step[b[end] as usize];
+            if k & (STOP | M_HIGH) != 0 && (k & STOP != 0 || unicode_delim_len(&b[end..]) != 0) {
+                break;
+            }
+            mask |= k;
             end += 1;
         }
         pos = end;
         done = end;
         if let Some(tok) = text.get(start..end) {
-            token(cx, tok, mask, start, spans, mode, depth);
+            token(cx, tok, mask, t - start, start, spans, mode, depth);
             if cx.stopped() {
                 return;
             }
@@ -479,19 +506,21 @@ fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
     end
 }
 
-/// One token (a run without delimiters) holding a trigger byte.
-/// `mask` holds the classes ([`MASK`]) of its bytes.
+/// One token (a run without delimiters) holding a trigger byte at `trigger`.
+/// `mask` holds the classes ([`mask_table`]) of its bytes.
+#[allow(clippy::too_many_arguments)]
 fn token(
     cx: &mut Ctx<'_>,
     tok: &str,
     mask: u8,
+    trigger: usize,
     at: usize,
     spans: Spans<'_>,
     mode: Mode,
     depth: u8,
 ) {
     let b = tok.as_bytes();
-    if !worth_a_look(b) {
+    if !worth_a_look(b, trigger) {
         return;
     }
     if mask & M_COLON != 0 {
@@ -521,9 +550,10 @@ fn token(
 }
 
 /// Whether a token holds a trigger byte once its leading and trailing punctuation is set
-/// aside: `word.` and `(so:` do not.
+/// aside: `word.` and `(so:` do not. `b[trigger]` is a trigger byte: when it is inside, the
+/// answer is known without looking further.
 #[inline]
-fn worth_a_look(b: &[u8]) -> bool {
+fn worth_a_look(b: &[u8], trigger: usize) -> bool {
     let mut e = b.len();
     while e > 0
         && matches!(
@@ -536,6 +566,9 @@ fn worth_a_look(b: &[u8]) -> bool {
     let mut s = 0;
     while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'*' | b'-' | b'.') {
         s += 1;
+    }
+    if (s..e).contains(&trigger) {
+        return true;
     }
     b[s..e]
         .iter()
@@ -577,7 +610,7 @@ fn is_word_punct_lead(c: u8) -> bool {
 }
 
 /// Bare hosts, hosts with a path but no scheme, emails and IP addresses.
-/// `mask` holds at least the bytes of `seg` ([`MASK`]).
+/// `mask` holds at least the bytes of `seg` ([`mask_table`]).
 fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mode, mask: u8) {
     let b = seg.as_bytes();
     let mut s = 0;
@@ -735,9 +768,8 @@ fn piece(
         flags |= Flags::NO_SCHEME;
         build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
     } else {
-        let t = h.host.into_owned();
-        let n = t.len();
-        (t, 0..n)
+        let n = h.host.len();
+        (Text::concat(&[&h.host]), 0..n)
     };
     cx.push(Hit::new(
         kind,
@@ -751,14 +783,15 @@ fn piece(
     ));
 }
 
-/// Builds `scheme://host[:port]rest` in one allocation; returns it and where the host is.
+/// Builds `scheme://host[:port]rest` (no allocation when short); returns it and where the
+/// host is.
 fn build_url(
     scheme: &str,
     host: &str,
     ip: Option<std::net::IpAddr>,
     port: Option<u16>,
     rest: &str,
-) -> (String, Range<usize>) {
+) -> (Text, Range<usize>) {
     let mut digits = [0u8; 5];
     let mut nd = 0;
     if let Some(mut p) = port {
@@ -776,30 +809,28 @@ fn build_url(
         }
     }
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
-    let len = scheme.len()
-        + 3
-        + host.len()
-        + if v6 { 2 } else { 0 }
-        + if nd > 0 { nd + 1 } else { 0 }
-        + rest.len().max(1);
-    let mut u = String::with_capacity(len);
-    u.push_str(scheme);
-    u.push_str("://");
+    let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let hs = scheme.len() + 3 + usize::from(v6);
+    let he = hs + host.len();
+    // The closing bracket, the port and the rest after the host.
+    let len = he + usize::from(v6) + if nd > 0 { nd + 1 } else { 0 } + rest.len();
+    let mut u = TextWriter::with_len(len);
+    u.push(scheme);
+    u.push("://");
     if v6 {
-        u.push('[');
+        u.push("[");
     }
-    let hs = u.len();
-    u.push_str(host);
-    let he = u.len();
+    u.push(host);
     if v6 {
-        u.push(']');
+        u.push("]");
     }
     if nd > 0 {
-        u.push(':');
-        u.push_str(std::str::from_utf8(&digits[..nd]).unwrap_or(""));
+        u.push(":");
+        u.push(digits);
     }
-    u.push_str(if rest.is_empty() { "/" } else { rest });
-    (u, hs..he)
+    u.push(rest);
+    (u.finish(), hs..he)
 }
 
 #[inline]
@@ -872,12 +903,9 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
     if mode == Mode::Nested {
         flags |= Flags::REDIRECTED;
     }
-    let mut addr = String::with_capacity(local.len() + 1 + h.host.len());
-    addr.push_str(local);
-    addr.push('@');
-    let hs = addr.len();
-    addr.push_str(&h.host);
-    let he = addr.len();
+    let hs = local.len() + 1;
+    let he = hs + h.host.len();
+    let addr = Text::concat(&[local, "@", &h.host]);
     cx.push(Hit::new(
         HitKind::Email,
         addr,
