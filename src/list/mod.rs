@@ -269,7 +269,7 @@ impl List {
     /// ```
     pub fn lookup_ipv4_batch<'a>(&'a self, ips: &[Ipv4Addr], out: &mut [Option<&'a Listing>]) {
         assert!(out.len() >= ips.len(), "output shorter than input");
-        const GROUP: usize = 16;
+        const GROUP: usize = 128;
         let ranges_empty = self.v4_ranges.is_empty();
         for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
             let mut keys = [0u32; GROUP];
