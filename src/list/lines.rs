@@ -14,7 +14,9 @@
 //! is much larger than the caches), this costs one read from memory and the same bytes per
 //! address (64 bytes for about 16 addresses).
 
-use super::tables::{EXCL, NONE};
+#[cfg(test)]
+use super::tables::EXCL;
+use super::tables::{Vals, NONE};
 
 /// Lanes of a line.
 const LANES: usize = 32;
@@ -36,61 +38,12 @@ const LOAD: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Line([u16; LANES]);
 
-/// Values of the lanes, in as few bytes as they need: lane `l` of bucket `h` is entry
-/// `h * LANES + l`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum LaneVals {
-    /// every address has this value (a sentinel included)
-    Same(u32),
-    /// ids below `u8::MAX`; `u8::MAX` is [`EXCL`]
-    Bytes(Box<[u8]>),
-    /// ids below `u16::MAX`; `u16::MAX` is [`EXCL`]
-    Halves(Box<[u16]>),
-    Full(Box<[u32]>),
-}
-
-impl LaneVals {
-    #[inline(always)]
-    fn get(&self, p: usize) -> u32 {
-        match self {
-            LaneVals::Same(v) => *v,
-            LaneVals::Bytes(b) => match b[p] {
-                u8::MAX => EXCL,
-                v => u32::from(v),
-            },
-            LaneVals::Halves(h) => match h[p] {
-                u16::MAX => EXCL,
-                v => u32::from(v),
-            },
-            LaneVals::Full(f) => f[p],
-        }
-    }
-
-    fn set(&mut self, p: usize, v: u32) {
-        match self {
-            LaneVals::Same(_) => {}
-            LaneVals::Bytes(b) => b[p] = if v == EXCL { u8::MAX } else { v as u8 },
-            LaneVals::Halves(h) => h[p] = if v == EXCL { u16::MAX } else { v as u16 },
-            LaneVals::Full(f) => f[p] = v,
-        }
-    }
-
-    fn memory_bytes(&self) -> usize {
-        match self {
-            LaneVals::Same(_) => 0,
-            LaneVals::Bytes(b) => b.len(),
-            LaneVals::Halves(h) => h.len() * 2,
-            LaneVals::Full(f) => f.len() * 4,
-        }
-    }
-}
-
 /// Single IPv4 addresses in buckets of one cache line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lines {
     buckets: u64,
     lines: Box<[Line]>,
-    vals: LaneVals,
+    vals: Vals,
     /// `(address, value)` of the addresses no line had room for, sorted
     spill: Box<[(u32, u32)]>,
     len: usize,
@@ -108,17 +61,8 @@ impl Lines {
     pub(crate) fn new(entries: Vec<(u32, u32)>, distinct: u32) -> Lines {
         let n = entries.len();
         let nb = (n / LOAD).max(MIN_BUCKETS);
-        let first = entries.first().map_or(NONE, |e| e.1);
-        let slots = nb * LANES;
-        let mut vals = if entries.iter().all(|e| e.1 == first) {
-            LaneVals::Same(first)
-        } else if distinct < u32::from(u8::MAX) {
-            LaneVals::Bytes(vec![u8::MAX; slots].into_boxed_slice())
-        } else if distinct < u32::from(u16::MAX) {
-            LaneVals::Halves(vec![u16::MAX; slots].into_boxed_slice())
-        } else {
-            LaneVals::Full(vec![NONE; slots].into_boxed_slice())
-        };
+        // lane `l` of bucket `h` has value `h * LANES + l`
+        let mut vals = Vals::blank(&entries, distinct, nb * LANES);
         let mut lines = vec![Line([EMPTY; LANES]); nb].into_boxed_slice();
         let mut spill = Vec::new();
         let buckets = nb as u64;
@@ -182,7 +126,7 @@ impl Lines {
             return NONE;
         }
         match &self.vals {
-            LaneVals::Same(v) => *v,
+            Vals::Same(v) => *v,
             vals => {
                 let lane = line.iter().position(|&x| x == low).unwrap_or(0);
                 vals.get(h * LANES + lane)

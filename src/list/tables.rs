@@ -398,9 +398,10 @@ enum Packed {
     Wide(Box<[u64]>),
 }
 
-/// The values of [`Packed::Short`] entries, in entry order, in as few bytes as they need.
+/// Values apart from their keys, in as few bytes as they need: of [`Packed::Short`]
+/// entries in entry order, and of the lanes of [`Lines`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Vals {
+pub(crate) enum Vals {
     /// every entry has this value (a sentinel included)
     Same(u32),
     /// ids below `u8::MAX`; `u8::MAX` is [`EXCL`]
@@ -413,31 +414,40 @@ enum Vals {
 impl Vals {
     /// Values of `entries` in order, in the narrowest form that holds ids below `distinct`.
     fn new(entries: &[(u32, u32)], distinct: u32) -> Vals {
+        let mut vals = Vals::blank(entries, distinct, entries.len());
+        for (p, e) in entries.iter().enumerate() {
+            vals.set(p, e.1);
+        }
+        vals
+    }
+
+    /// For `len` slots to be [`Vals::set`], in the narrowest form for the values of
+    /// `entries` (ids below `distinct`): none kept when they all have one value.
+    pub(crate) fn blank(entries: &[(u32, u32)], distinct: u32, len: usize) -> Vals {
         let first = entries.first().map_or(NONE, |e| e.1);
         if entries.iter().all(|e| e.1 == first) {
-            return Vals::Same(first);
-        }
-        if distinct < u32::from(u8::MAX) {
-            Vals::Bytes(
-                entries
-                    .iter()
-                    .map(|e| if e.1 == EXCL { u8::MAX } else { e.1 as u8 })
-                    .collect(),
-            )
+            Vals::Same(first)
+        } else if distinct < u32::from(u8::MAX) {
+            Vals::Bytes(vec![u8::MAX; len].into_boxed_slice())
         } else if distinct < u32::from(u16::MAX) {
-            Vals::Halves(
-                entries
-                    .iter()
-                    .map(|e| if e.1 == EXCL { u16::MAX } else { e.1 as u16 })
-                    .collect(),
-            )
+            Vals::Halves(vec![u16::MAX; len].into_boxed_slice())
         } else {
-            Vals::Full(entries.iter().map(|e| e.1).collect())
+            Vals::Full(vec![NONE; len].into_boxed_slice())
+        }
+    }
+
+    /// Sets slot `p` (nothing to do when all values are the same).
+    pub(crate) fn set(&mut self, p: usize, v: u32) {
+        match self {
+            Vals::Same(_) => {}
+            Vals::Bytes(b) => b[p] = if v == EXCL { u8::MAX } else { v as u8 },
+            Vals::Halves(h) => h[p] = if v == EXCL { u16::MAX } else { v as u16 },
+            Vals::Full(f) => f[p] = v,
         }
     }
 
     #[inline(always)]
-    fn get(&self, p: usize) -> u32 {
+    pub(crate) fn get(&self, p: usize) -> u32 {
         match self {
             Vals::Same(v) => *v,
             Vals::Bytes(b) => match b[p] {
@@ -452,7 +462,7 @@ impl Vals {
         }
     }
 
-    fn memory_bytes(&self) -> usize {
+    pub(crate) fn memory_bytes(&self) -> usize {
         match self {
             Vals::Same(_) => 0,
             Vals::Bytes(b) => b.len(),

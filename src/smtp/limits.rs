@@ -446,6 +446,28 @@ pub(super) fn question(
     })
 }
 
+/// Charges `asks` in `counters` at `now`, one answer per question in `out` (each
+/// [`Answer::Failed`] when they failed).
+pub(super) fn charge_all<C: CounterStore>(
+    counters: &mut C,
+    asks: &[Question],
+    now: crate::time::Timestamp,
+    out: &mut Vec<Answer>,
+) -> Result<(), C::Error> {
+    out.clear();
+    if asks.is_empty() {
+        return Ok(());
+    }
+    let charges: Vec<_> = asks.iter().map(Question::charge).collect();
+    let mut charged = Vec::with_capacity(asks.len());
+    let r = counters.charge(now, &charges, &mut charged);
+    if r.is_ok() {
+        out.extend(charged.into_iter().map(Answer::from));
+    }
+    out.resize(asks.len(), Answer::Failed);
+    r
+}
+
 /// Asks the state directory's counters `asks` (one transaction, or the journal's when
 /// `counters` is inside it); one answer per question in `out`. Returns a message to log
 /// when they failed (each answer is then [`Answer::Failed`]).
@@ -455,25 +477,12 @@ pub(super) fn ask_store(
     now: crate::time::Timestamp,
     out: &mut Vec<Answer>,
 ) -> Option<String> {
-    out.clear();
-    if asks.is_empty() {
-        return None;
-    }
-    let charges: Vec<_> = asks.iter().map(Question::charge).collect();
-    let mut charged = Vec::with_capacity(asks.len());
-    match counters.charge(now, &charges, &mut charged) {
-        Ok(()) => {
-            out.extend(charged.into_iter().map(Answer::from));
-            None
-        }
-        Err(e) => {
-            out.resize(asks.len(), Answer::Failed);
-            Some(format!(
-                "the state directory's counters failed, answering {} requests as unavailable: {e}",
-                asks.len()
-            ))
-        }
-    }
+    charge_all(counters, asks, now, out).err().map(|e| {
+        format!(
+            "the state directory's counters failed, answering {} requests as unavailable: {e}",
+            asks.len()
+        )
+    })
 }
 
 /// Asks the limiter `asks` (Redis: in one pipeline; the store: in one transaction); one

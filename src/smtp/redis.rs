@@ -584,24 +584,16 @@ impl RedisCounters {
         now: crate::time::Timestamp,
         out: &mut Vec<Answer>,
     ) -> Option<String> {
-        use crate::ledger::CounterStore as _;
-        out.clear();
         if asks.is_empty() {
+            out.clear();
             return None;
         }
-        let charges: Vec<_> = asks.iter().map(Question::charge).collect();
-        let mut charged = Vec::with_capacity(asks.len());
-        match self.charge(now, &charges, &mut charged) {
+        match super::limits::charge_all(self, asks, now, out) {
             Ok(()) => {
-                out.extend(charged.into_iter().map(Answer::from));
-                out.resize(asks.len(), Answer::Failed);
                 self.last_log = None;
                 None
             }
-            Err(e) => {
-                out.resize(asks.len(), Answer::Failed);
-                self.failed(asks.len(), &e)
-            }
+            Err(e) => self.failed(asks.len(), &e),
         }
     }
 
