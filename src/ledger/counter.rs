@@ -381,24 +381,36 @@ impl EmbeddedCounters {
     }
 }
 
+/// Whether `n` more fit within every one of `limits` (one more, to check, when `n` is 0),
+/// given what each holds (`have` of its key), and which limit has the least room left.
+pub(crate) fn room<L: Limit, E>(
+    limits: &[L],
+    n: u32,
+    mut have: impl FnMut(&str) -> Result<u64, E>,
+) -> Result<(bool, usize), E> {
+    let mut within = true;
+    let mut tight = (0, i128::MAX);
+    for (i, l) in limits.iter().enumerate() {
+        let room = i128::from(l.limit()) - i128::from(have(l.key())?);
+        if room < tight.1 {
+            tight = (i, room);
+        }
+        if room < i128::from(n.max(1)) {
+            within = false;
+        }
+    }
+    Ok((within, tight.0))
+}
+
 impl EmbeddedCounters {
     fn charge_one<L: Limit>(&mut self, t: i64, c: &Charge<'_, L>) -> Charged {
         if let Some(&(_, within)) = c.once.and_then(|k| self.seen.get(k)) {
             return Charged::Seen { within };
         }
         let w = self.windows[Counter::Messages.index()];
-        let mut within = true;
-        let mut tight = (0, i128::MAX);
-        for (i, l) in c.limits.iter().enumerate() {
-            let have = self.named.get(l.key()).map_or(0, |x| x.count(t, w));
-            let room = i128::from(l.limit()) - i128::from(have);
-            if room < tight.1 {
-                tight = (i, room);
-            }
-            if room < i128::from(c.n.max(1)) {
-                within = false;
-            }
-        }
+        let (within, tight) = sure(room(c.limits, c.n, |key| {
+            Ok(self.named.get(key).map_or(0, |x| x.count(t, w)))
+        }));
         let answer = if within {
             if c.n > 0 {
                 for l in c.limits {
@@ -416,7 +428,7 @@ impl EmbeddedCounters {
                 receipt: u64::from(c.n),
             }
         } else {
-            let first = match c.limits.get(tight.0) {
+            let first = match c.limits.get(tight) {
                 Some(l) if c.n > 0 => match self.refused_until.get_mut(l.key()) {
                     Some(u) if *u > t => false,
                     Some(u) => {
@@ -431,10 +443,7 @@ impl EmbeddedCounters {
                 },
                 _ => false,
             };
-            Charged::Over {
-                tight: tight.0,
-                first,
-            }
+            Charged::Over { tight, first }
         };
         if c.n > 0 {
             if let Some(k) = c.once {

@@ -203,18 +203,9 @@ impl<'c> StoreCounters<'c> {
                 return Ok(Charged::Seen { within });
             }
         }
-        let mut within = true;
-        let mut tight = (0, i128::MAX);
-        for (i, l) in ch.limits.iter().enumerate() {
-            let have = self.count_in(c, l.key(), t, ch.n > 0)?;
-            let room = i128::from(l.limit()) - i128::from(have);
-            if room < tight.1 {
-                tight = (i, room);
-            }
-            if room < i128::from(ch.n.max(1)) {
-                within = false;
-            }
-        }
+        let (within, tight) = crate::ledger::counter::room(ch.limits, ch.n, |key| {
+            self.count_in(c, key, t, ch.n > 0)
+        })?;
         let answer = if within {
             if ch.n > 0 {
                 for l in ch.limits {
@@ -225,7 +216,7 @@ impl<'c> StoreCounters<'c> {
                 receipt: u64::from(ch.n),
             }
         } else {
-            let first = match ch.limits.get(tight.0) {
+            let first = match ch.limits.get(tight) {
                 Some(l) if ch.n > 0 => {
                     c.prepare_cached(
                         "INSERT INTO refused (key, until) VALUES (?1, ?2) \
@@ -239,10 +230,7 @@ impl<'c> StoreCounters<'c> {
                 }
                 _ => false,
             };
-            Charged::Over {
-                tight: tight.0,
-                first,
-            }
+            Charged::Over { tight, first }
         };
         if ch.n > 0 {
             if let Some(once) = ch.once {
