@@ -94,6 +94,7 @@ fuzz_target!(|data: &[u8]| {
                 sasl_username: (arg & 0x40 != 0).then(|| text(arg >> 2)),
                 fingerprint: (arg & 0x80 != 0).then(|| text(arg >> 4)),
                 sender: (arg & 0x20 != 0).then(|| text(arg >> 3)),
+                refused: arg & 0x10 != 0,
             },
             5 => Evidence::SmtpOutcome {
                 outcome: SmtpOutcome::ALL[usize::from(arg) % SmtpOutcome::ALL.len()],

@@ -31,17 +31,21 @@ pub enum Counter {
     NoSuchUser,
     /// Messages to recipients that cannot receive mail.
     CannotReceive,
+    /// Messages the policy server refused from a sender identity (attempts that consumed
+    /// no quota).
+    Refused,
 }
 
 impl Counter {
     /// Every counter, in index order.
-    pub const ALL: [Counter; 6] = [
+    pub const ALL: [Counter; 7] = [
         Counter::Messages,
         Counter::Delivered,
         Counter::Rejected,
         Counter::Deferred,
         Counter::NoSuchUser,
         Counter::CannotReceive,
+        Counter::Refused,
     ];
 
     /// A dense index from 0, for tables.

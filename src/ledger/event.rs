@@ -94,7 +94,8 @@ pub enum Evidence {
         /// The code it answered.
         code: ReturnCode,
     },
-    /// The relay accepted a message from the sender identity in the subject.
+    /// The relay accepted a message from the sender identity in the subject, or (with
+    /// `refused`) refused one it tried to send.
     Message {
         /// The envelope recipient.
         recipient: Box<str>,
@@ -107,6 +108,11 @@ pub enum Evidence {
         /// The envelope sender, when the subject is another identity (the authenticated
         /// account): the campaign then counts it as the sender address.
         sender: Option<Box<str>>,
+        /// The policy server refused the message (a rate limit, an invalid sender, a list):
+        /// an attempt, counted in [`Counter::Refused`](super::Counter::Refused) and not in
+        /// [`Counter::Messages`](super::Counter::Messages), so it consumes no quota; the
+        /// escalation of whoever keeps sending counts both.
+        refused: bool,
     },
     /// What became of such a message.
     SmtpOutcome {

@@ -82,6 +82,18 @@ impl<'a> Fields<'a> {
         })
     }
 
+    fn flag(&self, field: &'static str) -> Result<bool, LedgerError> {
+        match self.get(field) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(LedgerError::WrongType {
+                line: self.line,
+                field,
+                expected: "true or false",
+            }),
+        }
+    }
+
     fn weight(&self) -> Result<Option<f64>, LedgerError> {
         const FIELD: &str = "weight";
         match self.get(FIELD) {
@@ -189,6 +201,7 @@ impl Event {
                 sasl_username: f.opt_text("sasl_username")?,
                 fingerprint: f.opt_text("fingerprint")?,
                 sender: f.opt_text("sender")?,
+                refused: f.flag("refused")?,
             },
             "smtp_outcome" => Evidence::SmtpOutcome {
                 outcome: {
@@ -318,11 +331,15 @@ impl Event {
                 sasl_username,
                 fingerprint,
                 sender,
+                refused,
             } => {
                 w.str("recipient", recipient);
                 w.opt_str("sasl_username", sasl_username.as_deref());
                 w.opt_str("fingerprint", fingerprint.as_deref());
                 w.opt_str("sender", sender.as_deref());
+                if *refused {
+                    w.out.push_str(",\"refused\":true");
+                }
             }
             Evidence::SmtpOutcome { outcome, recipient } => {
                 w.str("outcome", outcome.as_str());

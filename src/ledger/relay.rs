@@ -141,8 +141,9 @@ impl Relay {
         self.recs.entry(id).or_insert_with(RelayRec::new)
     }
 
-    /// A message from `sender` to `recipient` at `t`; `count` is the sender's rolling count
-    /// after it.
+    /// A message from `sender` to `recipient` at `t` (`refused` when the policy server
+    /// refused it); `count` is the sender's rolling count of attempts, accepted and
+    /// refused, after it.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &mut self,
@@ -152,6 +153,7 @@ impl Relay {
         campaign: Option<(u32, Group, Member)>,
         t: i64,
         count: u64,
+        refused: bool,
     ) {
         let burst_window = i64::try_from(w.burst.as_secs()).unwrap_or(i64::MAX);
         let tol = i64::try_from(w.cadence_tolerance.as_secs()).unwrap_or(i64::MAX);
@@ -198,8 +200,10 @@ impl Relay {
         let old_campaign = self.recs.get(&sender).map_or(NO_CAMPAIGN, |r| r.campaign);
         let take_campaign = cid.filter(|&c| bigger(self, old_campaign, c));
         let r = self.rec(sender);
-        r.messages = r.messages.saturating_add(1);
-        r.last_message = r.last_message.max(t);
+        if !refused {
+            r.messages = r.messages.saturating_add(1);
+            r.last_message = r.last_message.max(t);
+        }
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         if count >= r.peak {
             r.peak = count;
@@ -339,7 +343,7 @@ impl Relay {
 /// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
 /// for i in 0..4 {
 ///     l.apply(&Event::new(t + Duration::from_secs(60 * i), s.clone(),
-///         Evidence::Message { recipient: "victim@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
+///         Evidence::Message { recipient: "victim@example.net".into(), sasl_username: None, fingerprint: None, sender: None, refused: false }));
 /// }
 /// let c = l.relay_facts(&s).unwrap().cadence.unwrap();
 /// assert_eq!((c.repeats, c.interval.as_secs()), (4, 60));
@@ -389,7 +393,7 @@ pub struct CampaignFacts {
 /// let mut l = Ledger::new(Default::default());
 /// let s: rblkit::Subject = "a@shop.example.com".parse()?;
 /// l.apply(&Event::new("2026-11-20T10:00:00Z".parse()?, s.clone(),
-///     Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
+///     Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None, refused: false }));
 /// let f = l.relay_facts(&s).unwrap();
 /// assert_eq!((f.messages, f.peak), (1, 1));
 /// # Ok::<(), rblkit::Error>(())
@@ -401,8 +405,8 @@ pub struct RelayFacts {
     pub messages: u32,
     /// The latest of them.
     pub last_message: Option<Timestamp>,
-    /// The highest count of the subject's rolling message window seen at a message (kept
-    /// until an operator unlists the subject).
+    /// The highest count of the subject's rolling window of attempts (messages accepted
+    /// and refused) seen at a message (kept until an operator unlists the subject).
     pub peak: u32,
     /// When that peak was reached.
     pub peak_at: Option<Timestamp>,

@@ -1021,9 +1021,16 @@ impl<C: LedgerCounters> Ledger<C> {
                 sasl_username,
                 fingerprint,
                 sender,
+                refused,
             } => {
                 self.touch(id, t);
-                let count = self.count_event(&e.subject, id, Counter::Messages, e.at);
+                // a refused attempt consumes no quota; the escalation peak counts both
+                let (mine, other) = match refused {
+                    false => (Counter::Messages, Counter::Refused),
+                    true => (Counter::Refused, Counter::Messages),
+                };
+                let count = self.count_event(&e.subject, id, mine, e.at);
+                let count = count.saturating_add(self.count_other(&e.subject, id, other, e.at));
                 let rcpt = self.intern(recipient);
                 let campaign = match fingerprint {
                     Some(fp) => {
@@ -1049,7 +1056,8 @@ impl<C: LedgerCounters> Ledger<C> {
                     None => None,
                 };
                 let w = self.config.relay;
-                self.relay.message(&w, id, rcpt, campaign, t, count);
+                self.relay
+                    .message(&w, id, rcpt, campaign, t, count, *refused);
             }
             Evidence::SmtpOutcome { outcome, recipient } => {
                 self.touch(id, t);
@@ -1186,6 +1194,15 @@ impl<C: LedgerCounters> Ledger<C> {
             counter,
         };
         sure(self.counters.add(key, at, 1))
+    }
+
+    fn count_other(&self, s: &Subject, id: u32, counter: Counter, at: Timestamp) -> u64 {
+        let key = CounterKey {
+            subject: s,
+            id: SubjectId(id),
+            counter,
+        };
+        sure(self.counters.count(key, at))
     }
 
     fn report(&mut self, id: u32, rid: u32, w: f64, t: i64) {

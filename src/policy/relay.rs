@@ -1,8 +1,10 @@
 //! The relay provider's criteria: per-server lists of blocked senders and recipients.
 //!
 //! The sender identity of a `message` event is its subject (the producer puts there the
-//! SASL user name when there is one, else the envelope sender). Every `message` event counts,
-//! whether the relay then delivered or refused the message.
+//! SASL user name when there is one, else the envelope sender). A `message` event counts in
+//! [`Counter::Messages`] whatever became of the message after the relay accepted it; one the
+//! policy server refused (`refused`) counts in [`Counter::Refused`] instead, which the rate
+//! limit leaves out and the escalation ([`KeptSending`]) counts.
 
 use super::criteria::{hours, Criterion, Facts, Fired};
 use crate::codes::Reason;

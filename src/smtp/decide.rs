@@ -237,6 +237,7 @@ impl Decider {
                     fingerprint: self.config.campaign.key(user, req.client_address(), t),
                     // the account is the subject: the campaign counts the envelope sender
                     sender: (!user.is_empty() && !sender.is_empty()).then(|| sender.into()),
+                    refused: false,
                 },
             )
         });
@@ -273,6 +274,18 @@ impl Decider {
                 None => (None, Action::Dunno),
             },
         };
+        // a refused message is an attempt: it consumes no quota, and it counts towards
+        // the escalation of whoever keeps sending
+        if let (
+            Some(_),
+            Some(Event {
+                evidence: Evidence::Message { refused, .. },
+                ..
+            }),
+        ) = (reason, event.as_mut())
+        {
+            *refused = true;
+        }
         Verdict {
             action,
             reason,
@@ -454,4 +467,80 @@ pub(super) fn instance_key(req: &Request) -> Box<[u8]> {
     k.extend_from_slice(&ip);
     k.extend_from_slice(sender);
     k.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Counter, Ledger};
+
+    fn rcpt(i: u32) -> Request {
+        let (inst, to) = (format!("m{i}"), format!("r{i}@example.net"));
+        Request::new(&[
+            ("request", "smtpd_access_policy"),
+            ("protocol_state", "RCPT"),
+            ("instance", &inst),
+            ("sender", "a@shop.example.com"),
+            ("recipient", &to),
+        ])
+        .unwrap()
+    }
+
+    /// Decides and records as the server does; the answer's first word.
+    fn send(d: &mut Decider, l: &mut Ledger, i: u32, secs: i64) -> String {
+        let v = d.decide(l, &rcpt(i), None, Timestamp::from_unix_assert(secs));
+        if let Some(e) = &v.event {
+            l.apply(e);
+        }
+        match v.action {
+            Action::Dunno => "DUNNO".into(),
+            Action::Refuse(r) => r.to_string().split(' ').next().unwrap().into(),
+        }
+    }
+
+    #[test]
+    fn refused_attempts_consume_no_quota_and_count_towards_the_escalation() {
+        let config = PolicyConfig::from_toml(
+            "[limits]\nmessages_per_hour = 5\nkept_sending_grace = 3\n",
+            "p.toml",
+        )
+        .unwrap();
+        let s: Subject = "a@shop.example.com".parse().unwrap();
+        let at = |secs| Timestamp::from_unix_assert(secs);
+        let patient = PolicyConfig::from_toml(
+            "[limits]\nmessages_per_hour = 5\nkept_sending_grace = 10\n",
+            "p.toml",
+        )
+        .unwrap();
+        let mut d = Decider::new(patient);
+        let mut l = Ledger::new(Default::default());
+        let t0 = 1_800_000_000;
+        for i in 0..5 {
+            assert_eq!(send(&mut d, &mut l, i, t0 + i64::from(i)), "DUNNO");
+        }
+        // six refused tries half an hour later (more than the limit): not in the quota
+        for i in 5..11 {
+            assert_eq!(send(&mut d, &mut l, i, t0 + 1800), "450");
+        }
+        assert_eq!(l.count(&s, Counter::Messages, at(t0 + 1800)), 5);
+        assert_eq!(l.count(&s, Counter::Refused, at(t0 + 1800)), 6);
+        // once the accepted messages leave the window, the sender may send again although
+        // it tried within the last hour
+        assert_eq!(send(&mut d, &mut l, 11, t0 + 3605), "DUNNO");
+        assert_eq!(l.relay_facts(&s).unwrap().peak, 11);
+
+        // kept sending: 5 accepted and 3 refused tries within the window make the next
+        // answer permanent
+        let mut d = Decider::new(config);
+        let mut l = Ledger::new(Default::default());
+        for i in 0..5 {
+            assert_eq!(send(&mut d, &mut l, i, t0), "DUNNO");
+        }
+        let answers: Vec<_> = (5..9).map(|i| send(&mut d, &mut l, i, t0 + 60)).collect();
+        assert_eq!(answers, ["450", "450", "450", "550"]);
+        assert_eq!(l.relay_facts(&s).unwrap().peak, 9);
+        assert_eq!(l.relay_facts(&s).unwrap().messages, 5);
+        // and stays so after the window
+        assert_eq!(send(&mut d, &mut l, 9, t0 + 7200), "550");
+    }
 }

@@ -70,6 +70,8 @@ pub use limits::{
 pub use lists::LocalLists;
 pub use lograte::{LogGate, LogLimit, RefusalLog};
 pub use postfix_log::{outcome_of, DeliveryStatus, LogLine, LogRecord, PostfixLog};
+#[cfg(feature = "redis")]
+pub use redis::RedisCounters;
 pub use redis::{OnFailure, RedisConfig, RETRY};
 pub use reply::{Action, EnhancedCode, RefusalReason, Replies, Reply, MAX_REPLY_TEXT};
 pub use request::{Limits, Request, RequestParser, Stage};

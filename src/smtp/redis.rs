@@ -436,8 +436,29 @@ impl From<crate::ledger::Charged> for Answer {
 /// [`CounterStore::undo`]: crate::ledger::CounterStore::undo
 /// [`CounterStore::add`]: crate::ledger::CounterStore::add
 /// [`CounterStore::count`]: crate::ledger::CounterStore::count
+///
+/// The policy server makes one for its `[redis]` section; a program of its own may use one
+/// for shared limits of its own (feature `redis`).
+///
+/// # Examples
+///
+/// ```
+/// use rblkit::ledger::{Charge, CounterStore};
+/// use rblkit::smtp::{PolicyConfig, RedisCounters};
+/// // nothing listens on port 1: connecting fails at once, and every call says so
+/// let c = PolicyConfig::from_toml("[redis]\nurl = \"redis://127.0.0.1:1/0\"\n", "p.toml")?;
+/// let mut redis = RedisCounters::new(c.redis.as_ref().unwrap())?;
+/// assert_eq!(redis.config().timeout.as_millis(), 50);
+/// let limits = [("sender_domain:shop.example.com", 1000)];
+/// let charge = Charge { once: Some(&b"m1"[..]), limits: &limits, n: 1 };
+/// let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse()?;
+/// let mut out = Vec::new();
+/// assert!(redis.charge(t, &[charge], &mut out).is_err());
+/// assert!(out.is_empty());
+/// # Ok::<(), rblkit::Error>(())
+/// ```
 #[cfg(feature = "redis")]
-pub(super) struct RedisCounters {
+pub struct RedisCounters {
     client: ::redis::Client,
     conn: Option<(::redis::Connection, String)>,
     config: RedisConfig,
@@ -448,6 +469,16 @@ pub(super) struct RedisCounters {
     /// Reused for every key and member written into a pipeline.
     key: Vec<u8>,
     pipe: ::redis::Pipeline,
+}
+
+#[cfg(feature = "redis")]
+impl fmt::Debug for RedisCounters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisCounters")
+            .field("config", &self.config)
+            .field("connected", &self.conn.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Without the feature there is none.
@@ -489,7 +520,11 @@ fn redis_err(e: impl fmt::Display) -> SmtpError {
 #[cfg(feature = "redis")]
 impl RedisCounters {
     /// A client for `config` (it connects on first use).
-    pub(super) fn new(config: &RedisConfig) -> Result<RedisCounters, SmtpError> {
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpError::Io`] when the URL does not parse or a TLS file cannot be read.
+    pub fn new(config: &RedisConfig) -> Result<RedisCounters, SmtpError> {
         use ::redis::IntoConnectionInfo as _;
         let bad = |e: ::redis::RedisError| SmtpError::Io {
             addr: "redis".into(),
@@ -521,7 +556,7 @@ impl RedisCounters {
     }
 
     /// The config.
-    pub(super) fn config(&self) -> &RedisConfig {
+    pub fn config(&self) -> &RedisConfig {
         &self.config
     }
 
@@ -618,44 +653,57 @@ impl RedisCounters {
         _now: crate::time::Timestamp,
         undo: &[(&Question, u64)],
     ) -> Result<(), SmtpError> {
+        if undo.iter().all(|(q, r)| *r == 0 || q.n == 0) {
+            return Ok(());
+        }
         self.ensure()?;
         self.pipe.clear();
-        let p = self.config.key_prefix.as_bytes();
         for (q, receipt) in undo {
-            if *receipt == 0 || q.n == 0 {
-                continue;
-            }
-            for l in &q.limits {
-                self.key.clear();
-                self.key.extend_from_slice(p);
-                self.key.extend_from_slice(b"rate:");
-                self.key.extend_from_slice(l.key.as_bytes());
-                let c = self.pipe.cmd("ZREM").arg(&self.key[..]);
-                for i in 1..=q.n {
-                    self.key.clear();
-                    let _ = write!(self.key, "{}.{receipt}:{i}", self.member);
-                    c.arg(&self.key[..]);
-                }
-                c.ignore();
-            }
-            if let Some(inst) = &q.instance {
-                self.key.clear();
-                self.key.extend_from_slice(p);
-                self.key.extend_from_slice(b"msg:");
-                self.key.extend_from_slice(inst);
-                self.pipe
-                    .cmd("SET")
-                    .arg(&self.key[..])
-                    .arg(0)
-                    .arg("XX")
-                    .arg("KEEPTTL")
-                    .ignore();
-            }
+            self.push_undo(&q.charge(), *receipt);
         }
         let Some((conn, _)) = self.conn.as_mut() else {
             return Err(redis_err("not connected"));
         };
         self.pipe.query::<()>(conn).map_err(redis_err)
+    }
+
+    /// Adds to the pipeline what takes back one charge counted under `receipt`: its
+    /// members of every limit's sorted set, and its message key set to "not charged".
+    fn push_undo<L: crate::ledger::Limit>(
+        &mut self,
+        charge: &crate::ledger::Charge<'_, L>,
+        receipt: u64,
+    ) {
+        if receipt == 0 || charge.n == 0 {
+            return;
+        }
+        let p = self.config.key_prefix.as_bytes();
+        for l in charge.limits {
+            self.key.clear();
+            self.key.extend_from_slice(p);
+            self.key.extend_from_slice(b"rate:");
+            self.key.extend_from_slice(l.key().as_bytes());
+            let c = self.pipe.cmd("ZREM").arg(&self.key[..]);
+            for i in 1..=charge.n {
+                self.key.clear();
+                let _ = write!(self.key, "{}.{receipt}:{i}", self.member);
+                c.arg(&self.key[..]);
+            }
+            c.ignore();
+        }
+        if let Some(inst) = charge.once {
+            self.key.clear();
+            self.key.extend_from_slice(p);
+            self.key.extend_from_slice(b"msg:");
+            self.key.extend_from_slice(inst);
+            self.pipe
+                .cmd("SET")
+                .arg(&self.key[..])
+                .arg(0)
+                .arg("XX")
+                .arg("KEEPTTL")
+                .ignore();
+        }
     }
 
     /// A counter key of a subject: `{prefix}count:COUNTER:SUBJECT`.
@@ -810,31 +858,16 @@ impl crate::ledger::CounterStore for RedisCounters {
         charge: &crate::ledger::Charge<'_, L>,
         receipt: u64,
     ) -> Result<(), SmtpError> {
+        if receipt == 0 || charge.n == 0 {
+            return Ok(());
+        }
         self.ensure()?;
-        let p = &*self.config.key_prefix;
-        let mut pipe = ::redis::pipe();
-        for l in charge.limits {
-            let c = pipe.cmd("ZREM").arg(format!("{p}rate:{}", l.key()));
-            for i in 1..=charge.n {
-                c.arg(format!("{}.{receipt}:{i}", self.member));
-            }
-            c.ignore();
-        }
-        if let Some(inst) = charge.once {
-            let mut k = p.as_bytes().to_vec();
-            k.extend_from_slice(b"msg:");
-            k.extend_from_slice(inst);
-            pipe.cmd("SET")
-                .arg(k)
-                .arg(0)
-                .arg("XX")
-                .arg("KEEPTTL")
-                .ignore();
-        }
+        self.pipe.clear();
+        self.push_undo(charge, receipt);
         let Some((conn, _)) = self.conn.as_mut() else {
             return Err(redis_err("not connected"));
         };
-        pipe.query::<()>(conn).map_err(redis_err)
+        self.pipe.query::<()>(conn).map_err(redis_err)
     }
 
     fn named_count(&self, key: &str, now: crate::time::Timestamp) -> Result<u64, SmtpError> {

@@ -659,10 +659,11 @@ fn write_loop(
             }
             if let (Some(Limiter::Redis(r)), false) = (shared.as_mut(), undo.is_empty()) {
                 let back: Vec<_> = undo.iter().map(|&(k, rc)| (&pre_asks[k], rc)).collect();
-                if let Some(message) = r.undo_all(t, &back) {
-                    log(ServerEvent::SharedStoreFailed {
+                match r.undo_all(t, &back) {
+                    Some(message) => log(ServerEvent::SharedStoreFailed {
                         message: message.into(),
-                    });
+                    }),
+                    None => stats.redis_undone.add(back.len() as u64),
                 }
             }
         }

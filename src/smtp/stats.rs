@@ -43,6 +43,9 @@ pub(crate) struct Stats {
     pub(crate) commit_failures: Counter,
     /// Requests given the failure answer because Redis failed.
     pub(crate) redis_failures: Counter,
+    /// Messages charged in Redis and taken back: the ledger refused them in the
+    /// transaction after all.
+    pub(crate) redis_undone: Counter,
 }
 
 impl Default for Stats {
@@ -56,6 +59,7 @@ impl Default for Stats {
             commits: Counter::new(),
             commit_failures: Counter::new(),
             redis_failures: Counter::new(),
+            redis_undone: Counter::new(),
         }
     }
 }
@@ -161,6 +165,16 @@ impl Stats {
             "rblkit_policy_redis_failures_total",
             &[],
             self.redis_failures.get() as f64,
+        );
+        e.family(
+            "rblkit_policy_redis_undone_total",
+            "Messages counted in Redis and taken back because the ledger refused them in the same transaction.",
+            "counter",
+        );
+        e.sample(
+            "rblkit_policy_redis_undone_total",
+            &[],
+            self.redis_undone.get() as f64,
         );
         e.histogram(
             "rblkit_policy_decision_seconds",

@@ -49,6 +49,7 @@ fn message(s: &Subject, secs: u64) -> Event {
             sasl_username: None,
             fingerprint: None,
             sender: None,
+            refused: false,
         },
     )
 }

@@ -295,12 +295,13 @@ fn evidence() -> impl Strategy<Value = Evidence> {
             list,
             code: ReturnCode::new_assert(c[0], c[1], c[2], c[3])
         }),
-        (text(), opt_text(), opt_text(), opt_text()).prop_map(
-            |(recipient, sasl_username, fingerprint, sender)| Evidence::Message {
+        (text(), opt_text(), opt_text(), opt_text(), any::<bool>()).prop_map(
+            |(recipient, sasl_username, fingerprint, sender, refused)| Evidence::Message {
                 recipient,
                 sasl_username,
                 fingerprint,
                 sender,
+                refused,
             }
         ),
         (proptest::sample::select(SmtpOutcome::ALL), opt_text())

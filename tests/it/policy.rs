@@ -157,6 +157,7 @@ mod properties {
                 sasl_username: None,
                 fingerprint: fp.map(Into::into),
                 sender: None,
+                refused: false,
             }),
             2 => (proptest::sample::select(SmtpOutcome::ALL), who.clone()).prop_map(|(outcome, r)| {
                 Evidence::SmtpOutcome { outcome, recipient: Some(format!("{r}@example.net").into()) }

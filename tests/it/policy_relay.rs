@@ -25,6 +25,7 @@ fn message(from: &Subject, secs: u64, to: &str, fingerprint: Option<&str>) -> Ev
             sasl_username: None,
             fingerprint: fingerprint.map(Into::into),
             sender: None,
+            refused: false,
         },
     )
 }
@@ -164,6 +165,7 @@ fn two_senders_of_one_campaign_are_not_a_rotation_but_one_account_with_many_addr
                 sasl_username: Some("customer42".into()),
                 fingerprint: Some("fp2".into()),
                 sender: None,
+                refused: false,
             },
         ));
     }

@@ -399,3 +399,156 @@ fn refused_messages_are_not_charged_in_redis_in_any_counting_mode() {
         );
     }
 }
+
+/// Requests arriving together are charged in Redis before the ledger's transaction; one
+/// the ledger refuses inside it after all (here: the 31st message to one recipient, which
+/// makes mailbombing) is taken back, so Redis keeps exactly what was accepted.
+#[test]
+fn messages_the_ledger_refuses_in_the_transaction_are_taken_back_from_redis() {
+    use std::sync::{Arc, Barrier};
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-undo");
+    let redis = RedisProc::start(&bin, &dir.0, false);
+    let mport = free_port();
+    let server = policy(
+        &dir,
+        "a",
+        &config(1000, &redis, "closed"),
+        &["--metrics", &format!("127.0.0.1:{mport}")],
+    );
+    let port = server.port;
+    const CLIENTS: usize = 40;
+    // rounds until one batch of requests crosses the mailbomb threshold of 30 (which
+    // batches form is up to the scheduler); every round must hold the counts
+    for round in 0..8 {
+        let sender = format!("bomb{round}@shop.example.com");
+        let barrier = Arc::new(Barrier::new(CLIENTS));
+        let threads: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (barrier, sender) = (barrier.clone(), sender.clone());
+                std::thread::spawn(move || {
+                    let mut p = PolicyClient::connect(port);
+                    let inst = format!("{round}.{c}");
+                    let ask = rcpt(&inst, &sender, "victim@example.net");
+                    barrier.wait();
+                    p.ask(&ask)
+                })
+            })
+            .collect();
+        let answers: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let accepted = answers.iter().filter(|a| *a == "DUNNO").count();
+        assert_eq!(accepted, 30, "{answers:?}\n{}", server.log());
+        for a in answers.iter().filter(|a| *a != "DUNNO") {
+            assert!(a.starts_with("450 4.7.1 "), "{a}");
+        }
+        let key = format!("rblkit:rate:identity:{sender}");
+        assert_eq!(
+            redis.command(&["ZCARD", &key]).as_deref(),
+            Some(":30"),
+            "round {round}"
+        );
+        let m = scrape(([127, 0, 0, 1], mport).into());
+        if metric(&m, "rblkit_policy_redis_undone_total") > 0.0 {
+            return;
+        }
+    }
+    panic!("no round had a message charged in Redis and refused in the transaction");
+}
+
+/// The counter store itself, as a library user holds it, on a real `redis-server`:
+/// atomic check-and-add at the limit, a message charged once by its key, `undo` that
+/// gives the room back, counts by name and by subject, `forget`.
+#[test]
+fn redis_counters_charge_undo_and_count_on_a_real_server() {
+    use rblkit::ledger::{Charge, Charged, Counter, CounterKey, CounterStore, Ledger};
+    let Some(bin) = redis_server() else { return };
+    let dir = TempDir::new("smtp-redis-counters");
+    let redis = RedisProc::start(&bin, &dir.0, false);
+    let c = rblkit::smtp::PolicyConfig::from_toml(
+        &format!(
+            "[redis]\nurl = \"{}\"\nkey_prefix = \"lib:\"\n",
+            redis.url()
+        ),
+        "p.toml",
+    )
+    .unwrap();
+    let mut store = rblkit::smtp::RedisCounters::new(c.redis.as_ref().unwrap()).unwrap();
+    let t: rblkit::Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    let limits = [("domain:shop.example.com", 3), ("net:192.0.2.0/24", 5)];
+    let mut out = Vec::new();
+    let charge = |once: &'static [u8], n| Charge {
+        once: Some(once),
+        limits: &limits,
+        n,
+    };
+    // two messages, the second of two recipients: 3 of 3
+    store
+        .charge(t, &[charge(b"m1", 1), charge(b"m2", 2)], &mut out)
+        .unwrap();
+    let receipt = match out[..] {
+        [Charged::Within { .. }, Charged::Within { receipt }] => receipt,
+        _ => panic!("{out:?}"),
+    };
+    assert_eq!(store.named_count("domain:shop.example.com", t).unwrap(), 3);
+    assert_eq!(
+        redis
+            .command(&["ZCARD", "lib:rate:net:192.0.2.0/24"])
+            .as_deref(),
+        Some(":3")
+    );
+    // the same message again: its first answer, nothing added; a new one is over the
+    // tighter limit (index 0), the first refusal of its window
+    store
+        .charge(t, &[charge(b"m1", 1), charge(b"m3", 1)], &mut out)
+        .unwrap();
+    assert_eq!(
+        out,
+        [
+            Charged::Seen { within: true },
+            Charged::Over {
+                tight: 0,
+                first: true
+            }
+        ]
+    );
+    // m2 refused after all: its two are taken back, and its key answers "refused"
+    store.undo(t, &charge(b"m2", 2), receipt).unwrap();
+    assert_eq!(store.named_count("domain:shop.example.com", t).unwrap(), 1);
+    assert_eq!(store.named_count("net:192.0.2.0/24", t).unwrap(), 1);
+    let half = rblkit::Timestamp::from_unix_assert(t.unix_seconds() + 1800);
+    store
+        .charge(half, &[charge(b"m2", 2), charge(b"m4", 2)], &mut out)
+        .unwrap();
+    assert!(matches!(
+        out[..],
+        [Charged::Seen { within: false }, Charged::Within { .. }]
+    ));
+    assert_eq!(
+        store.named_count("domain:shop.example.com", half).unwrap(),
+        3
+    );
+    // a rolling window: an hour after the first message it has left it, m4 has not
+    let later = rblkit::Timestamp::from_unix_assert(t.unix_seconds() + 3600);
+    assert_eq!(
+        store.named_count("domain:shop.example.com", later).unwrap(),
+        2
+    );
+    // a subject's counters
+    // (Redis keys them by the subject's text; the id is a local ledger's)
+    let s: rblkit::Subject = "bulk@shop.example.com".parse().unwrap();
+    let id = Ledger::new(Default::default()).track(&s, t);
+    let key = CounterKey {
+        subject: &s,
+        id,
+        counter: Counter::Messages,
+    };
+    assert_eq!(store.add(key, t, 2).unwrap(), 2);
+    assert_eq!(store.add(key, t, 1).unwrap(), 3);
+    assert_eq!(store.count(key, t).unwrap(), 3);
+    store.forget(id, &s).unwrap();
+    assert_eq!(store.count(key, t).unwrap(), 0);
+    // Redis gone: an error, not an answer
+    drop(redis);
+    assert!(store.charge(t, &[charge(b"m9", 1)], &mut out).is_err());
+    assert!(out.is_empty());
+}

@@ -325,7 +325,8 @@ fn status(a: SubjectArgs) -> Run {
     json_time(&mut t, facts.and_then(|f| f.last_message));
     let _ = write!(
         t,
-        ",\"no_such_user_in_window\":{},\"since\":",
+        ",\"refused_in_window\":{},\"no_such_user_in_window\":{},\"since\":",
+        l.count(s, Counter::Refused, at),
         l.count(s, Counter::NoSuchUser, at)
     );
     json_time(&mut t, x.since.filter(|_| x.listed));

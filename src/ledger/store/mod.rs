@@ -633,7 +633,7 @@ impl Store {
     ///     seen.push(ledger.count(&s, Counter::Messages, t));
     ///     (left > 0).then(|| {
     ///         left -= 1;
-    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None })
+    ///         Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None, refused: false })
     ///     })
     /// })?;
     /// assert_eq!(seen, [0, 1, 2, 3]);
@@ -679,7 +679,7 @@ impl Store {
     ///     asked += 1;
     ///     counters.charge(t, &[Charge { once: None, limits: &limits, n: 1 }], &mut out).ok()?;
     ///     if matches!(out[0], Charged::Within { .. }) {
-    ///         return Some(Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None }));
+    ///         return Some(Event::new(t, s.clone(), Evidence::Message { recipient: "r@example.net".into(), sasl_username: None, fingerprint: None, sender: None, refused: false }));
     ///     }
     /// })?;
     /// assert_eq!(store.last_seq(), 2);
