@@ -96,11 +96,10 @@ impl Lines {
         self.len
     }
 
-    /// Starts the read of `key`'s line, for a batch that does so for many keys before it
-    /// looks any of them up. The value is of no use beyond that.
+    /// Asks for `key`'s line, without waiting for it: what a batch does some keys ahead.
     #[inline(always)]
-    pub(crate) fn touch(&self, key: u32) -> u64 {
-        u64::from(self.lines[bucket(self.buckets, key)].0[0])
+    pub(crate) fn prefetch(&self, key: u32) {
+        super::tables::prefetch(&self.lines[bucket(self.buckets, key)]);
     }
 
     /// The value for `key`, [`NONE`] when absent.
@@ -173,21 +172,23 @@ impl Lines {
 
     /// Every `(address, value)`, in address order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let mut spill = self.spill.iter().peekable();
         (0..self.lines.len()).flat_map(move |h| {
-            let mut run: Vec<(u32, u32)> = self
+            let lanes = self
                 .lane_keys(h)
-                .map(|(l, k)| (k, self.vals.get(h * LANES + l)))
-                .collect();
+                .map(move |(l, k)| (k, self.vals.get(h * LANES + l)));
             // a bucket's spilled addresses come after its lanes'
-            while let Some(&&e) = spill.peek() {
-                if bucket(self.buckets, e.0) != h {
-                    break;
-                }
-                run.push(e);
-                spill.next();
-            }
-            run
+            let spilled = if self.lines[h].0[CAP] == SPILLED {
+                let from = self
+                    .spill
+                    .partition_point(|e| bucket(self.buckets, e.0) < h);
+                let to = self
+                    .spill
+                    .partition_point(|e| bucket(self.buckets, e.0) <= h);
+                &self.spill[from..to]
+            } else {
+                &[]
+            };
+            lanes.chain(spilled.iter().copied())
         })
     }
 

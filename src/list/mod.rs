@@ -4,11 +4,12 @@
 //! shared behind an `Arc`, and swapped whole (for instance with `arc-swap`) while readers run.
 //! Lookups take borrowed input, allocate nothing and return `Option<&Listing>`.
 //!
-//! - IPv4: exact addresses sit in a packed array behind an index on their top 16 bits
-//!   (about 4 bytes an address at ten million addresses), found by interpolating from the
-//!   low bits; networks and ranges are flattened into disjoint
+//! - IPv4: exact addresses sit in a packed array behind an index on their top bits, found
+//!   by interpolating from the low bits; from about two million addresses they sit in
+//!   buckets of one cache line each (about 4 bytes an address at ten million addresses),
+//!   so that a lookup reads one line. Networks and ranges are flattened into disjoint
 //!   ranges searched through an index. [`List::lookup_ipv4_batch`] looks up many addresses
-//!   in stages, so that their memory loads overlap.
+//!   with the memory of later ones prefetched, so that their cache misses overlap.
 //! - IPv6: networks flattened into disjoint ranges, as for IPv4.
 //! - Domains: exact names, wildcard entries (`*.example.com`: names below only) and entries
 //!   covering a name and its subdomains (`.example.com`), as in rbldnsd's `dnset`; the name
@@ -246,8 +247,11 @@ impl List {
     /// Looks up many IPv4 addresses at once, writing one answer per address into `out`
     /// (which must be at least as long as `ips`).
     ///
-    /// The addresses are taken in groups whose table loads are issued together, so that
-    /// their cache misses overlap; the answers are those of [`List::lookup_ipv4`].
+    /// While it answers one address it asks the processor for the memory of an address
+    /// some places further on (a prefetch, which does not wait), so that the cache misses
+    /// of many lookups overlap and a lookup costs less than one read from memory; the
+    /// answers are those of [`List::lookup_ipv4`]. On processors without a prefetch
+    /// instruction here it is a loop of [`List::lookup_ipv4`].
     ///
     /// # Panics
     ///
@@ -269,26 +273,26 @@ impl List {
     /// ```
     pub fn lookup_ipv4_batch<'a>(&'a self, ips: &[Ipv4Addr], out: &mut [Option<&'a Listing>]) {
         assert!(out.len() >= ips.len(), "output shorter than input");
-        const GROUP: usize = 128;
+        // how many lookups ahead the table's memory is asked for: enough for a read from
+        // memory to arrive while the lookups in between are answered, few enough that the
+        // lines are still in the cache when their turn comes (8, 16, 24, 32, 48 gave
+        // 1.14, 0.85, 0.84, 0.84, 0.93 times one plain read per lookup on 10M addresses)
+        const AHEAD: usize = 16;
         let ranges_empty = self.v4_ranges.is_empty();
-        for (ips, out) in ips.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-            let mut keys = [0u32; GROUP];
-            // start the reads of every key before looking any of them up, so that the
-            // cache misses of the group overlap
-            let mut touched = 0;
-            for (i, ip) in ips.iter().enumerate() {
-                keys[i] = u32::from(*ip);
-                touched ^= self.v4_exact.touch(keys[i]);
+        for ip in &ips[..ips.len().min(AHEAD)] {
+            self.v4_exact.prefetch(u32::from(*ip));
+        }
+        for (i, (ip, o)) in ips.iter().zip(out.iter_mut()).enumerate() {
+            if let Some(next) = ips.get(i + AHEAD) {
+                self.v4_exact.prefetch(u32::from(*next));
             }
-            std::hint::black_box(touched);
-            for i in 0..ips.len() {
-                let v = self.v4_exact.get(keys[i]);
-                out[i] = self.value(if v == NONE && !ranges_empty {
-                    self.v4_ranges.get(keys[i])
-                } else {
-                    v
-                });
-            }
+            let key = u32::from(*ip);
+            let v = self.v4_exact.get(key);
+            *o = self.value(if v == NONE && !ranges_empty {
+                self.v4_ranges.get(key)
+            } else {
+                v
+            });
         }
     }
 

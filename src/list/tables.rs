@@ -335,13 +335,13 @@ impl Exact32 {
         }
     }
 
-    /// Starts the memory reads of a lookup of `key`: what a batch does for many keys
-    /// before it looks any of them up. The value is of no use beyond that.
+    /// Asks the processor to bring the memory a lookup of `key` reads into the cache,
+    /// without waiting for it: what a batch does some keys ahead of the lookups.
     #[inline(always)]
-    pub(crate) fn touch(&self, key: u32) -> u64 {
+    pub(crate) fn prefetch(&self, key: u32) {
         match self {
-            Exact32::Sorted(t) => t.touch(t.window(key)),
-            Exact32::Lines(t) => t.touch(key),
+            Exact32::Sorted(t) => t.prefetch(t.window(key)),
+            Exact32::Lines(t) => t.prefetch(key),
         }
     }
 
@@ -572,18 +572,18 @@ impl Sorted {
         )
     }
 
-    /// Starts the reads of `window` (its first, middle and last entries, which cover the
-    /// cache lines a window spans): what a batch does for many keys before it searches
-    /// any of them. The value is of no use beyond that.
+    /// Asks for the cache lines of `window` (its first, middle and last entries, where a
+    /// binary search over it starts and ends), without waiting for them: what a batch does
+    /// some keys ahead.
     #[inline(always)]
-    fn touch(&self, (lo, hi): (usize, usize)) -> u64 {
+    fn prefetch(&self, (lo, hi): (usize, usize)) {
         if lo >= hi {
-            return 0;
+            return;
         }
         match &self.packed {
-            Packed::Short { keys, .. } => u64::from(keys[lo] ^ keys[(lo + hi) / 2] ^ keys[hi - 1]),
-            Packed::Narrow(v) => u64::from(v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1]),
-            Packed::Wide(v) => v[lo] ^ v[(lo + hi) / 2] ^ v[hi - 1],
+            Packed::Short { keys, .. } => prefetch_window(keys, lo, hi),
+            Packed::Narrow(v) => prefetch_window(v, lo, hi),
+            Packed::Wide(v) => prefetch_window(v, lo, hi),
         }
     }
 
@@ -704,6 +704,31 @@ impl Sorted {
                 Packed::Wide(v) => v.len() * 8,
             }
     }
+}
+
+/// Prefetches the first, middle and last entries of `v[lo..hi]` (not empty).
+#[inline(always)]
+fn prefetch_window<T>(v: &[T], lo: usize, hi: usize) {
+    prefetch(&v[lo]);
+    prefetch(&v[(lo + hi) / 2]);
+    prefetch(&v[hi - 1]);
+}
+
+/// Asks the processor to bring the cache line of `r` into all levels of the cache, without
+/// waiting for it (a hint: no effect on what the program computes). Nothing on processors
+/// without such an instruction here.
+#[inline(always)]
+pub(crate) fn prefetch<T>(r: &T) {
+    #[cfg(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse"
+    ))]
+    safe_arch::prefetch_t0(r);
+    #[cfg(not(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse"
+    )))]
+    let _ = r;
 }
 
 #[cfg(test)]

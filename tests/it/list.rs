@@ -586,3 +586,60 @@ fn large_buckets_found_by_interpolation() {
         assert_eq!(list.ipv4_addresses().count(), set.len());
     }
 }
+
+#[test]
+fn batch_lookups_on_a_line_table_answer_as_single_ones() {
+    // 2.3M addresses (the cache-line table), networks around some of them and excluded
+    // addresses among them; batches of every length from 0 to past the prefetch distance,
+    // and an output longer than the input
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u32
+    };
+    let listed = Listing::new(ReturnCode::LISTED);
+    let net = Listing::new(ReturnCode::new_assert(127, 0, 0, 3));
+    let mut b = List::builder();
+    let addrs: Vec<u32> = (0..2_300_000).map(|_| next()).collect();
+    for &a in &addrs {
+        b.insert(&Subject::Ip(Ipv4Addr::from(a).into()), listed.clone());
+    }
+    for i in 0..2_000u32 {
+        let a = addrs[i as usize * 7] & 0xffff_ff00;
+        let n = ipnet::Ipv4Net::new(Ipv4Addr::from(a), 24).expect("valid");
+        b.insert(&Subject::Net(n.into()), net.clone());
+    }
+    for &a in addrs.iter().skip(3).step_by(101) {
+        b.exclude(&Subject::Ip(Ipv4Addr::from(a).into()));
+    }
+    let list = b.build();
+    let mut queries: Vec<Ipv4Addr> = Vec::new();
+    for i in 0..300_000usize {
+        let q = match i % 4 {
+            0 | 1 => addrs[next() as usize % addrs.len()],
+            2 => addrs[next() as usize % addrs.len()] ^ 1,
+            _ => next(),
+        };
+        queries.push(Ipv4Addr::from(q));
+    }
+    let mut out = vec![None; 600];
+    let mut at = 0;
+    let mut len = 0;
+    let mut listed_seen = 0;
+    while at < queries.len() {
+        let batch = &queries[at..(at + len).min(queries.len())];
+        out.iter_mut().for_each(|o| *o = Some(&listed));
+        list.lookup_ipv4_batch(batch, &mut out);
+        for (q, o) in batch.iter().zip(&out) {
+            assert_eq!(*o, list.lookup_ipv4(*q), "{q}");
+            listed_seen += usize::from(o.is_some());
+        }
+        // what lies past the input is left alone
+        assert!(out[batch.len()..].iter().all(|o| o == &Some(&listed)));
+        at += batch.len();
+        len = (len + 1) % 300;
+    }
+    assert!(listed_seen > 100_000, "{listed_seen}");
+}
