@@ -643,38 +643,69 @@ fn piece(
     mask: u8,
 ) {
     let b = seg.as_bytes();
-    while s < e && is_word_punct_lead(b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
-        s += 1;
-    }
-    let e = trim_end(b, s, e);
-    if s >= e || !seg.is_char_boundary(s) || !seg.is_char_boundary(e) {
-        return;
-    }
-    let p = &seg[s..e];
-    let pb = p.as_bytes();
-    // Email: local@domain, or local(at)domain.
-    let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
-        None
-    } else {
-        memchr::memchr(b'@', pb).map(|k| (k, 1)).or_else(|| {
-            memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
-                let l = host::obfuscated_at_len(&pb[k..]);
-                (l > 0).then_some((k, l))
-            })
-        })
+    // Each turn either finds what the piece holds or moves `s` past a prefix that is not
+    // part of it (an at sign without an address, `key=`, `word:`), so the turns are as
+    // many as those bytes and each reads only up to the next of them.
+    let (p, pb, host_end, e) = loop {
+        while s < e && is_word_punct_lead(b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
+            s += 1;
+        }
+        let e = trim_end(b, s, e);
+        if s >= e || !seg.is_char_boundary(s) || !seg.is_char_boundary(e) {
+            return;
+        }
+        let p = &seg[s..e];
+        let pb = p.as_bytes();
+        // where the host part ends: an at sign after it is the path's, not an address's
+        let host_end = pb
+            .iter()
+            .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\' | b':'))
+            .unwrap_or(pb.len());
+        // Email: local@domain, or local(at)domain.
+        let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
+            None
+        } else {
+            memchr::memchr(b'@', &pb[..host_end])
+                .map(|k| (k, 1))
+                .or_else(|| {
+                    memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
+                        let l = host::obfuscated_at_len(&pb[k..]);
+                        (l > 0).then_some((k, l))
+                    })
+                })
+        };
+        if let Some((k, l)) = at_pos {
+            if email(cx, p, k, l, at + s, spans, mode) {
+                return;
+            }
+            // no address (`@www.example.com`, `a@@example.com`): what follows the at
+            // sign may still be a host
+            s += k + l;
+            continue;
+        }
+        if cx.ex.bare_hosts == BareHosts::Ignore {
+            return;
+        }
+        let raw = &pb[..host_end];
+        // `key=host` in prose (an equals sign is no host's byte; in a query string the
+        // pieces were cut at it already)
+        if let Some(k) = host::rpos(raw, b'=') {
+            s += k + 1;
+            continue;
+        }
+        // `word:host`: a colon after a word with no dot, then no port or path
+        if pb.get(host_end) == Some(&b':')
+            && memchr::memchr(b'.', raw).is_none()
+            && pb
+                .get(host_end + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c >= 0x80)
+        {
+            s += host_end + 1;
+            continue;
+        }
+        break (p, pb, host_end, e);
     };
-    if let Some((k, l)) = at_pos {
-        email(cx, p, k, l, at + s, spans, mode);
-        return;
-    }
-    if cx.ex.bare_hosts == BareHosts::Ignore {
-        return;
-    }
     // host[:port][/path]
-    let host_end = pb
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\' | b':'))
-        .unwrap_or(pb.len());
     let raw = &p[..host_end];
     let rb = raw.as_bytes();
     if rb.len() < 3 {
@@ -839,7 +870,16 @@ fn is_local_byte(c: u8) -> bool {
 }
 
 /// `p[k..k + l]` is the at sign (or `(at)`); `base` is where `p` starts in the token's text.
-fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Spans<'_>, mode: Mode) {
+/// Whether it found an address.
+fn email(
+    cx: &mut Ctx<'_>,
+    p: &str,
+    k: usize,
+    l: usize,
+    base: usize,
+    spans: Spans<'_>,
+    mode: Mode,
+) -> bool {
     let pb = p.as_bytes();
     // The local part: the bytes before the at sign that may form one.
     let mut ls = k;
@@ -853,7 +893,7 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
         || local.ends_with('.')
         || local.as_bytes().windows(2).any(|w| w == b"..")
     {
-        return;
+        return false;
     }
     let ds = k + l;
     let de = pb[ds..]
@@ -885,16 +925,16 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
     }
     let de = trim_end(pb, ds, de);
     if ds >= de || !p.is_char_boundary(de) {
-        return;
+        return false;
     }
     let Some(h) = normalize_host(&p[ds..de], Numeric::DottedQuad) else {
-        return;
+        return false;
     };
     if h.ip.is_some() {
-        return;
+        return false;
     }
     let (Some(reg), true) = cx.ex.psl.lookup(&h.host) else {
-        return;
+        return false;
     };
     let mut flags = h.flags;
     if l > 1 {
@@ -916,6 +956,7 @@ fn email(cx: &mut Ctx<'_>, p: &str, k: usize, l: usize, base: usize, spans: Span
         cx.part,
         flags,
     ));
+    true
 }
 
 /// A URL with a scheme starting at `s` in the token, its `:` just before `p`.
