@@ -1031,8 +1031,19 @@ fn url(
     let Some(port) = port else {
         return;
     };
-    let Some(h) = normalize_host(raw_host, Numeric::Loose) else {
-        return;
+    let h = match normalize_host(raw_host, Numeric::Loose) {
+        Some(h) => h,
+        None => {
+            // `[www.example.com]`: a name in the brackets of an IPv6 literal
+            let inner = raw_host.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
+            match inner.and_then(|i| normalize_host(i, Numeric::Loose)) {
+                Some(h) if h.ip.is_none() && cx.ex.psl.has_known_suffix(&h.host) => {
+                    flags |= Flags::OBFUSCATED;
+                    h
+                }
+                _ => return,
+            }
+        }
     };
     if slashes == 0 && (h.ip.is_none() && !cx.ex.psl.has_known_suffix(&h.host)) {
         return;
