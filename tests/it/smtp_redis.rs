@@ -106,17 +106,7 @@ fn redis_server() -> Option<PathBuf> {
 
 /// A policy server with this config text, its state and log in `dir/NAME`.
 fn policy(dir: &TempDir, name: &str, config: &str, extra: &[&str]) -> PolicyProc {
-    let d = dir.0.join(name);
-    std::fs::create_dir_all(&d).unwrap();
-    let cfg = d.join("policy.toml");
-    std::fs::write(&cfg, config).unwrap();
-    PolicyProc::start_with(
-        &d.join("state"),
-        free_port(),
-        Some(&cfg),
-        &d.join("policy.log"),
-        extra,
-    )
+    PolicyProc::in_dir(&dir.0, name, config, extra)
 }
 
 fn config(limit: u32, redis: &RedisProc, on_failure: &str) -> String {

@@ -214,17 +214,7 @@ fn config(redis: &TlsRedis, limit: u32, password: &str, ca: &str, client: bool) 
 }
 
 fn policy(dir: &TempDir, name: &str, config: &str) -> PolicyProc {
-    let d = dir.0.join(name);
-    std::fs::create_dir_all(&d).unwrap();
-    let cfg = d.join("policy.toml");
-    std::fs::write(&cfg, config).unwrap();
-    PolicyProc::start_with(
-        &d.join("state"),
-        free_port(),
-        Some(&cfg),
-        &d.join("policy.log"),
-        &[],
-    )
+    PolicyProc::in_dir(&dir.0, name, config, &[])
 }
 
 #[test]

@@ -71,6 +71,22 @@ impl PolicyProc {
         p
     }
 
+    /// Starts one with this config text on a free port, its config, state and log in
+    /// `dir/NAME`.
+    pub fn in_dir(dir: &Path, name: &str, config: &str, extra: &[&str]) -> PolicyProc {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let cfg = d.join("policy.toml");
+        std::fs::write(&cfg, config).unwrap();
+        PolicyProc::start_with(
+            &d.join("state"),
+            free_port(),
+            Some(&cfg),
+            &d.join("policy.log"),
+            extra,
+        )
+    }
+
     /// Sends a signal (`TERM`, `KILL`) and waits for the process to end; returns its exit
     /// status code (`None` when killed by the signal).
     pub fn signal(mut self, sig: &str) -> Option<i32> {
