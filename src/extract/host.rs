@@ -65,29 +65,31 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// Decodes `%xx` escapes; `None` when the result is not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    percent_decode_into(s, &mut out);
+    String::from_utf8(out).ok()
+}
+
+/// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8).
+pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    // Runs without `%` are copied whole.
+    out.reserve(b.len());
     let mut i = 0;
-    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
-        let p = i + k;
-        out.extend_from_slice(&b[i..p]);
-        match (
-            b.get(p + 1).and_then(|&c| hex_val(c)),
-            b.get(p + 2).and_then(|&c| hex_val(c)),
-        ) {
-            (Some(h), Some(l)) => {
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|&c| hex_val(c)),
+                b.get(i + 2).and_then(|&c| hex_val(c)),
+            ) {
                 out.push(h << 4 | l);
-                i = p + 3;
-            }
-            _ => {
-                out.push(b'%');
-                i = p + 1;
+                i += 3;
+                continue;
             }
         }
+        out.push(c);
+        i += 1;
     }
-    out.extend_from_slice(&b[i..]);
-    String::from_utf8(out).ok()
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
@@ -138,6 +140,12 @@ fn is_plain_host_byte(b: u8) -> bool {
 #[inline]
 pub(crate) fn rpos(b: &[u8], c: u8) -> Option<usize> {
     b.iter().rposition(|&x| x == c)
+}
+
+/// Where the first `c` is in a short `b` (see [`rpos`]).
+#[inline]
+pub(crate) fn pos(b: &[u8], c: u8) -> Option<usize> {
+    b.iter().position(|&x| x == c)
 }
 
 /// The text after the last `.` (all of it when there is none).
