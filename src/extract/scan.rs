@@ -1092,21 +1092,40 @@ fn may_carry(rest: &str) -> bool {
     let b = rest.as_bytes();
     let mut eq = false;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' | b'%' | b'@' => return true,
-            b'w' | b'W'
-                if b.get(i..i + 3)
-                    .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
+        match CARRY[c as usize] {
+            0 => {}
+            C_YES => return true,
+            C_W if b
+                .get(i..i + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
             {
                 return true
             }
-            b'=' => eq = true,
-            b'.' if eq => return true,
+            C_EQ => eq = true,
+            C_DOT if eq => return true,
             _ => {}
         }
     }
     false
 }
+
+/// Byte classes of [`may_carry`].
+const C_YES: u8 = 1;
+const C_W: u8 = 2;
+const C_EQ: u8 = 3;
+const C_DOT: u8 = 4;
+
+static CARRY: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b':' as usize] = C_YES;
+    t[b'%' as usize] = C_YES;
+    t[b'@' as usize] = C_YES;
+    t[b'w' as usize] = C_W;
+    t[b'W' as usize] = C_W;
+    t[b'=' as usize] = C_EQ;
+    t[b'.' as usize] = C_DOT;
+    t
+};
 
 /// Byte classes of the walk over a URL's authority.
 const A_END: u8 = 1;
