@@ -273,9 +273,16 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
 
 /// The next trigger byte, from three vectorised searches run ahead and merged.
 struct Triggers {
-    next: [Option<usize>; 3],
+    /// The next trigger of each group at or after the last `from`; [`NOWHERE`] when none.
+    next: [usize; 3],
+    /// The earlier of `next[1]` and `next[2]`: the groups of rare bytes, looked at again only
+    /// once passed (group 0, `.` `:` `@`, is the one met at every sentence).
+    rare: usize,
     searchers: Option<[Three; 3]>,
 }
+
+/// No more trigger of a group.
+const NOWHERE: usize = usize::MAX;
 
 /// The trigger bytes of each search.
 const GROUPS: [[u8; 3]; 3] = [[b'.', b':', b'@'], [b'%', b'(', b'['], [b'{', 0xE3, 0xEF]];
@@ -348,19 +355,23 @@ impl Triggers {
                     }
                 }
             }
+            let next = next.map(|n| n.unwrap_or(NOWHERE));
             return Triggers {
                 next,
+                rare: next[1].min(next[2]),
                 searchers: None,
             };
         }
         let searchers = GROUPS.map(Three::new);
         let mut t = Triggers {
-            next: [None; 3],
+            next: [NOWHERE; 3],
+            rare: NOWHERE,
             searchers: Some(searchers),
         };
         for k in 0..3 {
-            t.next[k] = t.find(k, b, 0);
+            t.next[k] = t.find(k, b, 0).unwrap_or(NOWHERE);
         }
+        t.rare = t.next[1].min(t.next[2]);
         t
     }
 
@@ -379,18 +390,19 @@ impl Triggers {
 
     #[inline]
     fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for k in 0..3 {
-            if let Some(p) = self.next[k] {
-                if p < from {
-                    self.next[k] = self.find(k, b, from);
+        if self.next[0] < from {
+            self.next[0] = self.find(0, b, from).unwrap_or(NOWHERE);
+        }
+        if self.rare < from {
+            for k in 1..3 {
+                if self.next[k] < from {
+                    self.next[k] = self.find(k, b, from).unwrap_or(NOWHERE);
                 }
             }
-            if let Some(p) = self.next[k] {
-                best = Some(best.map_or(p, |q: usize| q.min(p)));
-            }
+            self.rare = self.next[1].min(self.next[2]);
         }
-        best
+        let best = self.next[0].min(self.rare);
+        (best != NOWHERE).then_some(best)
     }
 }
 
@@ -404,12 +416,13 @@ enum Scheme {
 }
 
 impl Scheme {
-    fn as_str(self) -> &'static str {
+    /// The scheme and `://`, as a URL starts.
+    fn prefix(self) -> &'static str {
         match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-            Scheme::Ftp => "ftp",
-            Scheme::Mailto => "mailto",
+            Scheme::Http => "http://",
+            Scheme::Https => "https://",
+            Scheme::Ftp => "ftp://",
+            Scheme::Mailto => "mailto:",
         }
     }
 
@@ -802,7 +815,7 @@ fn piece(
     }
     let (text, hr) = if kind == HitKind::Url {
         flags |= Flags::NO_SCHEME;
-        build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
+        build_url("http://", &h.host, h.ip, port.filter(|&p| p != 80), rest)
     } else {
         let n = h.host.len();
         (Text::concat(&[&h.host]), 0..n)
@@ -818,10 +831,10 @@ fn piece(
     ));
 }
 
-/// Builds `scheme://host[:port]rest` (no allocation when short); returns it and where the
-/// host is.
+/// Builds `prefix` (`scheme://`) `host[:port]rest` (no allocation when short); returns it
+/// and where the host is.
 fn build_url(
-    scheme: &str,
+    prefix: &str,
     host: &str,
     ip: Option<std::net::IpAddr>,
     port: Option<u16>,
@@ -846,13 +859,12 @@ fn build_url(
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
     let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
     let rest = if rest.is_empty() { "/" } else { rest };
-    let hs = scheme.len() + 3 + usize::from(v6);
+    let hs = prefix.len() + usize::from(v6);
     let he = hs + host.len();
     // The closing bracket, the port and the rest after the host.
     let len = he + usize::from(v6) + if nd > 0 { nd + 1 } else { 0 } + rest.len();
     let mut u = TextWriter::with_len(len);
-    u.push(scheme);
-    u.push("://");
+    u.push(prefix);
     if v6 {
         u.push("[");
     }
@@ -1058,7 +1070,7 @@ fn url(
         cx.ex.psl.lookup(&h.host).0
     };
     let port = port.filter(|&x| Some(x) != scheme.default_port());
-    let (u, hr) = build_url(scheme.as_str(), &h.host, h.ip, port, rest);
+    let (u, hr) = build_url(scheme.prefix(), &h.host, h.ip, port, rest);
     let span = spans.span(at + s..at + end);
     cx.push(Hit::new(
         HitKind::Url,
