@@ -74,22 +74,26 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
     out.reserve(b.len());
+    // Runs without `%` are copied whole.
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' {
-            if let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|&c| hex_val(c)),
-                b.get(i + 2).and_then(|&c| hex_val(c)),
-            ) {
+    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
+        let p = i + k;
+        out.extend_from_slice(&b[i..p]);
+        match (
+            b.get(p + 1).and_then(|&c| hex_val(c)),
+            b.get(p + 2).and_then(|&c| hex_val(c)),
+        ) {
+            (Some(h), Some(l)) => {
                 out.push(h << 4 | l);
-                i += 3;
-                continue;
+                i = p + 3;
+            }
+            _ => {
+                out.push(b'%');
+                i = p + 1;
             }
         }
-        out.push(c);
-        i += 1;
     }
+    out.extend_from_slice(&b[i..]);
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
