@@ -65,8 +65,15 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// Decodes `%xx` escapes; `None` when the result is not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    percent_decode_into(s, &mut out);
+    String::from_utf8(out).ok()
+}
+
+/// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8).
+pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
+    out.reserve(b.len());
     // Runs without `%` are copied whole.
     let mut i = 0;
     while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
@@ -87,7 +94,6 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
         }
     }
     out.extend_from_slice(&b[i..]);
-    String::from_utf8(out).ok()
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
@@ -138,6 +144,12 @@ fn is_plain_host_byte(b: u8) -> bool {
 #[inline]
 pub(crate) fn rpos(b: &[u8], c: u8) -> Option<usize> {
     b.iter().rposition(|&x| x == c)
+}
+
+/// Where the first `c` is in a short `b` (see [`rpos`]).
+#[inline]
+pub(crate) fn pos(b: &[u8], c: u8) -> Option<usize> {
+    b.iter().position(|&x| x == c)
 }
 
 /// The text after the last `.` (all of it when there is none).

@@ -255,22 +255,22 @@ pub struct Hit {
     text: Text,
     /// Where the host is in `text`.
     host: (u32, u32),
-    ip: Option<IpAddr>,
-    /// Where the registrable domain starts in `text`.
-    reg: Option<u32>,
+    /// Where the registrable domain starts in `text`; [`NO_REG`] when there is none. (The IP
+    /// address is not kept: it is read from the host, which is its canonical text, when
+    /// [`Flags::NUMERIC_IP`] is set.)
+    reg: u32,
     span: Range<usize>,
     part: usize,
     flags: Flags,
 }
 
 impl Hit {
-    /// `reg` is where the registrable domain starts in the host.
-    #[allow(clippy::too_many_arguments)]
+    /// `reg` is where the registrable domain starts in the host. The host of a hit flagged
+    /// [`Flags::NUMERIC_IP`] is the text of its address ([`Hit::ip`] reads it back).
     pub(crate) fn new(
         kind: HitKind,
         text: Text,
         host: Range<usize>,
-        ip: Option<IpAddr>,
         reg: Option<usize>,
         span: Range<usize>,
         part: usize,
@@ -282,8 +282,9 @@ impl Hit {
             kind,
             text,
             host: (hs, he),
-            ip,
-            reg: reg.and_then(|r| u32::try_from(host.start + r).ok()),
+            reg: reg
+                .and_then(|r| u32::try_from(host.start + r).ok())
+                .unwrap_or(NO_REG),
             span,
             part,
             flags,
@@ -367,7 +368,10 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn ip(&self) -> Option<IpAddr> {
-        self.ip
+        if !self.flags.contains(Flags::NUMERIC_IP) {
+            return None;
+        }
+        self.host().parse().ok()
     }
 
     /// The registrable domain of the host (public suffix plus one label): what a URI list is
@@ -383,8 +387,12 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn registrable_domain(&self) -> Option<&str> {
-        self.reg
-            .and_then(|s| self.text.as_str().get(s as usize..self.host.1 as usize))
+        if self.reg == NO_REG {
+            return None;
+        }
+        self.text
+            .as_str()
+            .get(self.reg as usize..self.host.1 as usize)
     }
 
     /// Where it was found: a byte range of the text scanned (for HTML, of the HTML source;
@@ -438,6 +446,9 @@ impl Hit {
         self.flags
     }
 }
+
+/// [`Hit::reg`] when there is no registrable domain.
+const NO_REG: u32 = u32::MAX;
 
 /// How many bytes of a hit's text are kept inside the hit: most URLs, every usual host and
 /// address, so most hits cost no allocation of their own.
@@ -784,6 +795,7 @@ impl Extractor {
             out,
             part: 0,
             err: None,
+            bufs: Vec::new(),
         };
         scan::scan(&mut cx, text, scan::Spans::Offset(0), scan::Mode::Prose, 0);
         cx.err.map_or(Ok(()), Err)
@@ -814,6 +826,7 @@ impl Extractor {
             out,
             part: 0,
             err: None,
+            bufs: Vec::new(),
         };
         html::scan_html(&mut cx, html);
         cx.err.map_or(Ok(()), Err)
@@ -847,6 +860,7 @@ impl Extractor {
             out,
             part: 0,
             err: None,
+            bufs: Vec::new(),
         };
         mime::scan_message(&mut cx, raw)?;
         cx.err.map_or(Ok(()), Err)

@@ -378,13 +378,14 @@ impl Table {
             if s.child == NONE {
                 return None;
             }
+            // Labels are short: a byte loop beats the call of a general comparison.
             if s.hash == (h >> 32) as u32
                 && s.parent == parent
                 && s.len as usize == label.len()
                 && self
                     .labels
                     .get(s.label as usize..(s.label + s.len) as usize)
-                    == Some(label)
+                    .is_some_and(|l| l.iter().zip(label).all(|(a, b)| a == b))
             {
                 return Some(s.child);
             }

@@ -147,6 +147,8 @@ pub(crate) struct Ctx<'e> {
     pub(crate) out: &'e mut Vec<Hit>,
     pub(crate) part: usize,
     pub(crate) err: Option<ExtractError>,
+    /// Buffers for percent-decoded URL parts, kept for the next URL (one a nesting level).
+    pub(crate) bufs: Vec<Vec<u8>>,
 }
 
 impl Ctx<'_> {
@@ -225,14 +227,26 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             }
             start = cs;
         }
-        // Forward to its end.
+        // Forward to its end: runs of plain bytes in a tight loop, a non-ASCII byte only
+        // stops it when it starts a Unicode delimiter.
         let mut end = t;
-        while end < n {
-            let k = step[b[end] as usize];
-            if k & (STOP | M_HIGH) != 0 && (k & STOP != 0 || unicode_delim_len(&b[end..]) != 0) {
+        loop {
+            let run = b[end..]
+                .iter()
+                .position(|&c| {
+                    let k = step[c as usize];
+                    if k & (STOP | M_HIGH) != 0 {
+                        return true;
+                    }
+                    mask |= k;
+                    false
+                })
+                .map_or(n, |k| end + k);
+            end = run;
+            if end == n || step[b[end] as usize] & STOP != 0 || unicode_delim_len(&b[end..]) != 0 {
                 break;
             }
-            mask |= k;
+            mask |= M_HIGH;
             end += 1;
         }
         pos = end;
@@ -259,9 +273,16 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
 
 /// The next trigger byte, from three vectorised searches run ahead and merged.
 struct Triggers {
-    next: [Option<usize>; 3],
+    /// The next trigger of each group at or after the last `from`; [`NOWHERE`] when none.
+    next: [usize; 3],
+    /// The earlier of `next[1]` and `next[2]`: the groups of rare bytes, looked at again only
+    /// once passed (group 0, `.` `:` `@`, is the one met at every sentence).
+    rare: usize,
     searchers: Option<[Three; 3]>,
 }
+
+/// No more trigger of a group.
+const NOWHERE: usize = usize::MAX;
 
 /// The trigger bytes of each search.
 const GROUPS: [[u8; 3]; 3] = [[b'.', b':', b'@'], [b'%', b'(', b'['], [b'{', 0xE3, 0xEF]];
@@ -334,19 +355,23 @@ impl Triggers {
                     }
                 }
             }
+            let next = next.map(|n| n.unwrap_or(NOWHERE));
             return Triggers {
                 next,
+                rare: next[1].min(next[2]),
                 searchers: None,
             };
         }
         let searchers = GROUPS.map(Three::new);
         let mut t = Triggers {
-            next: [None; 3],
+            next: [NOWHERE; 3],
+            rare: NOWHERE,
             searchers: Some(searchers),
         };
         for k in 0..3 {
-            t.next[k] = t.find(k, b, 0);
+            t.next[k] = t.find(k, b, 0).unwrap_or(NOWHERE);
         }
+        t.rare = t.next[1].min(t.next[2]);
         t
     }
 
@@ -365,18 +390,19 @@ impl Triggers {
 
     #[inline]
     fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for k in 0..3 {
-            if let Some(p) = self.next[k] {
-                if p < from {
-                    self.next[k] = self.find(k, b, from);
+        if self.next[0] < from {
+            self.next[0] = self.find(0, b, from).unwrap_or(NOWHERE);
+        }
+        if self.rare < from {
+            for k in 1..3 {
+                if self.next[k] < from {
+                    self.next[k] = self.find(k, b, from).unwrap_or(NOWHERE);
                 }
             }
-            if let Some(p) = self.next[k] {
-                best = Some(best.map_or(p, |q: usize| q.min(p)));
-            }
+            self.rare = self.next[1].min(self.next[2]);
         }
-        best
+        let best = self.next[0].min(self.rare);
+        (best != NOWHERE).then_some(best)
     }
 }
 
@@ -390,12 +416,13 @@ enum Scheme {
 }
 
 impl Scheme {
-    fn as_str(self) -> &'static str {
+    /// The scheme and `://`, as a URL starts.
+    fn prefix(self) -> &'static str {
         match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-            Scheme::Ftp => "ftp",
-            Scheme::Mailto => "mailto",
+            Scheme::Http => "http://",
+            Scheme::Https => "https://",
+            Scheme::Ftp => "ftp://",
+            Scheme::Mailto => "mailto:",
         }
     }
 
@@ -524,7 +551,8 @@ fn token(
         return;
     }
     if mask & M_COLON != 0 {
-        for colon in memchr::memchr_iter(b':', b) {
+        // Tokens are short: a plain loop beats the set-up of a vectorised search.
+        for colon in (0..b.len()).filter(|&i| b[i] == b':') {
             let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
                 continue;
             };
@@ -537,11 +565,19 @@ fn token(
     }
     if mode == Mode::Nested && usize::from(depth) < cx.ex.max_redirect_depth && mask & M_PCT != 0 {
         // Encoded once more than its container: decode and look again, one level deeper.
-        if let Some(decoded) = host::percent_decode(tok) {
-            if decoded != tok {
-                scan(cx, &decoded, spans, Mode::Nested, depth + 1);
-                return;
+        let mut buf = cx.bufs.pop().unwrap_or_default();
+        buf.clear();
+        host::percent_decode_into(tok, &mut buf);
+        let again = match std::str::from_utf8(&buf) {
+            Ok(decoded) if decoded != tok => {
+                scan(cx, decoded, spans, Mode::Nested, depth + 1);
+                true
             }
+            _ => false,
+        };
+        cx.bufs.push(buf);
+        if again {
+            return;
         }
     }
     if mode != Mode::SchemeOnly {
@@ -622,7 +658,10 @@ fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mo
     // Pieces separated by `,` `;` (lists in prose), and `=` in a query.
     let eq = if mode == Mode::Nested { b'=' } else { b',' };
     while s < n {
-        let e = memchr::memchr3(b',', b';', eq, &b[s..]).map_or(n, |k| s + k);
+        let e = b[s..]
+            .iter()
+            .position(|&c| c == b',' || c == b';' || c == eq)
+            .map_or(n, |k| s + k);
         piece(cx, seg, s, e, at, spans, mode, mask);
         if cx.stopped() {
             return;
@@ -665,13 +704,15 @@ fn piece(
         let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
             None
         } else {
-            memchr::memchr(b'@', &pb[..host_end])
+            host::pos(&pb[..host_end], b'@')
                 .map(|k| (k, 1))
                 .or_else(|| {
-                    memchr::memchr3(b'(', b'[', b'{', pb).and_then(|k| {
-                        let l = host::obfuscated_at_len(&pb[k..]);
-                        (l > 0).then_some((k, l))
-                    })
+                    pb.iter()
+                        .position(|c| matches!(c, b'(' | b'[' | b'{'))
+                        .and_then(|k| {
+                            let l = host::obfuscated_at_len(&pb[k..]);
+                            (l > 0).then_some((k, l))
+                        })
                 })
         };
         if let Some((k, l)) = at_pos {
@@ -695,7 +736,7 @@ fn piece(
         }
         // `word:host`: a colon after a word with no dot, then no port or path
         if pb.get(host_end) == Some(&b':')
-            && memchr::memchr(b'.', raw).is_none()
+            && host::pos(raw, b'.').is_none()
             && pb
                 .get(host_end + 1)
                 .is_some_and(|c| c.is_ascii_alphabetic() || *c >= 0x80)
@@ -715,7 +756,7 @@ fn piece(
     if !(first.is_ascii_alphanumeric() || first >= 0x80 || first == b'%') {
         return;
     }
-    let has_dot = memchr::memchr(b'.', rb).is_some()
+    let has_dot = host::pos(rb, b'.').is_some()
         || (mask & M_HIGH != 0
             && rb.windows(3).any(|w| {
                 matches!(
@@ -730,6 +771,14 @@ fn piece(
                 .any(|(i, _)| host::obfuscated_dot_len(&rb[i..]) > 0))
         || (mask & M_PCT != 0 && host::contains(rb, b"%2"));
     if !has_dot {
+        return;
+    }
+    // Digits and dots (`1.2.3`, `12.50`) without a final dot are an address in prose only as
+    // four parts: what `normalize_host` would say, without its walks.
+    if rb.last() != Some(&b'.')
+        && rb.iter().all(|&c| c.is_ascii_digit() || c == b'.')
+        && rb.iter().filter(|&&c| c == b'.').count() != 3
+    {
         return;
     }
     let Some(h) = normalize_host(raw, Numeric::DottedQuad) else {
@@ -774,7 +823,7 @@ fn piece(
         reg = start;
         if !www
             && !has_path
-            && memchr::memchr(b'.', h.host.as_bytes()) == host::rpos(h.host.as_bytes(), b'.')
+            && host::pos(h.host.as_bytes(), b'.') == host::rpos(h.host.as_bytes(), b'.')
         {
             let tld = host::last_label(&h.host);
             if FILE_LIKE_TLDS.contains(&tld) {
@@ -797,7 +846,7 @@ fn piece(
     }
     let (text, hr) = if kind == HitKind::Url {
         flags |= Flags::NO_SCHEME;
-        build_url("http", &h.host, h.ip, port.filter(|&p| p != 80), rest)
+        build_url("http://", &h.host, h.ip, port.filter(|&p| p != 80), rest)
     } else {
         let n = h.host.len();
         (Text::concat(&[&h.host]), 0..n)
@@ -806,7 +855,6 @@ fn piece(
         kind,
         text,
         hr,
-        h.ip,
         reg,
         spans.span(at + s..at + e),
         cx.part,
@@ -814,10 +862,10 @@ fn piece(
     ));
 }
 
-/// Builds `scheme://host[:port]rest` (no allocation when short); returns it and where the
-/// host is.
+/// Builds `prefix` (`scheme://`) `host[:port]rest` (no allocation when short); returns it
+/// and where the host is.
 fn build_url(
-    scheme: &str,
+    prefix: &str,
     host: &str,
     ip: Option<std::net::IpAddr>,
     port: Option<u16>,
@@ -842,13 +890,12 @@ fn build_url(
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
     let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
     let rest = if rest.is_empty() { "/" } else { rest };
-    let hs = scheme.len() + 3 + usize::from(v6);
+    let hs = prefix.len() + usize::from(v6);
     let he = hs + host.len();
     // The closing bracket, the port and the rest after the host.
     let len = he + usize::from(v6) + if nd > 0 { nd + 1 } else { 0 } + rest.len();
     let mut u = TextWriter::with_len(len);
-    u.push(scheme);
-    u.push("://");
+    u.push(prefix);
     if v6 {
         u.push("[");
     }
@@ -950,7 +997,6 @@ fn email(
         HitKind::Email,
         addr,
         hs..he,
-        None,
         Some(reg),
         spans.span(base + ls..base + de),
         cx.part,
@@ -1015,19 +1061,36 @@ fn url(
     if slashes == 0 && !b.get(p).is_some_and(u8::is_ascii_alphanumeric) {
         return;
     }
-    let auth_end = b[p..end]
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\'))
-        .map_or(end, |k| p + k);
+    // One walk to the end of the authority, noting its last `@` and last `:`.
+    let mut auth_end = end;
+    let mut last_at = None;
+    let mut last_colon = None;
+    for (i, &c) in b[p..end].iter().enumerate() {
+        match AUTHORITY[c as usize] {
+            0 => {}
+            A_END => {
+                auth_end = p + i;
+                break;
+            }
+            A_AT => last_at = Some(i),
+            _ => last_colon = Some(i),
+        }
+    }
     let authority = &tok[p..auth_end];
-    let host_port = match host::rpos(authority.as_bytes(), b'@') {
+    let host_port = match last_at {
         Some(k) => {
             flags |= Flags::USERINFO;
             &authority[k + 1..]
         }
         None => authority,
     };
-    let (raw_host, port) = split_port(host_port);
+    // The last `:` of the host and port, when it is after the userinfo.
+    let colon = match (last_colon, last_at) {
+        (Some(c), Some(a)) if c > a => Some(c - a - 1),
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    let (raw_host, port) = split_port_at(host_port, colon);
     let Some(port) = port else {
         return;
     };
@@ -1059,13 +1122,12 @@ fn url(
         cx.ex.psl.lookup(&h.host).0
     };
     let port = port.filter(|&x| Some(x) != scheme.default_port());
-    let (u, hr) = build_url(scheme.as_str(), &h.host, h.ip, port, rest);
+    let (u, hr) = build_url(scheme.prefix(), &h.host, h.ip, port, rest);
     let span = spans.span(at + s..at + end);
     cx.push(Hit::new(
         HitKind::Url,
         u,
         hr,
-        h.ip,
         reg,
         span.clone(),
         cx.part,
@@ -1074,10 +1136,16 @@ fn url(
     // Redirectors: URLs, hosts and emails carried in the path and query.
     if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
         let fixed = Spans::Fixed(span.start, span.end);
-        if memchr::memchr(b'%', rest.as_bytes()).is_none() {
+        if host::pos(rest.as_bytes(), b'%').is_none() {
             scan(cx, rest, fixed, Mode::Nested, depth + 1);
-        } else if let Some(decoded) = host::percent_decode(rest) {
-            scan(cx, &decoded, fixed, Mode::Nested, depth + 1);
+        } else {
+            let mut buf = cx.bufs.pop().unwrap_or_default();
+            buf.clear();
+            host::percent_decode_into(rest, &mut buf);
+            if let Ok(decoded) = std::str::from_utf8(&buf) {
+                scan(cx, decoded, fixed, Mode::Nested, depth + 1);
+            }
+            cx.bufs.push(buf);
         }
     }
 }
@@ -1088,31 +1156,73 @@ fn may_carry(rest: &str) -> bool {
     let b = rest.as_bytes();
     let mut eq = false;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' | b'%' | b'@' => return true,
-            b'w' | b'W'
-                if b.get(i..i + 3)
-                    .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
+        match CARRY[c as usize] {
+            0 => {}
+            C_YES => return true,
+            C_W if b
+                .get(i..i + 3)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
             {
                 return true
             }
-            b'=' => eq = true,
-            b'.' if eq => return true,
+            C_EQ => eq = true,
+            C_DOT if eq => return true,
             _ => {}
         }
     }
     false
 }
 
+/// Byte classes of [`may_carry`].
+const C_YES: u8 = 1;
+const C_W: u8 = 2;
+const C_EQ: u8 = 3;
+const C_DOT: u8 = 4;
+
+static CARRY: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b':' as usize] = C_YES;
+    t[b'%' as usize] = C_YES;
+    t[b'@' as usize] = C_YES;
+    t[b'w' as usize] = C_W;
+    t[b'W' as usize] = C_W;
+    t[b'=' as usize] = C_EQ;
+    t[b'.' as usize] = C_DOT;
+    t
+};
+
+/// Byte classes of the walk over a URL's authority.
+const A_END: u8 = 1;
+const A_AT: u8 = 2;
+const A_COLON: u8 = 3;
+
+static AUTHORITY: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'/' as usize] = A_END;
+    t[b'?' as usize] = A_END;
+    t[b'#' as usize] = A_END;
+    t[b'\\' as usize] = A_END;
+    t[b'@' as usize] = A_AT;
+    t[b':' as usize] = A_COLON;
+    t
+};
+
 /// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
+#[cfg(test)]
 fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
+    split_port_at(hp, host::rpos(hp.as_bytes(), b':'))
+}
+
+/// Splits `host:port` at the last `:` of `hp`, already found: `Some(None)` when there is no
+/// port, `None` when the port is bad.
+fn split_port_at(hp: &str, last_colon: Option<usize>) -> (&str, Option<Option<u16>>) {
     let (host, port) = if hp.starts_with('[') {
         match memchr::memchr(b']', hp.as_bytes()) {
             Some(k) => (&hp[..=k], &hp[k + 1..]),
             None => return (hp, None),
         }
     } else {
-        match host::rpos(hp.as_bytes(), b':') {
+        match last_colon {
             Some(k) => (&hp[..k], &hp[k..]),
             None => (hp, ""),
         }
@@ -1162,6 +1272,14 @@ mod tests {
             Some((1, Scheme::Http, false))
         );
         assert_eq!(scheme_before(b"Note:", 0, 4), None);
+    }
+
+    #[test]
+    fn hit_size() {
+        // The text inside (62 bytes and its length), where the host and registrable domain
+        // are, the span, the part, the kind and the flags; the IP address is read from the
+        // host.
+        assert!(std::mem::size_of::<Hit>() <= 104);
     }
 
     #[test]
