@@ -730,7 +730,7 @@ fn piece(
         let raw = &pb[..host_end];
         // `key=host` in prose (an equals sign is no host's byte; in a query string the
         // pieces were cut at it already)
-        if let Some(k) = host::rpos(raw, b'=') {
+        if let Some(k) = (mask & M_SEP != 0).then(|| host::rpos(raw, b'=')).flatten() {
             s += k + 1;
             continue;
         }
