@@ -1179,38 +1179,39 @@ const C_W: u8 = 2;
 const C_EQ: u8 = 3;
 const C_DOT: u8 = 4;
 
-static CARRY: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b':' as usize] = C_YES;
-    t[b'%' as usize] = C_YES;
-    t[b'@' as usize] = C_YES;
-    t[b'w' as usize] = C_W;
-    t[b'W' as usize] = C_W;
-    t[b'=' as usize] = C_EQ;
-    t[b'.' as usize] = C_DOT;
-    t
-};
+static CARRY: [u8; 256] = byte_classes(&[
+    (b':', C_YES),
+    (b'%', C_YES),
+    (b'@', C_YES),
+    (b'w', C_W),
+    (b'W', C_W),
+    (b'=', C_EQ),
+    (b'.', C_DOT),
+]);
 
 /// Byte classes of the walk over a URL's authority.
 const A_END: u8 = 1;
 const A_AT: u8 = 2;
 const A_COLON: u8 = 3;
 
-static AUTHORITY: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b'/' as usize] = A_END;
-    t[b'?' as usize] = A_END;
-    t[b'#' as usize] = A_END;
-    t[b'\\' as usize] = A_END;
-    t[b'@' as usize] = A_AT;
-    t[b':' as usize] = A_COLON;
-    t
-};
+static AUTHORITY: [u8; 256] = byte_classes(&[
+    (b'/', A_END),
+    (b'?', A_END),
+    (b'#', A_END),
+    (b'\\', A_END),
+    (b'@', A_AT),
+    (b':', A_COLON),
+]);
 
-/// Splits `host:port`; `Some(None)` when there is no port, `None` when the port is bad.
-#[cfg(test)]
-fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
-    split_port_at(hp, host::rpos(hp.as_bytes(), b':'))
+/// A table of byte classes: 0 for every byte but those named.
+const fn byte_classes(named: &[(u8, u8)]) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < named.len() {
+        t[named[i].0 as usize] = named[i].1;
+        i += 1;
+    }
+    t
 }
 
 /// Splits `host:port` at the last `:` of `hp`, already found: `Some(None)` when there is no
@@ -1280,6 +1281,11 @@ mod tests {
         // are, the span, the part, the kind and the flags; the IP address is read from the
         // host.
         assert!(std::mem::size_of::<Hit>() <= 104);
+    }
+
+    /// [`split_port_at`] at the last colon, as [`url`] finds it.
+    fn split_port(hp: &str) -> (&str, Option<Option<u16>>) {
+        split_port_at(hp, host::rpos(hp.as_bytes(), b':'))
     }
 
     #[test]
