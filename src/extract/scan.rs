@@ -379,6 +379,7 @@ impl Triggers {
     fn find(&self, k: usize, b: &[u8], from: usize) -> Option<usize> {
         let hay = b.get(from..)?;
         match &self.searchers {
+            Some(_) if k == 0 && hay.len() >= SHORT => return word_trigger(b, from),
             Some(s) if hay.len() >= SHORT => s[k].find(hay),
             _ => {
                 let bit = 1 << k;
@@ -404,6 +405,61 @@ impl Triggers {
         let best = self.next[0].min(self.rare);
         (best != NOWHERE).then_some(best)
     }
+}
+
+/// The first `.`, `:` or `@` at or after `from` that is followed by a byte other than ASCII
+/// white space: the one at the end of a sentence (`word. `, `Note:` at a line's end) holds
+/// nothing, as the token has no other byte of the group before it (that one would have been
+/// found first) and only this group's bytes are dropped (the other groups' searches find
+/// `(dot)`, `%2E` and the Unicode full stops). Sixteen bytes a step with SSE2, every x86-64
+/// CPU's, instead of a stop at every sentence.
+#[cfg(target_arch = "x86_64")]
+fn word_trigger(b: &[u8], from: usize) -> Option<usize> {
+    use safe_arch::{
+        bitandnot_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i,
+        min_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let splat = |c: u8| set_splat_i8_m128i(c as i8);
+    let (dot, colon, at, space) = (splat(b'.'), splat(b':'), splat(b'@'), splat(b' '));
+    // The bytes of `x` that are triggers, `y` being the bytes after them.
+    let lanes = |x: m128i, y: m128i| {
+        let hit = bitor_m128i(
+            bitor_m128i(cmp_eq_mask_i8_m128i(x, dot), cmp_eq_mask_i8_m128i(x, colon)),
+            cmp_eq_mask_i8_m128i(x, at),
+        );
+        // the next byte is at most a space: unsigned min(y, ' ') == y
+        let white = cmp_eq_mask_i8_m128i(min_u8_m128i(y, space), y);
+        move_mask_i8_m128i(bitandnot_m128i(white, hit)) as u32
+    };
+    let load = |w: &[u8]| <&[u8; 16]>::try_from(w).map(load_unaligned_m128i);
+    let mut i = from;
+    // Thirty-two bytes a turn (and the one after them).
+    while let Some(w) = b.get(i..i + 33) {
+        if let (Ok(x0), Ok(y0), Ok(x1), Ok(y1)) = (
+            load(&w[..16]),
+            load(&w[1..17]),
+            load(&w[16..32]),
+            load(&w[17..33]),
+        ) {
+            let m = lanes(x0, y0) | lanes(x1, y1) << 16;
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+        }
+        i += 32;
+    }
+    word_trigger_bytes(b, i)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn word_trigger(b: &[u8], from: usize) -> Option<usize> {
+    word_trigger_bytes(b, from)
+}
+
+/// [`word_trigger`] a byte at a time.
+fn word_trigger_bytes(b: &[u8], from: usize) -> Option<usize> {
+    (from..b.len())
+        .find(|&i| matches!(b[i], b'.' | b':' | b'@') && b.get(i + 1).is_some_and(|&c| c > b' '))
 }
 
 /// Recognised schemes.
@@ -1273,6 +1329,31 @@ mod tests {
             Some((1, Scheme::Http, false))
         );
         assert_eq!(scheme_before(b"Note:", 0, 4), None);
+    }
+
+    #[test]
+    fn word_trigger_agrees_with_the_byte_loop() {
+        // Texts from an alphabet dense in triggers, white space and bytes past 0x80, each
+        // searched from every offset: the vector search against the byte loop.
+        let alphabet = b".:@ \n\t\x00ab.\xc3\xa9\x21\x20\x7f";
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..200 {
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for from in 0..=len {
+                assert_eq!(
+                    word_trigger(&text, from),
+                    word_trigger_bytes(&text, from),
+                    "{text:?} from {from}"
+                );
+            }
+        }
     }
 
     #[test]
