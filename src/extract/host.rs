@@ -73,27 +73,27 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 /// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8).
 pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
-    out.reserve(b.len());
-    // Runs without `%` are copied whole.
-    let mut i = 0;
-    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
-        let p = i + k;
-        out.extend_from_slice(&b[i..p]);
-        match (
-            b.get(p + 1).and_then(|&c| hex_val(c)),
-            b.get(p + 2).and_then(|&c| hex_val(c)),
-        ) {
-            (Some(h), Some(l)) => {
-                out.push(h << 4 | l);
-                i = p + 3;
-            }
-            _ => {
-                out.push(b'%');
-                i = p + 1;
+    let at = out.len();
+    // The decoded text is never longer: written in place, a byte a turn, then cut.
+    out.resize(at + b.len(), 0);
+    let dst = &mut out[at..];
+    let (mut i, mut w) = (0, 0);
+    while i < b.len() {
+        let mut c = b[i];
+        i += 1;
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i).and_then(|&c| hex_val(c)),
+                b.get(i + 1).and_then(|&c| hex_val(c)),
+            ) {
+                c = h << 4 | l;
+                i += 2;
             }
         }
+        dst[w] = c;
+        w += 1;
     }
-    out.extend_from_slice(&b[i..]);
+    out.truncate(at + w);
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
@@ -449,6 +449,24 @@ fn parse_part(b: &[u8]) -> Option<(u64, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        for (s, want) in [
+            ("a%2Fb%3a", "a/b:"),
+            ("%%41", "%A"),
+            ("%zz%4", "%zz%4"),
+            ("%", "%"),
+            ("100%", "100%"),
+            ("%E2%80%8B.x", "\u{200B}.x"),
+            ("", ""),
+        ] {
+            let mut out = b"kept".to_vec();
+            percent_decode_into(s, &mut out);
+            assert_eq!(out, format!("kept{want}").as_bytes(), "{s}");
+        }
+        assert_eq!(percent_decode("%FF"), None);
+    }
 
     #[test]
     fn ipv4_forms() {

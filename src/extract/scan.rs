@@ -705,6 +705,11 @@ fn is_word_punct_lead(c: u8) -> bool {
 /// `mask` holds at least the bytes of `seg` ([`mask_table`]).
 fn schemeless(cx: &mut Ctx<'_>, seg: &str, at: usize, spans: Spans<'_>, mode: Mode, mask: u8) {
     let b = seg.as_bytes();
+    // A host needs a dot (or a Unicode full stop, an obfuscated or encoded dot), an address
+    // an at sign (or `(at)`): without them (`url=` before a scheme, `10:30`) nothing is here.
+    if mask & (M_HIGH | M_BRACKET | M_PCT) == 0 && !b.iter().any(|&c| c == b'.' || c == b'@') {
+        return;
+    }
     let mut s = 0;
     let n = b.len();
     if mask & M_SEP == 0 {
