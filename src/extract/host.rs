@@ -371,7 +371,7 @@ fn clean(raw: &str, flags: &mut Flags) -> Option<String> {
     Some(out)
 }
 
-fn is_numeric_label(l: &str) -> bool {
+pub(crate) fn is_numeric_label(l: &str) -> bool {
     let b = l.as_bytes();
     if b.is_empty() {
         return false;

@@ -3,8 +3,9 @@
 //! delimiters) around a trigger is looked at, each token once, so time is linear in the input
 //! and prose without triggers costs little more than the searches.
 
-use super::host::{self, normalize_host, Numeric};
+use super::host::{self, normalize_host, HostOut, Numeric};
 use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter};
+use crate::subject::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use std::ops::Range;
 
 const DELIM: u8 = 1;
@@ -1122,52 +1123,12 @@ fn url(
     if slashes == 0 && !b.get(p).is_some_and(u8::is_ascii_alphanumeric) {
         return;
     }
-    // One walk to the end of the authority, noting its last `@` and last `:`.
-    let mut auth_end = end;
-    let mut last_at = None;
-    let mut last_colon = None;
-    for (i, &c) in b[p..end].iter().enumerate() {
-        match AUTHORITY[c as usize] {
-            0 => {}
-            A_END => {
-                auth_end = p + i;
-                break;
-            }
-            A_AT => last_at = Some(i),
-            _ => last_colon = Some(i),
-        }
-    }
-    let authority = &tok[p..auth_end];
-    let host_port = match last_at {
-        Some(k) => {
-            flags |= Flags::USERINFO;
-            &authority[k + 1..]
-        }
-        None => authority,
-    };
-    // The last `:` of the host and port, when it is after the userinfo.
-    let colon = match (last_colon, last_at) {
-        (Some(c), Some(a)) if c > a => Some(c - a - 1),
-        (Some(c), None) => Some(c),
-        _ => None,
-    };
-    let (raw_host, port) = split_port_at(host_port, colon);
-    let Some(port) = port else {
-        return;
-    };
-    let h = match normalize_host(raw_host, Numeric::Loose) {
-        Some(h) => h,
-        None => {
-            // `[www.example.com]`: a name in the brackets of an IPv6 literal
-            let inner = raw_host.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
-            match inner.and_then(|i| normalize_host(i, Numeric::Loose)) {
-                Some(h) if h.ip.is_none() && cx.ex.psl.has_known_suffix(&h.host) => {
-                    flags |= Flags::OBFUSCATED;
-                    h
-                }
-                _ => return,
-            }
-        }
+    let (auth_end, h, port) = match plain_authority(tok, p, end) {
+        Some((auth_end, h)) => (auth_end, h, None),
+        None => match authority(cx, tok, p, end, &mut flags) {
+            Some(a) => a,
+            None => return,
+        },
     };
     if slashes == 0 && (h.ip.is_none() && !cx.ex.psl.has_known_suffix(&h.host)) {
         return;
@@ -1210,6 +1171,128 @@ fn url(
         }
     }
 }
+
+/// The authority of a URL at `tok[p..end]` in every form (userinfo, port, IP literals, names
+/// to normalise): where it ends, the host, and the port.
+fn authority<'t>(
+    cx: &Ctx<'_>,
+    tok: &'t str,
+    p: usize,
+    end: usize,
+    flags: &mut Flags,
+) -> Option<(usize, HostOut<'t>, Option<u16>)> {
+    let b = tok.as_bytes();
+    // One walk to the end of the authority, noting its last `@` and last `:`.
+    let mut auth_end = end;
+    let mut last_at = None;
+    let mut last_colon = None;
+    for (i, &c) in b[p..end].iter().enumerate() {
+        match AUTHORITY[c as usize] {
+            0 => {}
+            A_END => {
+                auth_end = p + i;
+                break;
+            }
+            A_AT => last_at = Some(i),
+            _ => last_colon = Some(i),
+        }
+    }
+    let authority = &tok[p..auth_end];
+    let host_port = match last_at {
+        Some(k) => {
+            *flags |= Flags::USERINFO;
+            &authority[k + 1..]
+        }
+        None => authority,
+    };
+    // The last `:` of the host and port, when it is after the userinfo.
+    let colon = match (last_colon, last_at) {
+        (Some(c), Some(a)) if c > a => Some(c - a - 1),
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    let (raw_host, port) = split_port_at(host_port, colon);
+    let port = port?;
+    let h = match normalize_host(raw_host, Numeric::Loose) {
+        Some(h) => h,
+        None => {
+            // `[www.example.com]`: a name in the brackets of an IPv6 literal
+            let inner = raw_host.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
+            match inner.and_then(|i| normalize_host(i, Numeric::Loose)) {
+                Some(h) if h.ip.is_none() && cx.ex.psl.has_known_suffix(&h.host) => {
+                    *flags |= Flags::OBFUSCATED;
+                    h
+                }
+                _ => return None,
+            }
+        }
+    };
+    Some((auth_end, h, port))
+}
+
+/// The authority most URLs have, read in one walk: a lowercase ASCII name (letters, digits,
+/// `_`, labels of 1 to 63 bytes, the last not numeric) up to `/`, `?`, `#` or the end, with no
+/// userinfo, port or hyphen (an `xn--` label needs the general path). Its end and the host as
+/// [`host::normalize_host`] gives it; `None` sends every other form to [`authority`].
+#[inline]
+fn plain_authority(tok: &str, p: usize, end: usize) -> Option<(usize, HostOut<'_>)> {
+    let b = tok.as_bytes();
+    let mut label = p;
+    let mut i = p;
+    while i < end {
+        match PLAIN[b[i] as usize] {
+            P_NAME => {}
+            P_DOT => {
+                if i == label || i - label > MAX_LABEL_LEN {
+                    return None;
+                }
+                label = i + 1;
+            }
+            P_END => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    let last = tok.get(label..i)?;
+    if last.is_empty()
+        || last.len() > MAX_LABEL_LEN
+        || i - p > MAX_NAME_LEN
+        || host::is_numeric_label(last)
+    {
+        return None;
+    }
+    Some((
+        i,
+        HostOut {
+            host: std::borrow::Cow::Borrowed(&tok[p..i]),
+            ip: None,
+            flags: Flags::empty(),
+        },
+    ))
+}
+
+/// Byte classes of [`plain_authority`]; every other byte is [`P_OTHER`].
+const P_NAME: u8 = 0;
+const P_DOT: u8 = 1;
+const P_END: u8 = 2;
+const P_OTHER: u8 = 3;
+
+static PLAIN: [u8; 256] = {
+    let mut t = [P_OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' {
+            t[c] = P_NAME;
+        }
+        c += 1;
+    }
+    t[b'.' as usize] = P_DOT;
+    t[b'/' as usize] = P_END;
+    t[b'?' as usize] = P_END;
+    t[b'#' as usize] = P_END;
+    t
+};
 
 /// Whether a path or query may carry another URL, host or address: a `:` or `%` (a scheme,
 /// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
@@ -1358,6 +1441,59 @@ mod tests {
                     "{text:?} from {from}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn plain_authority_agrees_with_the_general_path() {
+        let long = format!("{}.com", "a".repeat(64));
+        let longest = format!("{}.com", "a".repeat(63));
+        for auth in [
+            "example.com/x",
+            "www.shop12.co.uk?q",
+            "a_b.example#f",
+            "1.2.3.4/",
+            "0x7f.1",
+            "2130706433",
+            "example.123/",
+            "x.",
+            "a..b/",
+            ".a.com",
+            "",
+            "/path",
+            "my-shop.com",
+            "xn--bcher-kva.de",
+            "Example.com",
+            "user@example.com",
+            "example.com:80/",
+            long.as_str(),
+            longest.as_str(),
+        ] {
+            let Some((e, h)) = plain_authority(auth, 0, auth.len()) else {
+                continue;
+            };
+            let general = normalize_host(&auth[..e], Numeric::Loose).expect(auth);
+            assert_eq!(h.host, general.host, "{auth}");
+            assert_eq!(h.ip, general.ip, "{auth}");
+            assert_eq!(h.flags, general.flags, "{auth}");
+            assert!(matches!(
+                auth.as_bytes().get(e),
+                None | Some(b'/' | b'?' | b'#')
+            ));
+        }
+        assert!(plain_authority("example.com/x", 0, 13).is_some());
+        for refused in [
+            "1.2.3.4/",
+            "x.",
+            "a..b/",
+            "Example.com",
+            "my-shop.com",
+            long.as_str(),
+        ] {
+            assert!(
+                plain_authority(refused, 0, refused.len()).is_none(),
+                "{refused}"
+            );
         }
     }
 
