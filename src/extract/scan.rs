@@ -883,21 +883,24 @@ fn piece(
             return;
         }
         reg = start;
-        if !www
-            && !has_path
-            && host::pos(h.host.as_bytes(), b'.') == host::rpos(h.host.as_bytes(), b'.')
-        {
-            let tld = host::last_label(&h.host);
+        let hb = h.host.as_bytes();
+        let dot = host::rpos(hb, b'.');
+        if !www && !has_path && host::pos(hb, b'.') == dot {
+            let tld = dot.map_or(&*h.host, |k| &h.host[k + 1..]);
             if FILE_LIKE_TLDS.contains(&tld) {
                 return;
             }
-            // `sentence.Next`: a missing space after a full stop, not a host.
-            let raw_tld = host::last_label(raw).as_bytes();
-            if raw_tld.len() >= 4
-                && raw_tld[0].is_ascii_uppercase()
-                && raw_tld[1..].iter().all(u8::is_ascii_lowercase)
-            {
-                return;
+            // `sentence.Next`: a missing space after a full stop, not a host (the raw text's
+            // last label is as long as the host's but for Unicode and encodings: looked at
+            // only when one of them is long enough).
+            if tld.len() >= 4 || !raw.is_ascii() {
+                let raw_tld = host::last_label(raw).as_bytes();
+                if raw_tld.len() >= 4
+                    && raw_tld[0].is_ascii_uppercase()
+                    && raw_tld[1..].iter().all(u8::is_ascii_lowercase)
+                {
+                    return;
+                }
             }
         }
         kind = if has_path {
@@ -1239,19 +1242,23 @@ fn plain_authority(tok: &str, p: usize, end: usize) -> Option<(usize, HostOut<'_
     let b = tok.as_bytes();
     let mut label = p;
     let mut i = p;
-    while i < end {
-        match PLAIN[b[i] as usize] {
-            P_NAME => {}
-            P_DOT => {
+    loop {
+        // the label's bytes in a tight loop
+        i += b[i..end]
+            .iter()
+            .position(|&c| PLAIN[c as usize] != P_NAME)
+            .unwrap_or(end - i);
+        match b.get(i).filter(|_| i < end).map(|&c| PLAIN[c as usize]) {
+            Some(P_DOT) => {
                 if i == label || i - label > MAX_LABEL_LEN {
                     return None;
                 }
-                label = i + 1;
+                i += 1;
+                label = i;
             }
-            P_END => break,
-            _ => return None,
+            None | Some(P_END) => break,
+            Some(_) => return None,
         }
-        i += 1;
     }
     let last = tok.get(label..i)?;
     if last.is_empty()
