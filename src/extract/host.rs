@@ -65,12 +65,13 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// Decodes `%xx` escapes; `None` when the result is not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(s.len());
-    percent_decode_into(s, &mut out);
-    String::from_utf8(out).ok()
+    let mut out = String::with_capacity(s.len());
+    percent_decode_str(s, &mut out).then_some(out)
 }
 
-/// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8).
+/// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8): the
+/// reference the tests hold [`percent_decode_str`] to.
+#[cfg(test)]
 pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
     let at = out.len();
@@ -94,6 +95,58 @@ pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
         w += 1;
     }
     out.truncate(at + w);
+}
+
+/// Appends `s` with its `%xx` escapes decoded to `out`; `false` when the decoded text is not
+/// UTF-8 (what `out` then holds is unspecified). The same text as [`percent_decode_into`]
+/// without a validation pass over all of it: literal runs are text already, an escape below
+/// 0x80 is a character, and the escapes of one multi-byte character are checked together.
+pub(crate) fn percent_decode_str(s: &str, out: &mut String) -> bool {
+    let b = s.as_bytes();
+    let (mut lit, mut i) = (0, 0);
+    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
+        let p = i + k;
+        let Some(v) = escape_at(b, p) else {
+            i = p + 1;
+            continue;
+        };
+        out.push_str(&s[lit..p]);
+        let len = match v {
+            0..=0x7F => 1,
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return false,
+        };
+        if len == 1 {
+            out.push(char::from(v));
+        } else {
+            let mut ch = [v, 0, 0, 0];
+            for (j, c) in ch.iter_mut().enumerate().take(len).skip(1) {
+                match escape_at(b, p + 3 * j) {
+                    Some(x) => *c = x,
+                    None => return false,
+                }
+            }
+            match std::str::from_utf8(&ch[..len]) {
+                Ok(c) => out.push_str(c),
+                Err(_) => return false,
+            }
+        }
+        i = p + 3 * len;
+        lit = i;
+    }
+    out.push_str(&s[lit..]);
+    true
+}
+
+/// The byte of the `%xx` escape at `b[p]`.
+#[inline]
+fn escape_at(b: &[u8], p: usize) -> Option<u8> {
+    match b.get(p..p + 3)? {
+        [b'%', h, l] => Some(hex_val(*h)? << 4 | hex_val(*l)?),
+        _ => None,
+    }
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
@@ -466,6 +519,34 @@ mod tests {
             assert_eq!(out, format!("kept{want}").as_bytes(), "{s}");
         }
         assert_eq!(percent_decode("%FF"), None);
+        // the in-text decoder gives the same text, or refuses where it is not UTF-8
+        for s in [
+            "a%2Fb%3a",
+            "%%41",
+            "%zz%4",
+            "%",
+            "100%",
+            "%E2%80%8B.x",
+            "",
+            "%FF",
+            "%C3%A9t%C3",
+            "%C3é",
+            "%E2%80",
+            "%F0%9F%98%80!",
+            "%ED%A0%80",
+            "%C0%AF",
+            "é%41%",
+            "%e2%80%8b",
+        ] {
+            let mut bytes = Vec::new();
+            percent_decode_into(s, &mut bytes);
+            let mut text = String::from("kept");
+            let ok = percent_decode_str(s, &mut text);
+            match String::from_utf8(bytes) {
+                Ok(want) => assert!(ok && text == format!("kept{want}"), "{s}: {text}"),
+                Err(_) => assert!(!ok, "{s}"),
+            }
+        }
     }
 
     #[test]

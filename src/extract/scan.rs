@@ -149,7 +149,7 @@ pub(crate) struct Ctx<'e> {
     pub(crate) part: usize,
     pub(crate) err: Option<ExtractError>,
     /// Buffers for percent-decoded URL parts, kept for the next URL (one a nesting level).
-    pub(crate) bufs: Vec<Vec<u8>>,
+    pub(crate) bufs: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -339,27 +339,10 @@ const SHORT: usize = 64;
 impl Triggers {
     fn new(b: &[u8]) -> Triggers {
         if b.len() < SHORT {
-            // One pass finds the first trigger of every group.
-            let mut next = [None; 3];
-            let mut missing = 0b111u8;
-            for (i, &c) in b.iter().enumerate() {
-                let g = GROUP_OF[c as usize] & missing;
-                if g != 0 {
-                    for (k, n) in next.iter_mut().enumerate() {
-                        if g & (1 << k) != 0 {
-                            *n = Some(i);
-                        }
-                    }
-                    missing &= !g;
-                    if missing == 0 {
-                        break;
-                    }
-                }
-            }
-            let next = next.map(|n| n.unwrap_or(NOWHERE));
+            // Searched a byte at a time by `next`.
             return Triggers {
-                next,
-                rare: next[1].min(next[2]),
+                next: [NOWHERE; 3],
+                rare: NOWHERE,
                 searchers: None,
             };
         }
@@ -392,6 +375,14 @@ impl Triggers {
 
     #[inline]
     fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
+        if self.searchers.is_none() {
+            // A short text: the next byte of any group, in one loop.
+            let k = b
+                .get(from..)?
+                .iter()
+                .position(|&c| GROUP_OF[c as usize] != 0)?;
+            return Some(from + k);
+        }
         if self.next[0] < from {
             self.next[0] = self.find(0, b, from).unwrap_or(NOWHERE);
         }
@@ -609,7 +600,8 @@ fn token(
     }
     if mask & M_COLON != 0 {
         // Tokens are short: a plain loop beats the set-up of a vectorised search.
-        for colon in (0..b.len()).filter(|&i| b[i] == b':') {
+        // No colon before the trigger: it would be the first trigger.
+        for colon in (trigger..b.len()).filter(|&i| b[i] == b':') {
             let Some((s, scheme, disguised)) = scheme_before(b, 0, colon) else {
                 continue;
             };
@@ -624,14 +616,10 @@ fn token(
         // Encoded once more than its container: decode and look again, one level deeper.
         let mut buf = cx.bufs.pop().unwrap_or_default();
         buf.clear();
-        host::percent_decode_into(tok, &mut buf);
-        let again = match std::str::from_utf8(&buf) {
-            Ok(decoded) if decoded != tok => {
-                scan(cx, decoded, spans, Mode::Nested, depth + 1);
-                true
-            }
-            _ => false,
-        };
+        let again = host::percent_decode_str(tok, &mut buf) && buf != tok;
+        if again {
+            scan(cx, &buf, spans, Mode::Nested, depth + 1);
+        }
         cx.bufs.push(buf);
         if again {
             return;
@@ -1166,9 +1154,8 @@ fn url(
         } else {
             let mut buf = cx.bufs.pop().unwrap_or_default();
             buf.clear();
-            host::percent_decode_into(rest, &mut buf);
-            if let Ok(decoded) = std::str::from_utf8(&buf) {
-                scan(cx, decoded, fixed, Mode::Nested, depth + 1);
+            if host::percent_decode_str(rest, &mut buf) {
+                scan(cx, &buf, fixed, Mode::Nested, depth + 1);
             }
             cx.bufs.push(buf);
         }
