@@ -528,7 +528,17 @@ fn scheme_before(b: &[u8], from: usize, colon: usize) -> Option<(usize, Scheme, 
 
 /// Trims trailing punctuation from `b[start..end]`, keeping closing brackets that close one
 /// opened inside.
-fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
+#[inline(always)]
+fn trim_end(b: &[u8], start: usize, end: usize) -> usize {
+    // Most texts end in a letter, a digit or `/`: nothing to trim.
+    match end.checked_sub(1).filter(|&k| k >= start).map(|k| b[k]) {
+        Some(c) if c.is_ascii_alphanumeric() || c == b'/' => end,
+        _ => trim_end_slow(b, start, end),
+    }
+}
+
+/// [`trim_end`] once the last byte may be trimmed.
+fn trim_end_slow(b: &[u8], start: usize, mut end: usize) -> usize {
     // Bracket counts, taken only when a closing bracket is met at the end.
     let mut counts: Option<[i64; 6]> = None;
     while end > start {
@@ -1292,30 +1302,24 @@ static PLAIN: [u8; 256] = {
 /// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
 fn may_carry(rest: &str) -> bool {
     let b = rest.as_bytes();
-    let mut eq = false;
-    for (i, &c) in b.iter().enumerate() {
-        match CARRY[c as usize] {
-            0 => {}
-            C_YES => return true,
-            C_W if b
-                .get(i..i + 3)
-                .is_some_and(|w| w.eq_ignore_ascii_case(b"www")) =>
-            {
-                return true
-            }
-            C_EQ => eq = true,
-            C_DOT if eq => return true,
-            _ => {}
-        }
+    // The classes present, in a loop without branches; the order of `=` and `.` and the
+    // letters around a `w` are looked at only when they are both there.
+    let seen = b.iter().fold(0u8, |acc, &c| acc | CARRY[c as usize]);
+    if seen & C_YES != 0 {
+        return true;
     }
-    false
+    if seen & C_W != 0 && b.windows(3).any(|w| w.eq_ignore_ascii_case(b"www")) {
+        return true;
+    }
+    seen & (C_EQ | C_DOT) == C_EQ | C_DOT
+        && host::pos(b, b'=').is_some_and(|k| host::pos(&b[k..], b'.').is_some())
 }
 
-/// Byte classes of [`may_carry`].
+/// Byte classes of [`may_carry`], one bit each.
 const C_YES: u8 = 1;
 const C_W: u8 = 2;
-const C_EQ: u8 = 3;
-const C_DOT: u8 = 4;
+const C_EQ: u8 = 4;
+const C_DOT: u8 = 8;
 
 static CARRY: [u8; 256] = byte_classes(&[
     (b':', C_YES),
