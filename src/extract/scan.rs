@@ -745,7 +745,7 @@ fn piece(
     // Each turn either finds what the piece holds or moves `s` past a prefix that is not
     // part of it (an at sign without an address, `key=`, `word:`), so the turns are as
     // many as those bytes and each reads only up to the next of them.
-    let (p, pb, host_end, e) = loop {
+    let (p, pb, part, e) = loop {
         while s < e && is_word_punct_lead(b[s]) && host::obfuscated_dot_len(&b[s..e]) == 0 {
             s += 1;
         }
@@ -755,25 +755,20 @@ fn piece(
         }
         let p = &seg[s..e];
         let pb = p.as_bytes();
-        // where the host part ends: an at sign after it is the path's, not an address's
-        let host_end = pb
-            .iter()
-            .position(|&c| matches!(c, b'/' | b'?' | b'#' | b'\\' | b':'))
-            .unwrap_or(pb.len());
+        let part = HostPart::of(pb);
+        let host_end = part.end;
         // Email: local@domain, or local(at)domain.
         let at_pos = if mask & (M_AT | M_BRACKET) == 0 {
             None
         } else {
-            host::pos(&pb[..host_end], b'@')
-                .map(|k| (k, 1))
-                .or_else(|| {
-                    pb.iter()
-                        .position(|c| matches!(c, b'(' | b'[' | b'{'))
-                        .and_then(|k| {
-                            let l = host::obfuscated_at_len(&pb[k..]);
-                            (l > 0).then_some((k, l))
-                        })
-                })
+            part.first_at.map(|k| (k, 1)).or_else(|| {
+                pb.iter()
+                    .position(|c| matches!(c, b'(' | b'[' | b'{'))
+                    .and_then(|k| {
+                        let l = host::obfuscated_at_len(&pb[k..]);
+                        (l > 0).then_some((k, l))
+                    })
+            })
         };
         if let Some((k, l)) = at_pos {
             if email(cx, p, k, l, at + s, spans, mode) {
@@ -787,16 +782,15 @@ fn piece(
         if cx.ex.bare_hosts == BareHosts::Ignore {
             return;
         }
-        let raw = &pb[..host_end];
         // `key=host` in prose (an equals sign is no host's byte; in a query string the
         // pieces were cut at it already)
-        if let Some(k) = (mask & M_SEP != 0).then(|| host::rpos(raw, b'=')).flatten() {
+        if let Some(k) = part.last_eq.filter(|_| mask & M_SEP != 0) {
             s += k + 1;
             continue;
         }
         // `word:host`: a colon after a word with no dot, then no port or path
         if pb.get(host_end) == Some(&b':')
-            && host::pos(raw, b'.').is_none()
+            && part.dots == 0
             && pb
                 .get(host_end + 1)
                 .is_some_and(|c| c.is_ascii_alphabetic() || *c >= 0x80)
@@ -804,8 +798,9 @@ fn piece(
             s += host_end + 1;
             continue;
         }
-        break (p, pb, host_end, e);
+        break (p, pb, part, e);
     };
+    let host_end = part.end;
     // host[:port][/path]
     let raw = &p[..host_end];
     let rb = raw.as_bytes();
@@ -816,7 +811,7 @@ fn piece(
     if !(first.is_ascii_alphanumeric() || first >= 0x80 || first == b'%') {
         return;
     }
-    let has_dot = host::pos(rb, b'.').is_some()
+    let has_dot = part.dots > 0
         || (mask & M_HIGH != 0
             && rb.windows(3).any(|w| {
                 matches!(
@@ -835,10 +830,7 @@ fn piece(
     }
     // Digits and dots (`1.2.3`, `12.50`) without a final dot are an address in prose only as
     // four parts: what `normalize_host` would say, without its walks.
-    if rb.last() != Some(&b'.')
-        && rb.iter().all(|&c| c.is_ascii_digit() || c == b'.')
-        && rb.iter().filter(|&&c| c == b'.').count() != 3
-    {
+    if rb.last() != Some(&b'.') && part.numeric && part.dots != 3 {
         return;
     }
     let Some(h) = normalize_host(raw, Numeric::DottedQuad) else {
@@ -924,6 +916,81 @@ fn piece(
         flags,
     ));
 }
+
+/// What one walk over a piece finds up to the end of its host part (the first `/`, `?`, `#`,
+/// `\\` or `:`; an at sign after it is the path's, not an address's).
+#[derive(Clone, Copy)]
+struct HostPart {
+    end: usize,
+    first_at: Option<usize>,
+    last_eq: Option<usize>,
+    dots: usize,
+    /// Only digits and dots.
+    numeric: bool,
+}
+
+impl HostPart {
+    #[inline]
+    fn of(pb: &[u8]) -> HostPart {
+        let mut part = HostPart {
+            end: pb.len(),
+            first_at: None,
+            last_eq: None,
+            dots: 0,
+            numeric: true,
+        };
+        let mut seen = 0u8;
+        for (i, &c) in pb.iter().enumerate() {
+            let k = HOST_PART[c as usize];
+            if k & (H_END | H_AT | H_EQ | H_DOT) == 0 {
+                seen |= k;
+                continue;
+            }
+            if k & H_END != 0 {
+                part.end = i;
+                break;
+            }
+            seen |= k;
+            if k & H_AT != 0 && part.first_at.is_none() {
+                part.first_at = Some(i);
+            }
+            if k & H_EQ != 0 {
+                part.last_eq = Some(i);
+            }
+            if k & H_DOT != 0 {
+                part.dots += 1;
+            }
+        }
+        part.numeric = seen & H_OTHER == 0;
+        part
+    }
+}
+
+/// Byte classes of [`HostPart::of`]: the end of a host part, `@`, `=`, `.`, and every byte
+/// other than a digit or a dot.
+const H_END: u8 = 1;
+const H_AT: u8 = 2;
+const H_EQ: u8 = 4;
+const H_DOT: u8 = 8;
+const H_OTHER: u8 = 16;
+
+static HOST_PART: [u8; 256] = {
+    let mut t = [H_OTHER; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = 0;
+        c += 1;
+    }
+    t[b'.' as usize] = H_DOT;
+    t[b'@' as usize] = H_AT | H_OTHER;
+    t[b'=' as usize] = H_EQ | H_OTHER;
+    t[b'/' as usize] = H_END | H_OTHER;
+    t[b'?' as usize] = H_END | H_OTHER;
+    t[b'#' as usize] = H_END | H_OTHER;
+    t[b'\\' as usize] = H_END | H_OTHER;
+    t[b':' as usize] = H_END | H_OTHER;
+    t
+};
 
 /// Builds `prefix` (`scheme://`) `host[:port]rest` (no allocation when short); returns it
 /// and where the host is.
@@ -1493,6 +1560,24 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn host_parts() {
+        let p = HostPart::of(b"k=a@b.c=d.e:80/x.y");
+        assert_eq!(
+            (p.end, p.first_at, p.last_eq, p.dots, p.numeric),
+            (11, Some(3), Some(7), 2, false)
+        );
+        let p = HostPart::of(b"12.50");
+        assert_eq!((p.end, p.dots, p.numeric), (5, 1, true));
+        // the bytes after the host part do not count
+        let p = HostPart::of(b"1.2/abc");
+        assert_eq!((p.end, p.dots, p.numeric), (3, 1, true));
+        let p = HostPart::of(b"ab1.2");
+        assert!(!p.numeric);
+        let p = HostPart::of(b"");
+        assert_eq!((p.end, p.first_at, p.dots, p.numeric), (0, None, 0, true));
     }
 
     #[test]
