@@ -512,6 +512,15 @@ fn scheme_of(s: &[u8]) -> Option<(Scheme, bool)> {
 /// A scheme ending just before the `:` at `colon`, not starting before `from`: its start,
 /// the scheme, and whether it was disguised.
 fn scheme_before(b: &[u8], from: usize, colon: usize) -> Option<(usize, Scheme, bool)> {
+    // The schemes as most links write them: no longer run of letters before them is a scheme
+    // (none of six letters ends in `http` or `https`, none of five in `http`).
+    let before = &b[from..colon];
+    if before.ends_with(b"https") {
+        return Some((colon - 5, Scheme::Https, false));
+    }
+    if before.ends_with(b"http") {
+        return Some((colon - 4, Scheme::Http, false));
+    }
     let mut k = colon;
     let lo = from.max(colon.saturating_sub(6));
     while k > lo && (b[k - 1].is_ascii_alphabetic() || b[k - 1] == b'*' || b[k - 1] == b'_') {
@@ -1018,7 +1027,11 @@ fn build_url(
         }
     }
     let v6 = matches!(ip, Some(std::net::IpAddr::V6(_)));
-    let digits = std::str::from_utf8(&digits[..nd]).unwrap_or("");
+    let digits = if nd == 0 {
+        ""
+    } else {
+        std::str::from_utf8(&digits[..nd]).unwrap_or("")
+    };
     let rest = if rest.is_empty() { "/" } else { rest };
     let hs = prefix.len() + usize::from(v6);
     let he = hs + host.len();
