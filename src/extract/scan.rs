@@ -149,7 +149,7 @@ pub(crate) struct Ctx<'e> {
     pub(crate) part: usize,
     pub(crate) err: Option<ExtractError>,
     /// Buffers for percent-decoded URL parts, kept for the next URL (one a nesting level).
-    pub(crate) bufs: Vec<String>,
+    pub(crate) bufs: Vec<Vec<u8>>,
 }
 
 impl Ctx<'_> {
@@ -634,11 +634,13 @@ fn token(
     if mode == Mode::Nested && usize::from(depth) < cx.ex.max_redirect_depth && mask & M_PCT != 0 {
         // Encoded once more than its container: decode and look again, one level deeper.
         let mut buf = cx.bufs.pop().unwrap_or_default();
-        buf.clear();
-        let again = host::percent_decode_str(tok, &mut buf) && buf != tok;
-        if again {
-            scan(cx, &buf, spans, Mode::Nested, depth + 1);
-        }
+        let again = match host::percent_decode_str(tok, &mut buf) {
+            Some(decoded) if decoded != tok => {
+                scan(cx, decoded, spans, Mode::Nested, depth + 1);
+                true
+            }
+            _ => false,
+        };
         cx.bufs.push(buf);
         if again {
             return;
@@ -1243,9 +1245,8 @@ fn url(
             scan(cx, rest, fixed, Mode::Nested, depth + 1);
         } else {
             let mut buf = cx.bufs.pop().unwrap_or_default();
-            buf.clear();
-            if host::percent_decode_str(rest, &mut buf) {
-                scan(cx, &buf, fixed, Mode::Nested, depth + 1);
+            if let Some(decoded) = host::percent_decode_str(rest, &mut buf) {
+                scan(cx, decoded, fixed, Mode::Nested, depth + 1);
             }
             cx.bufs.push(buf);
         }
