@@ -844,7 +844,10 @@ fn piece(
     if rb.last() != Some(&b'.') && part.numeric && part.dots != 3 {
         return;
     }
-    let Some(h) = normalize_host(raw, Numeric::DottedQuad) else {
+    let Some(h) = part
+        .plain_host(raw)
+        .or_else(|| normalize_host(raw, Numeric::DottedQuad))
+    else {
         return;
     };
     let mut port = None;
@@ -938,6 +941,10 @@ struct HostPart {
     dots: usize,
     /// Only digits and dots.
     numeric: bool,
+    /// A lowercase ASCII name (letters, digits, `_`) in labels of 1 to 63 bytes, no longer
+    /// than a name may be, whose last label starts here: what [`host::normalize_host`] gives
+    /// back as it stands unless that label is numeric.
+    plain_last: Option<usize>,
 }
 
 impl HostPart {
@@ -949,8 +956,11 @@ impl HostPart {
             last_eq: None,
             dots: 0,
             numeric: true,
+            plain_last: None,
         };
         let mut seen = 0u8;
+        let mut label = 0;
+        let mut bad_label = false;
         for (i, &c) in pb.iter().enumerate() {
             let k = HOST_PART[c as usize];
             if k & (H_END | H_AT | H_EQ | H_DOT) == 0 {
@@ -970,36 +980,66 @@ impl HostPart {
             }
             if k & H_DOT != 0 {
                 part.dots += 1;
+                bad_label |= i == label || i - label > MAX_LABEL_LEN;
+                label = i + 1;
             }
         }
         part.numeric = seen & H_OTHER == 0;
+        let last = part.end - label;
+        if seen & H_NOT_NAME == 0
+            && !bad_label
+            && (1..=MAX_LABEL_LEN).contains(&last)
+            && part.end <= MAX_NAME_LEN
+        {
+            part.plain_last = Some(label);
+        }
         part
+    }
+
+    /// The host of `raw` (the host part) when it is a plain name.
+    #[inline]
+    fn plain_host<'r>(&self, raw: &'r str) -> Option<HostOut<'r>> {
+        let last = raw.get(self.plain_last?..)?;
+        if host::is_numeric_label(last) {
+            return None;
+        }
+        Some(HostOut {
+            host: std::borrow::Cow::Borrowed(raw),
+            ip: None,
+            flags: Flags::empty(),
+        })
     }
 }
 
-/// Byte classes of [`HostPart::of`]: the end of a host part, `@`, `=`, `.`, and every byte
-/// other than a digit or a dot.
+/// Byte classes of [`HostPart::of`]: the end of a host part, `@`, `=`, `.`, every byte other
+/// than a digit or a dot, and every byte a plain lowercase name does not hold.
 const H_END: u8 = 1;
 const H_AT: u8 = 2;
 const H_EQ: u8 = 4;
 const H_DOT: u8 = 8;
 const H_OTHER: u8 = 16;
+const H_NOT_NAME: u8 = 32;
 
 static HOST_PART: [u8; 256] = {
-    let mut t = [H_OTHER; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = 0;
+    let mut t = [H_OTHER | H_NOT_NAME; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_digit() {
+            t[c] = 0;
+        } else if b.is_ascii_lowercase() || b == b'_' {
+            t[c] = H_OTHER;
+        }
         c += 1;
     }
     t[b'.' as usize] = H_DOT;
-    t[b'@' as usize] = H_AT | H_OTHER;
-    t[b'=' as usize] = H_EQ | H_OTHER;
-    t[b'/' as usize] = H_END | H_OTHER;
-    t[b'?' as usize] = H_END | H_OTHER;
-    t[b'#' as usize] = H_END | H_OTHER;
-    t[b'\\' as usize] = H_END | H_OTHER;
-    t[b':' as usize] = H_END | H_OTHER;
+    t[b'@' as usize] = H_AT | H_OTHER | H_NOT_NAME;
+    t[b'=' as usize] = H_EQ | H_OTHER | H_NOT_NAME;
+    t[b'/' as usize] = H_END | H_OTHER | H_NOT_NAME;
+    t[b'?' as usize] = H_END | H_OTHER | H_NOT_NAME;
+    t[b'#' as usize] = H_END | H_OTHER | H_NOT_NAME;
+    t[b'\\' as usize] = H_END | H_OTHER | H_NOT_NAME;
+    t[b':' as usize] = H_END | H_OTHER | H_NOT_NAME;
     t
 };
 
@@ -1592,6 +1632,40 @@ mod tests {
         assert!(!p.numeric);
         let p = HostPart::of(b"");
         assert_eq!((p.end, p.first_at, p.dots, p.numeric), (0, None, 0, true));
+        // a plain name is what the general path gives; every other form goes there
+        let long = format!("{}.com", "a".repeat(64));
+        for piece in [
+            "www.example.com",
+            "a_b.example/x",
+            "example.com.",
+            "1.2.3.4",
+            "a..b",
+            "Example.com",
+            "my-shop.com",
+            "example.123",
+            "x.0x1f",
+            "a%2eb.com",
+            "b\u{fc}cher.de",
+            long.as_str(),
+        ] {
+            let part = HostPart::of(piece.as_bytes());
+            let raw = &piece[..part.end];
+            if let Some(h) = part.plain_host(raw) {
+                let general = normalize_host(raw, Numeric::DottedQuad).expect(piece);
+                assert_eq!(
+                    (h.host, h.ip, h.flags),
+                    (general.host, general.ip, general.flags)
+                );
+            } else {
+                assert!(
+                    !raw.bytes().all(|c| c.is_ascii_lowercase() || c == b'.')
+                        || raw.ends_with('.')
+                        || raw.contains("..")
+                        || raw.len() > 63,
+                    "{piece}"
+                );
+            }
+        }
     }
 
     #[test]
