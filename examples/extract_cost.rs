@@ -5,9 +5,14 @@
 //!     cargo run --release --example extract_cost -- rblkit|linkify|none dense|sparse MB
 //!     cargo run --release --example extract_cost -- dump dense|sparse MB
 //!     cargo run --release --example extract_cost -- dump FILE…
+//!     cargo run --release --example extract_cost -- kind url|track|www|email|…
 //!
 //! A `.tsv` FILE is read as the case table (`tests/data/extract/cases.tsv`): each row's
 //! input (escapes `\t`, `\n`, `\\`, `\u{XXXX}`) is scanned as plain text.
+//!
+//! `kind` scans 2,000 lines of prose that each hold one token of a kind (a URL, a URL carrying
+//! another, an email, `e.g.`, …) inside `run_rblkit`: `scripts/extract-kinds.sh` counts what
+//! a token of each kind costs beyond the prose around it.
 //!
 //! `rblkit` and `linkify` scan the corpus once inside `run_rblkit` / `run_linkify` (so
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*run_rblkit*` counts only
@@ -135,6 +140,41 @@ fn dump_cases(ex: &Extractor, file: &str, table: &str) {
     dump(&format!("{file}:joined"), &hits, err);
 }
 
+/// The kinds of token `kind` measures, each written with a number drawn for it.
+const KINDS: &[(&str, fn(u64) -> String)] = &[
+    ("prose", |_| "offer".to_owned()),
+    ("url", |n| {
+        format!("https://www.shop{n}.co.uk/p/offer?id={n}")
+    }),
+    ("track", |n| {
+        format!("http://mail{n}.example.com/track?u=https%3A%2F%2Fland{n}.de%2F")
+    }),
+    ("www", |n| format!("www.site{n}.com")),
+    ("email", |n| format!("user{n}@mail{n}.net")),
+    ("host", |n| format!("brand{n}.info")),
+    ("version", |n| format!("{}.{}.{}", n % 10, n % 7, n % 13)),
+    ("file", |n| format!("report{n}.pdf")),
+    ("ip", |n| format!("192.0.{}.{}", n % 256, (n / 7) % 256)),
+    ("price", |n| format!("${}.{:02}", n % 500, n % 100)),
+    ("eg", |_| "e.g.".to_owned()),
+];
+
+/// 2,000 lines of prose, each with one token of `kind` in it.
+fn kind_text(kind: &str) -> Option<String> {
+    let (_, make) = KINDS.iter().find(|(k, _)| *k == kind)?;
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut text = String::new();
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str("the customer will verify ");
+        text.push_str(&make(x % 10_000));
+        text.push_str(" and then please click here today.\n");
+    }
+    Some(text)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ex = Extractor::new();
@@ -157,6 +197,17 @@ fn main() -> ExitCode {
                 _ => 0,
             };
             println!("{what} {kind} {mb} MB ({} bytes): {n} hits", text.len());
+        }
+        ["kind", kind] => {
+            let Some(text) = kind_text(kind) else {
+                let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+                eprintln!("usage: extract_cost kind {}", names.join("|"));
+                return ExitCode::from(64);
+            };
+            run_warm(&ex, &text, &mut hits);
+            hits.clear();
+            let n = run_rblkit(&ex, &text, &mut hits);
+            println!("kind {kind} ({} bytes): {n} hits", text.len());
         }
         ["dump", kind @ ("dense" | "sparse"), mb] => {
             let Some(text) = corpus_of(kind, mb) else {
