@@ -140,8 +140,11 @@ fn dump_cases(ex: &Extractor, file: &str, table: &str) {
     dump(&format!("{file}:joined"), &hits, err);
 }
 
-/// The kinds of token `kind` measures, each written with a number drawn for it.
-const KINDS: &[(&str, fn(u64) -> String)] = &[
+/// Writes a token of one kind with a number drawn for it.
+type Make = fn(u64) -> String;
+
+/// The kinds of token `kind` measures.
+const KINDS: &[(&str, Make)] = &[
     ("prose", |_| "offer".to_owned()),
     ("url", |n| {
         format!("https://www.shop{n}.co.uk/p/offer?id={n}")
