@@ -412,6 +412,32 @@ pub(crate) fn is_numeric_label(l: &str) -> bool {
     b.iter().all(u8::is_ascii_digit)
 }
 
+/// A standard dotted quad (four decimal parts up to 255 without leading zeros), as
+/// [`normalize_host`] gives it back: its own text, and the address.
+pub(crate) fn dotted_quad(raw: &str) -> Option<HostOut<'_>> {
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for p in raw.as_bytes().split(|&c| c == b'.') {
+        if n == 4 || p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
+            return None;
+        }
+        let mut v = 0u16;
+        for &d in p {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(d - b'0');
+        }
+        octets[n] = u8::try_from(v).ok()?;
+        n += 1;
+    }
+    (n == 4).then(|| HostOut {
+        host: Cow::Borrowed(raw),
+        ip: Some(IpAddr::V4(Ipv4Addr::from(octets))),
+        flags: Flags::NUMERIC_IP,
+    })
+}
+
 /// Parses an IPv4 address the way browsers read a URL host: one to four parts, each decimal,
 /// `0x` hex or `0` octal, the last filling the remaining bytes. The flag says whether it was
 /// written as a standard dotted quad.
@@ -479,6 +505,40 @@ fn parse_part(b: &[u8]) -> Option<(u64, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_quads_as_the_general_path() {
+        for raw in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3.256",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.",
+            "0x7f.0.0.1",
+            "1.2.3.4a",
+            "1000.1.1.1",
+            "10.0.0.010",
+        ] {
+            let general = normalize_host(raw, Numeric::DottedQuad);
+            match dotted_quad(raw) {
+                Some(h) => {
+                    let g = general.expect(raw);
+                    assert_eq!((h.host, h.ip, h.flags), (g.host, g.ip, g.flags), "{raw}");
+                }
+                // refused here: not a standard quad, so the general path gives no address
+                // in its own text
+                None => assert!(
+                    general.is_none_or(|g| g.ip.is_none() || g.host != raw),
+                    "{raw}"
+                ),
+            }
+        }
+    }
 
     #[test]
     fn percent_decoding() {

@@ -844,8 +844,10 @@ fn piece(
     if rb.last() != Some(&b'.') && part.numeric && part.dots != 3 {
         return;
     }
+    let quad = || (part.numeric && part.dots == 3).then(|| host::dotted_quad(raw));
     let Some(h) = part
         .plain_host(raw)
+        .or_else(|| quad().flatten())
         .or_else(|| normalize_host(raw, Numeric::DottedQuad))
     else {
         return;
