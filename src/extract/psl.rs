@@ -210,6 +210,25 @@ struct Table {
     slots: Vec<Slot>,
     /// The labels of the slots, one after the other.
     labels: Vec<u8>,
+    /// The top-level nodes named by two or three lowercase letters (most of them), at
+    /// [`tld_index`]: found without a hash.
+    tlds: Vec<u32>,
+}
+
+/// Entries of [`Table::tlds`]: every two-letter name, then every three-letter one.
+const TLD_SLOTS: usize = 26 * 26 + 26 * 26 * 26;
+
+/// Where a top-level label of two or three lowercase letters is in [`Table::tlds`].
+#[inline]
+fn tld_index(label: &[u8]) -> Option<usize> {
+    let v = |c: u8| usize::from(c - b'a');
+    match *label {
+        [a, b] if a.is_ascii_lowercase() && b.is_ascii_lowercase() => Some(v(a) * 26 + v(b)),
+        [a, b, c] if a.is_ascii_lowercase() && b.is_ascii_lowercase() && c.is_ascii_lowercase() => {
+            Some(26 * 26 + (v(a) * 26 + v(b)) * 26 + v(c))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -275,6 +294,7 @@ impl Table {
             }],
             slots: vec![EMPTY_SLOT; 1024],
             labels: Vec::new(),
+            tlds: Vec::new(),
         };
         let mut in_list = false;
         for line in text.lines() {
@@ -291,6 +311,13 @@ impl Table {
             t.append(rule)?;
             let ascii = idna::domain_to_ascii(rule).map_err(|_| rule.to_owned())?;
             t.append(&ascii)?;
+        }
+        t.tlds = vec![NONE; TLD_SLOTS];
+        for slot in t.slots.iter().filter(|s| s.child != NONE && s.parent == 0) {
+            let label = &t.labels[slot.label as usize..(slot.label + slot.len) as usize];
+            if let Some(i) = tld_index(label) {
+                t.tlds[i] = slot.child;
+            }
         }
         Ok(t)
     }
@@ -411,15 +438,36 @@ impl Table {
         (s, mix(h, end - s))
     }
 
+    /// The last label of `name[..end]` when it is two or three lowercase letters: its start
+    /// and its place in [`Table::tlds`].
+    #[inline]
+    fn short_top(name: &[u8], end: usize) -> Option<(usize, usize)> {
+        let b = &name[..end];
+        let n = b.len();
+        for len in [2, 3] {
+            let s = n.checked_sub(len)?;
+            if s == 0 || b[s - 1] == b'.' {
+                return tld_index(&b[s..]).map(|i| (s, i));
+            }
+        }
+        None
+    }
+
     /// `publicsuffix::List::find` over the labels of `name[..end]`, right to left: the length
     /// of the public suffix, whether a rule of the list matched, and the start and end of the
     /// last label read.
     #[inline]
     fn find(&self, name: &[u8], end: usize) -> (usize, bool, (usize, usize)) {
-        let (mut s, h) = Table::label_before(name, end, 0);
+        let (mut s, top) = match Table::short_top(name, end) {
+            Some((s, i)) => (s, self.tlds.get(i).copied().filter(|&c| c != NONE)),
+            None => {
+                let (s, h) = Table::label_before(name, end, 0);
+                (s, self.child_hashed(0, &name[s..end], h))
+            }
+        };
         let mut e = end;
         let mut len = e - s;
-        let Some(mut node) = self.child_hashed(0, &name[s..e], h) else {
+        let Some(mut node) = top else {
             return (len, false, (s, e));
         };
         let mut typ = self.nodes[node as usize].leaf != 0;
