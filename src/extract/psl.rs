@@ -396,7 +396,7 @@ impl Table {
     }
 
     /// [`Table::child`] with the label's hash already made.
-    #[inline]
+    #[inline(always)]
     fn child_hashed(&self, parent: u32, label: &[u8], h: u64) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
@@ -456,7 +456,7 @@ impl Table {
     /// `publicsuffix::List::find` over the labels of `name[..end]`, right to left: the length
     /// of the public suffix, whether a rule of the list matched, and the start and end of the
     /// last label read.
-    #[inline]
+    #[inline(always)]
     fn find(&self, name: &[u8], end: usize) -> (usize, bool, (usize, usize)) {
         let (mut s, top) = match Table::short_top(name, end) {
             Some((s, i)) => (s, self.tlds.get(i).copied().filter(|&c| c != NONE)),
