@@ -77,6 +77,17 @@ fn master_files_pass_named_checkzone_and_nsd_checkzone() {
     }
 }
 
+/// A loopback port free for both UDP and TCP when asked.
+fn free_port() -> u16 {
+    loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 struct Nsd(std::process::Child);
 
 impl Drop for Nsd {
@@ -94,41 +105,60 @@ fn nsd_serving_master_files_answers_as_rblkit() {
     let dir = TempDir::new("master-nsd");
     let (zones, names) = zones(&dir);
     let files = write_all(&dir, &zones);
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let d = dir.0.display();
-    let mut conf = format!(
-        "server:\n  ip-address: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n  \
-         pidfile: \"{d}/nsd.pid\"\n  database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  \
-         xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n  logfile: \"{d}/nsd.log\"\n  server-count: 1\n  \
-         reuseport: no\n  tcp-count: 10\n  rrl-ratelimit: 0\nremote-control:\n  control-enable: no\n"
-    );
-    for (zone, path) in &files {
-        conf.push_str(&format!("zone:\n  name: {zone}\n  zonefile: {path}\n"));
+    // NSD binds UDP and TCP on one port: a port free for both when chosen can still be
+    // taken by another test before NSD binds it, so a start that fails is tried again on
+    // another port.
+    let mut started = None;
+    for _attempt in 0..5 {
+        let port = free_port();
+        let mut conf = format!(
+            "server:\n  ip-address: 127.0.0.1@{port}\n  port: {port}\n  username: \"\"\n  chroot: \"\"\n  \
+             pidfile: \"{d}/nsd.pid\"\n  database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  \
+             xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n  logfile: \"{d}/nsd.log\"\n  server-count: 1\n  \
+             reuseport: no\n  tcp-count: 10\n  rrl-ratelimit: 0\nremote-control:\n  control-enable: no\n"
+        );
+        for (zone, path) in &files {
+            conf.push_str(&format!("zone:\n  name: {zone}\n  zonefile: {path}\n"));
+        }
+        let conf_path = dir.write("nsd.conf", conf.as_bytes());
+        let child = Command::new(&nsd)
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut guard = Nsd(child);
+        let client = DnsClient::new(port);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let up = loop {
+            if client.query("ip4set.test", 6).is_some() {
+                break true;
+            }
+            // exited: most likely the port was taken meanwhile
+            if guard.0.try_wait().ok().flatten().is_some() {
+                break false;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nsd did not start: {}",
+                std::fs::read_to_string(dir.0.join("nsd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if up {
+            started = Some((guard, client));
+            break;
+        }
     }
-    let conf_path = dir.write("nsd.conf", conf.as_bytes());
-    let child = Command::new(&nsd)
-        .arg("-d")
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Nsd(child);
-    let client = DnsClient::new(port);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.query("ip4set.test", 6).is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "nsd did not start: {}",
+    let Some((_guard, client)) = started else {
+        panic!(
+            "nsd did not start on five ports: {}",
             std::fs::read_to_string(dir.0.join("nsd.log")).unwrap_or_default()
         );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    };
     let (mut total, mut listed, mut txt_compared) = (0, 0, 0);
     let mut failures = Vec::new();
     for (name, zname) in &names {
