@@ -10,9 +10,9 @@
 //! A `.tsv` FILE is read as the case table (`tests/data/extract/cases.tsv`): each row's
 //! input (escapes `\t`, `\n`, `\\`, `\u{XXXX}`) is scanned as plain text.
 //!
-//! `kind` scans 2,000 lines of prose that each hold one token of a kind (a URL, a URL carrying
-//! another, an email, `e.g.`, …) inside `run_rblkit`: `scripts/extract-kinds.sh` counts what
-//! a token of each kind costs beyond the prose around it.
+//! `kind` scans 2,000 lines of prose that each hold one token of a kind (a URL, a URL
+//! carrying another, an email, `e.g.`, …) inside `run_rblkit`: `scripts/extract-cost.sh
+//! kinds` counts what a token of each kind costs beyond the prose around it.
 //!
 //! `rblkit` and `linkify` scan the corpus once inside `run_rblkit` / `run_linkify` (so
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*run_rblkit*` counts only

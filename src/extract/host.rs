@@ -66,64 +66,44 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Decodes `%xx` escapes; `None` when the result is not UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let mut buf = Vec::new();
-    percent_decode_str(s, &mut buf).map(str::to_owned)
-}
-
-/// Appends `s` with its `%xx` escapes decoded to `out` (which may then not be UTF-8): the
-/// reference the tests hold [`percent_decode_str`] to.
-#[cfg(test)]
-pub(crate) fn percent_decode_into(s: &str, out: &mut Vec<u8>) {
-    let b = s.as_bytes();
-    let at = out.len();
-    // The decoded text is never longer: written in place, a byte a turn, then cut.
-    out.resize(at + b.len(), 0);
-    let dst = &mut out[at..];
-    let (mut i, mut w) = (0, 0);
-    while i < b.len() {
-        let mut c = b[i];
-        i += 1;
-        if c == b'%' {
-            if let (Some(h), Some(l)) = (
-                b.get(i).and_then(|&c| hex_val(c)),
-                b.get(i + 1).and_then(|&c| hex_val(c)),
-            ) {
-                c = h << 4 | l;
-                i += 2;
-            }
-        }
-        dst[w] = c;
-        w += 1;
-    }
-    out.truncate(at + w);
+    decode_into(s, &mut buf);
+    String::from_utf8(buf).ok()
 }
 
 /// `s` with its `%xx` escapes decoded, in `buf` (cleared first); `None` when the decoded text
-/// is not UTF-8. The text is copied whole and decoded in place from its first escape on, so
-/// the part before it costs one copy.
+/// is not UTF-8.
 pub(crate) fn percent_decode_str<'b>(s: &str, buf: &'b mut Vec<u8>) -> Option<&'b str> {
+    decode_into(s, buf);
+    std::str::from_utf8(buf).ok()
+}
+
+/// The bytes of `s` with its `%xx` escapes decoded, in `buf` (cleared first): the text is
+/// copied whole and decoded in place from its first escape on, so the part before it costs one
+/// copy.
+fn decode_into(s: &str, buf: &mut Vec<u8>) {
     buf.clear();
     buf.extend_from_slice(s.as_bytes());
     let n = buf.len();
-    if let Some(first) = pos(buf, b'%') {
-        let (mut r, mut w) = (first, first);
-        while r < n {
-            let mut c = buf[r];
-            r += 1;
-            if c == b'%' {
-                if let (Some(h), Some(l)) = (
-                    buf.get(r).and_then(|&c| hex_val(c)),
-                    buf.get(r + 1).and_then(|&c| hex_val(c)),
-                ) {
-                    c = h << 4 | l;
-                    r += 2;
-                }
+    let Some(first) = pos(buf, b'%') else {
+        return;
+    };
+    let (mut r, mut w) = (first, first);
+    while r < n {
+        let mut c = buf[r];
+        r += 1;
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (
+                buf.get(r).and_then(|&c| hex_val(c)),
+                buf.get(r + 1).and_then(|&c| hex_val(c)),
+            ) {
+                c = h << 4 | l;
+                r += 2;
             }
-            buf[w] = c;
-            w += 1;
         }
-        buf.truncate(w);
+        buf[w] = c;
+        w += 1;
     }
-    std::str::from_utf8(buf).ok()
+    buf.truncate(w);
 }
 
 /// Length of an obfuscated dot (`[.]`, `(dot)`, `{.}`, …) at the start of `b`.
@@ -264,6 +244,27 @@ static NAME_CLASS: [u8; 256] = {
     t
 };
 
+/// Whether `text`, whose labels before `last` (where its last label starts) are 1 to 63
+/// bytes, is a name by its end: a last label of 1 to 63 bytes that is not numeric, and at most
+/// 253 bytes in all.
+#[inline]
+fn name_tail(text: &str, last: usize) -> bool {
+    let l = text.get(last..).unwrap_or("");
+    !l.is_empty() && l.len() <= MAX_LABEL_LEN && text.len() <= MAX_NAME_LEN && !is_numeric_label(l)
+}
+
+/// The host [`normalize_host`] gives for `text` when its bytes are lowercase letters, digits,
+/// `_` and dots and its labels before `last` are 1 to 63 bytes (what a caller's own walk
+/// found): the name as it stands, when it ends as a name ([`name_tail`]).
+#[inline]
+pub(crate) fn plain_name(text: &str, last: usize) -> Option<HostOut<'_>> {
+    name_tail(text, last).then_some(HostOut {
+        host: Cow::Borrowed(text),
+        ip: None,
+        flags: Flags::empty(),
+    })
+}
+
 /// The common case in one pass: an ASCII name of letters, digits, `-` and `_` in labels of 1
 /// to 63 bytes, at most 253 bytes (after an optional final dot), whose last label is not
 /// numeric and that has no `xn--` label. It is lowercased (borrowed when it already is);
@@ -288,9 +289,7 @@ fn ascii_name(raw: &str) -> Option<HostOut<'_>> {
         }
         seen |= k;
     }
-    let last = &text[label_start..];
-    if seen & C_BAD != 0 || last.is_empty() || last.len() > MAX_LABEL_LEN || is_numeric_label(last)
-    {
+    if seen & C_BAD != 0 || !name_tail(text, label_start) {
         return None;
     }
     let upper = seen & C_UPPER != 0;
@@ -401,7 +400,7 @@ fn clean(raw: &str, flags: &mut Flags) -> Option<String> {
     Some(out)
 }
 
-pub(crate) fn is_numeric_label(l: &str) -> bool {
+fn is_numeric_label(l: &str) -> bool {
     let b = l.as_bytes();
     if b.is_empty() {
         return false;
@@ -412,28 +411,14 @@ pub(crate) fn is_numeric_label(l: &str) -> bool {
     b.iter().all(u8::is_ascii_digit)
 }
 
-/// A standard dotted quad (four decimal parts up to 255 without leading zeros), as
-/// [`normalize_host`] gives it back: its own text, and the address.
+/// A standard dotted quad (four decimal parts up to 255 without leading zeros: the form
+/// `Ipv4Addr`'s parser reads), as [`normalize_host`] gives it back: its own text, and the
+/// address.
 pub(crate) fn dotted_quad(raw: &str) -> Option<HostOut<'_>> {
-    let mut octets = [0u8; 4];
-    let mut n = 0;
-    for p in raw.as_bytes().split(|&c| c == b'.') {
-        if n == 4 || p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
-            return None;
-        }
-        let mut v = 0u16;
-        for &d in p {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u16::from(d - b'0');
-        }
-        octets[n] = u8::try_from(v).ok()?;
-        n += 1;
-    }
-    (n == 4).then(|| HostOut {
+    let ip: Ipv4Addr = raw.parse().ok()?;
+    Some(HostOut {
         host: Cow::Borrowed(raw),
-        ip: Some(IpAddr::V4(Ipv4Addr::from(octets))),
+        ip: Some(IpAddr::V4(ip)),
         flags: Flags::NUMERIC_IP,
     })
 }
@@ -543,43 +528,28 @@ mod tests {
     #[test]
     fn percent_decoding() {
         for (s, want) in [
-            ("a%2Fb%3a", "a/b:"),
-            ("%%41", "%A"),
-            ("%zz%4", "%zz%4"),
-            ("%", "%"),
-            ("100%", "100%"),
-            ("%E2%80%8B.x", "\u{200B}.x"),
-            ("", ""),
+            ("a%2Fb%3a", Some("a/b:")),
+            ("%%41", Some("%A")),
+            ("%zz%4", Some("%zz%4")),
+            ("%", Some("%")),
+            ("100%", Some("100%")),
+            ("%E2%80%8B.x", Some("\u{200B}.x")),
+            ("%e2%80%8b", Some("\u{200B}")),
+            ("%F0%9F%98%80!", Some("\u{1F600}!")),
+            ("é%41%", Some("éA%")),
+            ("", Some("")),
+            // not UTF-8 once decoded: a lone byte, a cut sequence, a surrogate, an overlong
+            ("%FF", None),
+            ("%C3%A9t%C3", None),
+            ("%C3é", None),
+            ("%E2%80", None),
+            ("%ED%A0%80", None),
+            ("%C0%AF", None),
         ] {
-            let mut out = b"kept".to_vec();
-            percent_decode_into(s, &mut out);
-            assert_eq!(out, format!("kept{want}").as_bytes(), "{s}");
-        }
-        assert_eq!(percent_decode("%FF"), None);
-        // the in-text decoder gives the same text, or refuses where it is not UTF-8
-        for s in [
-            "a%2Fb%3a",
-            "%%41",
-            "%zz%4",
-            "%",
-            "100%",
-            "%E2%80%8B.x",
-            "",
-            "%FF",
-            "%C3%A9t%C3",
-            "%C3é",
-            "%E2%80",
-            "%F0%9F%98%80!",
-            "%ED%A0%80",
-            "%C0%AF",
-            "é%41%",
-            "%e2%80%8b",
-        ] {
-            let mut bytes = Vec::new();
-            percent_decode_into(s, &mut bytes);
+            // what the buffer held before does not count
             let mut buf = b"old".to_vec();
-            let text = percent_decode_str(s, &mut buf).map(str::to_owned);
-            assert_eq!(text, String::from_utf8(bytes).ok(), "{s}");
+            assert_eq!(percent_decode_str(s, &mut buf), want, "{s}");
+            assert_eq!(percent_decode(s).as_deref(), want, "{s}");
         }
     }
 

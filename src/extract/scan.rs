@@ -5,7 +5,7 @@
 
 use super::host::{self, normalize_host, HostOut, Numeric};
 use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter};
-use crate::subject::{MAX_LABEL_LEN, MAX_NAME_LEN};
+use crate::subject::MAX_LABEL_LEN;
 use std::ops::Range;
 
 const DELIM: u8 = 1;
@@ -272,14 +272,16 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
     }
 }
 
-/// The next trigger byte, from three vectorised searches run ahead and merged.
+/// The next trigger byte, from three vectorised searches run ahead and merged: group 0 by
+/// [`word_trigger`], the two groups of rare bytes by AVX2 searchers.
 struct Triggers {
     /// The next trigger of each group at or after the last `from`; [`NOWHERE`] when none.
     next: [usize; 3],
     /// The earlier of `next[1]` and `next[2]`: the groups of rare bytes, looked at again only
     /// once passed (group 0, `.` `:` `@`, is the one met at every sentence).
     rare: usize,
-    searchers: Option<[Three; 3]>,
+    /// The searchers of groups 1 and 2; `None` for a short text.
+    searchers: Option<[Three; 2]>,
 }
 
 /// No more trigger of a group.
@@ -346,7 +348,7 @@ impl Triggers {
                 searchers: None,
             };
         }
-        let searchers = GROUPS.map(Three::new);
+        let searchers = [Three::new(GROUPS[1]), Three::new(GROUPS[2])];
         let mut t = Triggers {
             next: [NOWHERE; 3],
             rare: NOWHERE,
@@ -364,7 +366,7 @@ impl Triggers {
         let hay = b.get(from..)?;
         match &self.searchers {
             Some(_) if k == 0 && hay.len() >= SHORT => return word_trigger(b, from),
-            Some(s) if hay.len() >= SHORT => s[k].find(hay),
+            Some(s) if hay.len() >= SHORT => s[k - 1].find(hay),
             _ => {
                 let bit = 1 << k;
                 hay.iter().position(|&c| GROUP_OF[c as usize] & bit != 0)
@@ -943,9 +945,8 @@ struct HostPart {
     dots: usize,
     /// Only digits and dots.
     numeric: bool,
-    /// A lowercase ASCII name (letters, digits, `_`) in labels of 1 to 63 bytes, no longer
-    /// than a name may be, whose last label starts here: what [`host::normalize_host`] gives
-    /// back as it stands unless that label is numeric.
+    /// Only lowercase letters, digits, `_` and dots, with labels of 1 to 63 bytes before the
+    /// last, which starts here: [`host::plain_name`] tells the rest.
     plain_last: Option<usize>,
 }
 
@@ -987,12 +988,7 @@ impl HostPart {
             }
         }
         part.numeric = seen & H_OTHER == 0;
-        let last = part.end - label;
-        if seen & H_NOT_NAME == 0
-            && !bad_label
-            && (1..=MAX_LABEL_LEN).contains(&last)
-            && part.end <= MAX_NAME_LEN
-        {
+        if seen & H_NOT_NAME == 0 && !bad_label {
             part.plain_last = Some(label);
         }
         part
@@ -1001,15 +997,7 @@ impl HostPart {
     /// The host of `raw` (the host part) when it is a plain name.
     #[inline]
     fn plain_host<'r>(&self, raw: &'r str) -> Option<HostOut<'r>> {
-        let last = raw.get(self.plain_last?..)?;
-        if host::is_numeric_label(last) {
-            return None;
-        }
-        Some(HostOut {
-            host: std::borrow::Cow::Borrowed(raw),
-            ip: None,
-            flags: Flags::empty(),
-        })
+        host::plain_name(raw, self.plain_last?)
     }
 }
 
@@ -1380,22 +1368,7 @@ fn plain_authority(tok: &str, p: usize, end: usize) -> Option<(usize, HostOut<'_
             Some(_) => return None,
         }
     }
-    let last = tok.get(label..i)?;
-    if last.is_empty()
-        || last.len() > MAX_LABEL_LEN
-        || i - p > MAX_NAME_LEN
-        || host::is_numeric_label(last)
-    {
-        return None;
-    }
-    Some((
-        i,
-        HostOut {
-            host: std::borrow::Cow::Borrowed(&tok[p..i]),
-            ip: None,
-            flags: Flags::empty(),
-        },
-    ))
+    host::plain_name(&tok[p..i], label - p).map(|h| (i, h))
 }
 
 /// Byte classes of [`plain_authority`]; every other byte is [`P_OTHER`].
