@@ -189,6 +189,31 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             pos = t + 1;
             continue;
         }
+        // A URL as most are written, `http://` or `https://` at the start of an ASCII token:
+        // straight to `url`, without the walks that gather the token's byte classes for
+        // `token` (whose answer is known: the first colon is this one, after a scheme that
+        // starts the token).
+        if let Some((start, scheme, end)) = plain_url_token(b, t, step) {
+            if let Some(tok) = text.get(start..end) {
+                url(
+                    cx,
+                    tok,
+                    start,
+                    0,
+                    t + 1 - start,
+                    scheme,
+                    false,
+                    spans,
+                    depth,
+                );
+                pos = end;
+                done = end;
+                if cx.stopped() {
+                    return;
+                }
+                continue;
+            }
+        }
         // Triggers come in order, so `t` is the first one of its token: a full stop or colon
         // followed only by punctuation up to the next delimiter (`word.`, `Note:`, `so.)`)
         // leaves a token without a trigger worth a look.
@@ -259,6 +284,39 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             }
         }
     }
+}
+
+/// The token holding the trigger at `t` when it is a URL starting `http://` or `https://`
+/// (this colon and then two slashes, not three) written in ASCII bytes, `step` being the walk
+/// table of the text: its start, scheme and end.
+#[inline(always)]
+fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Scheme, usize)> {
+    if b[t] != b':'
+        || b.get(t + 1..t + 3) != Some(b"//")
+        || matches!(b.get(t + 3), Some(b'/' | b'\\'))
+    {
+        return None;
+    }
+    let (start, scheme) = if t >= 5 && &b[t - 5..t] == b"https" {
+        (t - 5, Scheme::Https)
+    } else if t >= 4 && &b[t - 4..t] == b"http" {
+        (t - 4, Scheme::Http)
+    } else {
+        return None;
+    };
+    // the scheme starts the token: a delimiter or nothing before it
+    if start > 0 && step[b[start - 1] as usize] & STOP == 0 {
+        return None;
+    }
+    // the end: the first delimiter; a byte past ASCII takes the general walk
+    let end = b[t..]
+        .iter()
+        .position(|&c| step[c as usize] & (STOP | M_HIGH) != 0)
+        .map_or(b.len(), |k| t + k);
+    if end < b.len() && b[end] >= 0x80 {
+        return None;
+    }
+    Some((start, scheme, end))
 }
 
 /// Length of the delimiter at `b[i]`, 0 when it is not one.
