@@ -1144,10 +1144,33 @@ fn build_url(
     (u.finish(), hs..he)
 }
 
-#[inline]
-fn is_local_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b".!#$%&*+/=?^_{|}~-".contains(&c)
-}
+/// Byte classes of [`email`]: a byte of a local part, and a byte that ends the domain.
+const E_LOCAL: u8 = 1;
+const E_END: u8 = 2;
+
+static EMAIL: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if (c as u8).is_ascii_alphanumeric() {
+            t[c] = E_LOCAL;
+        }
+        c += 1;
+    }
+    let local = b".!#$%&*+/=?^_{|}~-";
+    let mut i = 0;
+    while i < local.len() {
+        t[local[i] as usize] |= E_LOCAL;
+        i += 1;
+    }
+    let end = b"/?#\\:@([{";
+    let mut i = 0;
+    while i < end.len() {
+        t[end[i] as usize] |= E_END;
+        i += 1;
+    }
+    t
+};
 
 /// `p[k..k + l]` is the at sign (or `(at)`); `base` is where `p` starts in the token's text.
 /// Whether it found an address.
@@ -1161,9 +1184,12 @@ fn email(
     mode: Mode,
 ) -> bool {
     let pb = p.as_bytes();
-    // The local part: the bytes before the at sign that may form one.
+    // The local part: the bytes before the at sign that may form one (a run of dots in it
+    // is noted on the way).
     let mut ls = k;
-    while ls > 0 && is_local_byte(pb[ls - 1]) {
+    let mut dot_run = false;
+    while ls > 0 && EMAIL[pb[ls - 1] as usize] & E_LOCAL != 0 {
+        dot_run |= pb[ls - 1] == b'.' && ls < k && pb[ls] == b'.';
         ls -= 1;
     }
     let local = &p[ls..k];
@@ -1171,19 +1197,14 @@ fn email(
         || local.len() > 64
         || local.starts_with('.')
         || local.ends_with('.')
-        || local.as_bytes().windows(2).any(|w| w == b"..")
+        || dot_run
     {
         return false;
     }
     let ds = k + l;
     let de = pb[ds..]
         .iter()
-        .position(|&c| {
-            matches!(
-                c,
-                b'/' | b'?' | b'#' | b'\\' | b':' | b'@' | b'(' | b'[' | b'{'
-            )
-        })
+        .position(|&c| EMAIL[c as usize] & E_END != 0)
         .map_or(pb.len(), |x| ds + x);
     // An obfuscated dot may start with a bracket: extend over it.
     let mut de = de;
@@ -1195,12 +1216,7 @@ fn email(
         de += d;
         de += pb[de..]
             .iter()
-            .position(|&c| {
-                matches!(
-                    c,
-                    b'/' | b'?' | b'#' | b'\\' | b':' | b'@' | b'(' | b'[' | b'{'
-                )
-            })
+            .position(|&c| EMAIL[c as usize] & E_END != 0)
             .unwrap_or(pb.len() - de);
     }
     let de = trim_end(pb, ds, de);
