@@ -4,7 +4,7 @@
 //! and prose without triggers costs little more than the searches.
 
 use super::host::{self, normalize_host, HostOut, Numeric};
-use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter};
+use super::{BareHosts, ExtractError, Extractor, Flags, Hit, HitKind, Text, TextWriter, INLINE};
 use crate::subject::MAX_LABEL_LEN;
 use std::ops::Range;
 
@@ -164,6 +164,41 @@ impl Ctx<'_> {
             return;
         }
         self.out.push(hit);
+    }
+
+    /// Pushes a hit whose text is `text`, copied once: straight into the hit vector when it
+    /// fits inside the hit.
+    #[inline]
+    fn push_copy(
+        &mut self,
+        kind: HitKind,
+        text: &str,
+        host: Range<usize>,
+        reg: Option<usize>,
+        span: Range<usize>,
+        flags: Flags,
+    ) {
+        if text.len() > INLINE {
+            let t = Text::concat(&[text]);
+            self.push(Hit::new(kind, t, host, reg, span, self.part, flags));
+            return;
+        }
+        let before = self.out.len();
+        let empty = Text::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        };
+        self.push(Hit::new(kind, empty, host, reg, span, self.part, flags));
+        if self.out.len() > before {
+            if let Some(Hit {
+                text: Text::Inline { len, buf },
+                ..
+            }) = self.out.last_mut()
+            {
+                buf[..text.len()].copy_from_slice(text.as_bytes());
+                *len = text.len() as u8;
+            }
+        }
     }
 
     pub(crate) fn stopped(&self) -> bool {
@@ -975,22 +1010,15 @@ fn piece(
             HitKind::Host
         };
     }
-    let (text, hr) = if kind == HitKind::Url {
-        flags |= Flags::NO_SCHEME;
-        build_url("http://", &h.host, h.ip, port.filter(|&p| p != 80), rest)
-    } else {
+    let span = spans.span(at + s..at + e);
+    if kind != HitKind::Url {
         let n = h.host.len();
-        (Text::concat(&[&h.host]), 0..n)
-    };
-    cx.push(Hit::new(
-        kind,
-        text,
-        hr,
-        reg,
-        spans.span(at + s..at + e),
-        cx.part,
-        flags,
-    ));
+        cx.push_copy(kind, &h.host, 0..n, reg, span, flags);
+        return;
+    }
+    flags |= Flags::NO_SCHEME;
+    let (text, hr) = build_url("http://", &h.host, h.ip, port.filter(|&p| p != 80), rest);
+    cx.push(Hit::new(kind, text, hr, reg, span, cx.part, flags));
 }
 
 /// What one walk over a piece finds up to the end of its host part (the first `/`, `?`, `#`,
@@ -1241,16 +1269,22 @@ fn email(
     }
     let hs = local.len() + 1;
     let he = hs + h.host.len();
-    let addr = Text::concat(&[local, "@", &h.host]);
-    cx.push(Hit::new(
-        HitKind::Email,
-        addr,
-        hs..he,
-        Some(reg),
-        spans.span(base + ls..base + de),
-        cx.part,
-        flags,
-    ));
+    let span = spans.span(base + ls..base + de);
+    if l == 1 && matches!(h.host, std::borrow::Cow::Borrowed(_)) && de - ds == h.host.len() {
+        // written as it reads normalised: the text as it stands
+        cx.push_copy(HitKind::Email, &p[ls..de], hs..he, Some(reg), span, flags);
+    } else {
+        let addr = Text::concat(&[local, "@", &h.host]);
+        cx.push(Hit::new(
+            HitKind::Email,
+            addr,
+            hs..he,
+            Some(reg),
+            span,
+            cx.part,
+            flags,
+        ));
+    }
     true
 }
 
@@ -1331,17 +1365,30 @@ fn url(
         cx.ex.psl.lookup(&h.host).0
     };
     let port = port.filter(|&x| Some(x) != scheme.default_port());
-    let (u, hr) = build_url(scheme.prefix(), &h.host, h.ip, port, rest);
     let span = spans.span(at + s..at + end);
-    cx.push(Hit::new(
-        HitKind::Url,
-        u,
-        hr,
-        reg,
-        span.clone(),
-        cx.part,
-        flags,
-    ));
+    let prefix = scheme.prefix();
+    if port.is_none()
+        && !rest.is_empty()
+        && matches!(h.host, std::borrow::Cow::Borrowed(_))
+        && tok.as_bytes().get(s..s + prefix.len()) == Some(prefix.as_bytes())
+        && auth_end == s + prefix.len() + h.host.len()
+    {
+        // written as it reads normalised: the text as it stands
+        let hs = prefix.len();
+        let hr = hs..hs + h.host.len();
+        cx.push_copy(HitKind::Url, &tok[s..end], hr, reg, span.clone(), flags);
+    } else {
+        let (u, hr) = build_url(prefix, &h.host, h.ip, port, rest);
+        cx.push(Hit::new(
+            HitKind::Url,
+            u,
+            hr,
+            reg,
+            span.clone(),
+            cx.part,
+            flags,
+        ));
+    }
     // Redirectors: URLs, hosts and emails carried in the path and query.
     if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
         let fixed = Spans::Fixed(span.start, span.end);
