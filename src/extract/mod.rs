@@ -267,6 +267,7 @@ pub struct Hit {
 impl Hit {
     /// `reg` is where the registrable domain starts in the host. The host of a hit flagged
     /// [`Flags::NUMERIC_IP`] is the text of its address ([`Hit::ip`] reads it back).
+    #[inline(always)]
     pub(crate) fn new(
         kind: HitKind,
         text: Text,

@@ -153,6 +153,7 @@ pub(crate) struct Ctx<'e> {
 }
 
 impl Ctx<'_> {
+    #[inline(always)]
     pub(crate) fn push(&mut self, hit: Hit) {
         if self.err.is_some() {
             return;
