@@ -280,15 +280,17 @@ const EMPTY_SLOT: Slot = Slot {
     len: 0,
 };
 
-/// A hash of (parent, label): a multiply-rotate step a byte, last byte first (the order a
-/// backward walk of a name reads them), and a final mix, so the low bits (the slot) and the
-/// high bits (the tag kept in the slot) both depend on every byte.
+/// A hash of (parent, label): a rotate-xor step a byte, last byte first (the order a backward
+/// walk of a name reads them), and a final mix, so the low bits (the slot) and the high bits
+/// (the tag kept in the slot) both depend on every byte. A step a byte without a multiply
+/// keeps the chain from one byte to the next at two cycles; the mix's two multiplies are
+/// paid once a label.
 #[inline]
 fn label_hash(parent: u32, label: &[u8]) -> u64 {
     const K: u64 = 0x517C_C1B7_2722_0A95;
     let mut h = u64::from(parent).wrapping_mul(K);
     for &c in label.iter().rev() {
-        h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
+        h = h.rotate_left(5) ^ u64::from(c);
     }
     mix(h, label.len())
 }
@@ -299,6 +301,8 @@ fn mix(mut h: u64, len: usize) -> u64 {
     h ^= len as u64;
     h ^= h >> 33;
     h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
     h ^ (h >> 33)
 }
 
@@ -467,7 +471,7 @@ impl Table {
             if c == b'.' {
                 break;
             }
-            h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
+            h = h.rotate_left(5) ^ u64::from(c);
             s -= 1;
         }
         (s, mix(h, end - s))
