@@ -6,9 +6,18 @@
 //!     cargo run --release --example extract_cost -- dump dense|sparse MB
 //!     cargo run --release --example extract_cost -- dump FILE…
 //!     cargo run --release --example extract_cost -- kind url|track|www|email|…
+//!     cargo run --release --example extract_cost -- time dense|sparse MB ROUNDS
 //!
 //! A `.tsv` FILE is read as the case table (`tests/data/extract/cases.tsv`): each row's
 //! input (escapes `\t`, `\n`, `\\`, `\u{XXXX}`) is scanned as plain text.
+//!
+//! `time` times both on the corpus in turns and prints the median throughput of each and
+//! their ratio: steadier on a shared machine than two benchmarks run one after the other.
+//! With `APART=1` all of rblkit's rounds run first, then all of linkify's (as criterion runs
+//! them); with `ONLY_RBLKIT=1` too, linkify does not run (for a profiler such as `perf
+//! record`; the ratio printed is then meaningless). Two builds compared this way differ by
+//! up to about 4 % from code placement alone, linkify's side included: read differences
+//! below that as noise and count instructions (`rblkit`) instead.
 //!
 //! `kind` scans 2,000 lines of prose that each hold one token of a kind (a URL, a URL
 //! carrying another, an email, `e.g.`, …) inside `run_rblkit`: `scripts/extract-cost.sh
@@ -46,6 +55,48 @@ fn run_warm(ex: &Extractor, text: &str, hits: &mut Vec<Hit>) {
 #[inline(never)]
 fn run_linkify(finder: &LinkFinder, text: &str) -> usize {
     finder.links(black_box(text)).count()
+}
+
+/// Times rblkit and linkify on `text` in turns, `rounds` times each (so both see the same
+/// load on a shared machine), and prints the median throughput of each and their ratio.
+fn time_both(ex: &Extractor, text: &str, rounds: usize, hits: &mut Vec<Hit>) {
+    use std::time::Instant;
+    let finder = linkify_finder();
+    let apart = std::env::var_os("APART").is_some();
+    let only = apart && std::env::var_os("ONLY_RBLKIT").is_some();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let linkify = |theirs: &mut Vec<f64>| {
+        let t = Instant::now();
+        black_box(run_linkify(&finder, text));
+        theirs.push(t.elapsed().as_secs_f64());
+    };
+    run_warm(ex, text, hits);
+    for _ in 0..rounds {
+        hits.clear();
+        let t = Instant::now();
+        black_box(run_rblkit(ex, text, hits));
+        ours.push(t.elapsed().as_secs_f64());
+        if !apart {
+            linkify(&mut theirs);
+        }
+    }
+    if apart && !only {
+        for _ in 0..rounds {
+            linkify(&mut theirs);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let mib = text.len() as f64 / f64::from(1 << 20);
+    let (o, l) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "rblkit {:.0} MiB/s, linkify {:.0} MiB/s, ratio {:.2}x ({rounds} rounds, medians)",
+        mib / o,
+        mib / l,
+        l / o
+    );
 }
 
 fn linkify_finder() -> LinkFinder {
@@ -200,6 +251,13 @@ fn main() -> ExitCode {
                 _ => 0,
             };
             println!("{what} {kind} {mb} MB ({} bytes): {n} hits", text.len());
+        }
+        ["time", kind, mb, rounds] => {
+            let (Some(text), Ok(rounds)) = (corpus_of(kind, mb), rounds.parse::<usize>()) else {
+                eprintln!("usage: extract_cost time dense|sparse MB ROUNDS");
+                return ExitCode::from(64);
+            };
+            time_both(&ex, &text, rounds.max(1), &mut hits);
         }
         ["kind", kind] => {
             let Some(text) = kind_text(kind) else {

@@ -1661,6 +1661,48 @@ mod tests {
     }
 
     #[test]
+    fn plain_url_tokens() {
+        fn at(text: &str) -> Option<(&str, Scheme)> {
+            let t = text.find(':').expect(text);
+            plain_url_token(text.as_bytes(), t, &STEP_PROSE)
+                .map(|(s, scheme, e)| (&text[s..e], scheme))
+        }
+        assert_eq!(
+            at("see https://a.example/x?y=1 now"),
+            Some(("https://a.example/x?y=1", Scheme::Https))
+        );
+        assert_eq!(
+            at("http://a.example"),
+            Some(("http://a.example", Scheme::Http))
+        );
+        assert_eq!(
+            at("<http://a.example/>"),
+            Some(("http://a.example/", Scheme::Http))
+        );
+        // the general walks: a scheme inside a token, another case, other slashes, a byte
+        // past ASCII, a disguised scheme
+        for general in [
+            "url=https://a.example/",
+            "xhttp://a.example/",
+            "HTTP://a.example/",
+            "http:///a.example/",
+            "http:/\\a.example/",
+            "http:a.example",
+            "https://a.example/caf\u{e9}",
+            "hxxp://a.example/",
+        ] {
+            assert_eq!(at(general), None, "{general}");
+        }
+        // in a query string `&` ends the token
+        let q = "https://a.example/?x=1&u=2";
+        let t = q.find(':').unwrap();
+        assert_eq!(
+            plain_url_token(q.as_bytes(), t, &STEP_NESTED).map(|(s, _, e)| &q[s..e]),
+            Some("https://a.example/?x=1")
+        );
+    }
+
+    #[test]
     fn plain_authority_agrees_with_the_general_path() {
         let long = format!("{}.com", "a".repeat(64));
         let longest = format!("{}.com", "a".repeat(63));
