@@ -219,6 +219,8 @@ struct Table {
     /// most probes a cache miss): the label before the public suffix is such a miss in
     /// nearly every lookup.
     filter: Vec<u64>,
+    /// The filter's size in bits, less one.
+    filter_mask: usize,
 }
 
 /// Bits in [`Table::filter`] per slot of [`Table::slots`], which is at most half full: at
@@ -230,8 +232,8 @@ const FILTER_BITS: usize = 4;
 /// The bit of [`Table::filter`] for a label hash: bits the slot index and the tag do not use
 /// as such.
 #[inline(always)]
-fn filter_bit(h: u64, bits: usize) -> usize {
-    (h >> 16) as usize & (bits - 1)
+fn filter_bit(h: u64, mask: usize) -> usize {
+    (h >> 16) as usize & mask
 }
 
 /// Entries of [`Table::tlds`]: every two-letter name, then every three-letter one.
@@ -318,7 +320,9 @@ impl Table {
             slots: vec![EMPTY_SLOT; 1024],
             labels: Vec::new(),
             tlds: Vec::new(),
-            filter: Vec::new(),
+            // while the table is built, a filter that lets every label through
+            filter: vec![u64::MAX],
+            filter_mask: 63,
         };
         let mut in_list = false;
         for line in text.lines() {
@@ -340,9 +344,10 @@ impl Table {
         t.filter = vec![0; bits / 64];
         for slot in t.slots.iter().filter(|s| s.child != NONE) {
             let label = &t.labels[slot.label as usize..(slot.label + slot.len) as usize];
-            let k = filter_bit(label_hash(slot.parent, label), bits);
+            let k = filter_bit(label_hash(slot.parent, label), bits - 1);
             t.filter[k / 64] |= 1 << (k % 64);
         }
+        t.filter_mask = bits - 1;
         t.tlds = vec![NONE; TLD_SLOTS];
         for slot in t.slots.iter().filter(|s| s.child != NONE && s.parent == 0) {
             let label = &t.labels[slot.label as usize..(slot.label + slot.len) as usize];
@@ -429,13 +434,9 @@ impl Table {
     /// [`Table::child`] with the label's hash already made.
     #[inline(always)]
     fn child_hashed(&self, parent: u32, label: &[u8], h: u64) -> Option<u32> {
-        // (no filter yet while the table is built)
-        let bits = self.filter.len() * 64;
-        if bits != 0 {
-            let k = filter_bit(h, bits);
-            if self.filter[k / 64] >> (k % 64) & 1 == 0 {
-                return None;
-            }
+        let k = filter_bit(h, self.filter_mask);
+        if self.filter.get(k / 64).is_none_or(|w| w >> (k % 64) & 1 == 0) {
+            return None;
         }
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
