@@ -435,7 +435,11 @@ impl Table {
     #[inline(always)]
     fn child_hashed(&self, parent: u32, label: &[u8], h: u64) -> Option<u32> {
         let k = filter_bit(h, self.filter_mask);
-        if self.filter.get(k / 64).is_none_or(|w| w >> (k % 64) & 1 == 0) {
+        if self
+            .filter
+            .get(k / 64)
+            .is_none_or(|w| w >> (k % 64) & 1 == 0)
+        {
             return None;
         }
         let mask = self.slots.len() - 1;

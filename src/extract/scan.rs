@@ -570,6 +570,17 @@ impl Scheme {
         }
     }
 
+    /// Whether `b` starts with [`Scheme::prefix`] (compared as words of known length).
+    #[inline(always)]
+    fn written_as_prefix(self, b: &[u8]) -> bool {
+        match self {
+            Scheme::Http => b.get(..7) == Some(b"http://"),
+            Scheme::Https => b.get(..8) == Some(b"https://"),
+            Scheme::Ftp => b.get(..6) == Some(b"ftp://"),
+            Scheme::Mailto => b.get(..7) == Some(b"mailto:"),
+        }
+    }
+
     fn default_port(self) -> Option<u16> {
         match self {
             Scheme::Http => Some(80),
@@ -1371,7 +1382,7 @@ fn url(
     if port.is_none()
         && !rest.is_empty()
         && matches!(h.host, std::borrow::Cow::Borrowed(_))
-        && tok.as_bytes().get(s..s + prefix.len()) == Some(prefix.as_bytes())
+        && scheme.written_as_prefix(&tok.as_bytes()[s..])
         && auth_end == s + prefix.len() + h.host.len()
     {
         // written as it reads normalised: the text as it stands
