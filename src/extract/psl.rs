@@ -199,8 +199,8 @@ const NONE: u32 = u32::MAX;
 /// The rules as a trie whose children all sit in one open-addressing hash table keyed by
 /// (parent node, label): the walk of `publicsuffix::List::find` (exact child first, then the
 /// `*` child; the first label is the implicit `*` rule when unknown; an exception ends the
-/// suffix before its label), with one multiply-xor hash per label instead of a hash map per
-/// node. Built from the same text by the same reading of it as the crate (every rule also
+/// suffix before its label), with one hash per label ([`label_hash`]) instead of a hash map
+/// per node. Built from the same text by the same reading of it as the crate (every rule also
 /// added in its ASCII form), so both give the same answers; a test checks it on every rule.
 #[derive(Debug)]
 struct Table {
@@ -219,7 +219,8 @@ struct Table {
     /// most probes a cache miss): the label before the public suffix is such a miss in
     /// nearly every lookup.
     filter: Vec<u64>,
-    /// The filter's size in bits, less one.
+    /// The filter's size in bits, less one (kept: the lookup would otherwise work it out
+    /// from the length every time).
     filter_mask: usize,
 }
 
@@ -286,15 +287,11 @@ const EMPTY_SLOT: Slot = Slot {
 /// walk of a name reads them), and a final mix, so the low bits (the slot) and the high bits
 /// (the tag kept in the slot) both depend on every byte. A step a byte without a multiply
 /// keeps the chain from one byte to the next at two cycles; the mix's two multiplies are
-/// paid once a label.
+/// paid once a label. It is the hash [`Table::label_before`] makes while it walks a name (a
+/// label has no dot, so the walk reads all of it).
 #[inline]
 fn label_hash(parent: u32, label: &[u8]) -> u64 {
-    const K: u64 = 0x517C_C1B7_2722_0A95;
-    let mut h = u64::from(parent).wrapping_mul(K);
-    for &c in label.iter().rev() {
-        h = h.rotate_left(5) ^ u64::from(c);
-    }
-    mix(h, label.len())
+    Table::label_before(label, label.len(), parent).1
 }
 
 /// The end of [`label_hash`], once the label's bytes (last to first) are in `h`.
@@ -465,7 +462,7 @@ impl Table {
     }
 
     /// The label ending at `end` (exclusive), read backwards and hashed as the child of
-    /// `parent`: its start and the hash.
+    /// `parent` ([`label_hash`]): its start and the hash.
     #[inline]
     fn label_before(name: &[u8], end: usize, parent: u32) -> (usize, u64) {
         const K: u64 = 0x517C_C1B7_2722_0A95;

@@ -1644,6 +1644,17 @@ mod tests {
             Some((1, Scheme::Http, false))
         );
         assert_eq!(scheme_before(b"Note:", 0, 4), None);
+        // the prefix compared as a word is the prefix a URL is built with
+        for scheme in [Scheme::Http, Scheme::Https, Scheme::Ftp, Scheme::Mailto] {
+            let p = scheme.prefix().as_bytes();
+            assert!(scheme.written_as_prefix(p), "{scheme:?}");
+            assert!(scheme.written_as_prefix(&[p, b"x.example/"].concat()));
+            assert!(!scheme.written_as_prefix(&p[..p.len() - 1]), "{scheme:?}");
+            assert!(
+                !scheme.written_as_prefix(&p.to_ascii_uppercase()),
+                "{scheme:?}"
+            );
+        }
     }
 
     #[test]
