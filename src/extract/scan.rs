@@ -313,6 +313,9 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         }
         pos = end;
         done = end;
+        if mask == 0 && numeric_not_quad(&b[start..end]) {
+            continue;
+        }
         if let Some(tok) = text.get(start..end) {
             token(cx, tok, mask, t - start, start, spans, mode, depth);
             if cx.stopped() {
@@ -320,6 +323,29 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             }
         }
     }
+}
+
+/// Whether a token of bytes without a class of [`mask_table`] is digits and dots (a version,
+/// a price, a decimal: `1.2.3`, `$12.50`, `3.5.`) but no four-part address: the token
+/// [`piece`] would refuse once it had set the `$` and the final dots aside and walked it.
+#[inline]
+fn numeric_not_quad(tok: &[u8]) -> bool {
+    // `piece` sets leading `$` and `.` aside
+    let lead = tok.iter().take_while(|&&c| c == b'$' || c == b'.').count();
+    let body = &tok[lead..];
+    let mut end = body.len();
+    while end > 0 && body[end - 1] == b'.' {
+        end -= 1;
+    }
+    let mut dots = 0;
+    for &c in &body[..end] {
+        if c == b'.' {
+            dots += 1;
+        } else if !c.is_ascii_digit() {
+            return false;
+        }
+    }
+    dots != 3
 }
 
 /// The token holding the trigger at `t` when it is a URL starting `http://` or `https://`
@@ -1750,6 +1776,72 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn numeric_tokens_refused_early_are_those_piece_refuses() {
+        let ex = Extractor::new();
+        let hosts = |text: &str| {
+            let mut hits = Vec::new();
+            ex.extract_text(text, &mut hits).unwrap();
+            hits.iter().map(|h| h.host().to_owned()).collect::<Vec<_>>()
+        };
+        // random tokens of digits, dots and dollar signs: none refused early has a hit
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut refused = 0;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 1 + (x % 12) as usize;
+            let tok: String = (0..len)
+                .map(|k| match (x >> (4 + 5 * k)) % 8 {
+                    0..=2 => '.',
+                    3 => '$',
+                    d => char::from(b'0' + d as u8),
+                })
+                .collect();
+            let Some(trigger) = tok.find('.') else {
+                continue;
+            };
+            if numeric_not_quad(tok.as_bytes()) {
+                refused += 1;
+                // what the walks after the early refusal would have found
+                let mut out = Vec::new();
+                let mut cx = Ctx {
+                    ex: &ex,
+                    out: &mut out,
+                    part: 0,
+                    err: None,
+                    bufs: Vec::new(),
+                };
+                token(
+                    &mut cx,
+                    &tok,
+                    0,
+                    trigger,
+                    0,
+                    Spans::Offset(0),
+                    Mode::Prose,
+                    0,
+                );
+                assert!(out.is_empty(), "{tok}: {out:?}");
+            }
+        }
+        assert!(refused > 5_000, "{refused}");
+        // four parts, after the `$` and dots `piece` sets aside, are looked at in full
+        for (tok, host) in [
+            (".1.2.3.4", "1.2.3.4"),
+            ("$1.2.3.4", "1.2.3.4"),
+            ("1.2.3.4.", "1.2.3.4"),
+            ("..192.0.2.1", "192.0.2.1"),
+        ] {
+            assert!(!numeric_not_quad(tok.as_bytes()), "{tok}");
+            assert_eq!(hosts(&format!("see {tok} now")), [host], "{tok}");
+        }
+        assert!(numeric_not_quad(b"1.2.3"));
+        assert!(numeric_not_quad(b"$12.50"));
+        assert!(!numeric_not_quad(b"1.2a"));
     }
 
     #[test]
