@@ -316,7 +316,23 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         if mask == 0 && numeric_not_quad(&b[start..end]) {
             continue;
         }
-        if let Some(tok) = text.get(start..end) {
+        let Some(tok) = text.get(start..end) else {
+            continue;
+        };
+        if mask & !(M_AT | M_HIGH) == 0 {
+            // No colon, separator, bracket or `%`: what `token` and `schemeless` would do
+            // comes to `piece` over the whole token (with no such byte, the trigger is a
+            // full stop or at sign that `worth_a_look` keeps: those it sets aside are ASCII
+            // punctuation that `piece` sets aside too).
+            if mode != Mode::SchemeOnly {
+                piece(cx, tok, 0, tok.len(), start, spans, mode, mask);
+                if cx.stopped() {
+                    return;
+                }
+            }
+            continue;
+        }
+        {
             token(cx, tok, mask, t - start, start, spans, mode, depth);
             if cx.stopped() {
                 return;
