@@ -454,16 +454,20 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
     }
 }
 
-/// The next trigger byte, from three vectorised searches run ahead and merged: group 0 by
-/// [`word_trigger`], the two groups of rare bytes by AVX2 searchers.
+/// The next trigger byte: on processors with AVX2 from one search of every group
+/// ([`next_trigger`]); else from three vectorised searches run ahead and merged: group 0 by
+/// [`word_trigger`] (SSE2), the two groups of rare bytes by `memchr` searchers.
 struct Triggers {
     /// The next trigger of each group at or after the last `from`; [`NOWHERE`] when none.
     next: [usize; 3],
     /// The earlier of `next[1]` and `next[2]`: the groups of rare bytes, looked at again only
     /// once passed (group 0, `.` `:` `@`, is the one met at every sentence).
     rare: usize,
-    /// The searchers of groups 1 and 2; `None` for a short text.
+    /// The searchers of groups 1 and 2; `None` for a short text, and when `merged`.
     searchers: Option<[Three; 2]>,
+    /// Every group in one search, 32 bytes a step ([`next_trigger`]): on processors with
+    /// AVX2, for a text that is not short.
+    merged: bool,
 }
 
 /// No more trigger of a group.
@@ -520,22 +524,36 @@ impl Three {
 /// beats the set-up of a vectorised search.
 const SHORT: usize = 64;
 
+/// Whether the processor has AVX2 (what [`next_trigger`] is built for).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 impl Triggers {
     fn new(b: &[u8]) -> Triggers {
-        if b.len() < SHORT {
-            // Searched a byte at a time by `next`.
-            return Triggers {
-                next: [NOWHERE; 3],
-                rare: NOWHERE,
-                searchers: None,
-            };
-        }
-        let searchers = [Three::new(GROUPS[1]), Three::new(GROUPS[2])];
+        Triggers::with(b, has_avx2())
+    }
+
+    /// The searches of a text; `merged` when AVX2 may be used.
+    fn with(b: &[u8], merged: bool) -> Triggers {
         let mut t = Triggers {
             next: [NOWHERE; 3],
             rare: NOWHERE,
-            searchers: Some(searchers),
+            searchers: None,
+            merged: false,
         };
+        if b.len() < SHORT {
+            // Searched a byte at a time by `next`.
+            return t;
+        }
+        if merged {
+            t.merged = true;
+            return t;
+        }
+        t.searchers = Some([Three::new(GROUPS[1]), Three::new(GROUPS[2])]);
         for k in 0..3 {
             t.next[k] = t.find(k, b, 0).unwrap_or(NOWHERE);
         }
@@ -559,6 +577,9 @@ impl Triggers {
 
     #[inline]
     fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
+        if self.merged {
+            return next_trigger(b, from);
+        }
         if self.searchers.is_none() {
             // A short text: the next byte of any group, in one loop.
             let k = b
@@ -581,6 +602,68 @@ impl Triggers {
         let best = self.next[0].min(self.rare);
         (best != NOWHERE).then_some(best)
     }
+}
+
+/// Whether a byte `c` followed by `next` is a trigger of a text that is not short: a byte of
+/// group 0 followed by a byte other than ASCII white space (see [`word_trigger`]), or a byte of
+/// the other groups.
+#[inline(always)]
+fn is_trigger(c: u8, next: u8) -> bool {
+    let g0 = (c == b'.') | (c == b':') | (c == b'@');
+    let rare = (c == b'%') | (c == b'(') | (c == b'[') | (c == b'{') | (c == 0xE3) | (c == 0xEF);
+    (g0 & (next > b' ')) | rare
+}
+
+/// The first trigger at or after `from` of a long text: with AVX2 when the processor has it,
+/// else byte by byte.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn next_trigger(b: &[u8], from: usize) -> Option<usize> {
+    multiversion::target::match_target! {
+        "x86_64+avx2" => next_trigger_avx2(b, from),
+        _ => (from..b.len()).find(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0))),
+    }
+}
+
+/// [`next_trigger`] 32 bytes a step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+    macro_rules! eq {
+        ($x:expr, $c:expr) => {
+            _mm256_cmpeq_epi8($x, _mm256_set1_epi8($c as i8))
+        };
+    }
+    let mut i = from;
+    while let Some(w) = b.get(i..i + 33) {
+        let (Ok(x), Ok(y)) = (
+            <[u8; 32]>::try_from(&w[..32]),
+            <[u8; 32]>::try_from(&w[1..]),
+        ) else {
+            break;
+        };
+        let x: __m256i = bytemuck::cast(x);
+        let y: __m256i = bytemuck::cast(y);
+        let g0 = _mm256_or_si256(_mm256_or_si256(eq!(x, b'.'), eq!(x, b':')), eq!(x, b'@'));
+        // the next byte is at most a space: unsigned min(y, ' ') == y
+        let white = _mm256_cmpeq_epi8(_mm256_min_epu8(y, _mm256_set1_epi8(b' ' as i8)), y);
+        let rare = _mm256_or_si256(
+            _mm256_or_si256(eq!(x, b'%'), eq!(x, b'(')),
+            _mm256_or_si256(
+                _mm256_or_si256(eq!(x, b'['), eq!(x, b'{')),
+                _mm256_or_si256(eq!(x, 0xE3u8), eq!(x, 0xEFu8)),
+            ),
+        );
+        let m = _mm256_movemask_epi8(_mm256_or_si256(_mm256_andnot_si256(white, g0), rare)) as u32;
+        if m != 0 {
+            return Some(i + m.trailing_zeros() as usize);
+        }
+        i += 32;
+    }
+    (i..b.len()).find(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0)))
 }
 
 /// The first `.`, `:` or `@` at or after `from` that is followed by a byte other than ASCII
@@ -1858,6 +1941,66 @@ mod tests {
         assert!(numeric_not_quad(b"1.2.3"));
         assert!(numeric_not_quad(b"$12.50"));
         assert!(!numeric_not_quad(b"1.2a"));
+    }
+
+    #[test]
+    fn one_search_finds_the_triggers_the_three_find() {
+        const BYTES: &[u8] = b"ab.. ::@@  \n%([{\xE3\xEF\x80)]xyz";
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..3_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 300) as usize;
+            let mut y = x;
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    y = y.wrapping_mul(0x2545_F491_4F6C_DD1D).rotate_left(23);
+                    // mostly letters, so searches run over stretches without a trigger
+                    match (y >> 50) % 4 {
+                        0 => BYTES[(y >> 20) as usize % BYTES.len()],
+                        _ => b'q',
+                    }
+                })
+                .collect();
+            let (mut one, mut three) = (Triggers::with(&b, true), Triggers::with(&b, false));
+            let mut pos = 0;
+            let real = |k: usize| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0));
+            loop {
+                // in the last 64 bytes (and in a short text) the searches also stop at a `.`
+                // `:` `@` before white space, which the scan passes over as it holds nothing
+                let mut a = one.next(&b, pos);
+                while let Some(k) = a.filter(|&k| !real(k)) {
+                    assert!(b.len() < SHORT, "round {round}, at {k}: {b:?}");
+                    a = one.next(&b, k + 1);
+                }
+                let mut c = three.next(&b, pos);
+                while let Some(k) = c.filter(|&k| !real(k)) {
+                    assert!(b.len() - k <= SHORT, "round {round}, at {k}: {b:?}");
+                    c = three.next(&b, k + 1);
+                }
+                assert_eq!(a, c, "round {round}, from {pos}: {b:?}");
+                let Some(t) = a else { break };
+                // on from the trigger, or past the token as the scan goes on
+                pos = if round % 2 == 0 {
+                    t + 1
+                } else {
+                    t + 1 + (y as usize >> 7) % 40
+                };
+            }
+        }
+        // the search the machine has agrees with the scalar rule
+        let text = b"one. two.three four:five @x %y (z [w {v \xE3\x80\x82 end.";
+        let mut t = Triggers::with(&text.repeat(3), has_avx2());
+        let all: Vec<usize> = std::iter::successors(t.next(&text.repeat(3), 0), |&p| {
+            t.next(&text.repeat(3), p + 1)
+        })
+        .collect();
+        let b = text.repeat(3);
+        let want: Vec<usize> = (0..b.len())
+            .filter(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0)))
+            .collect();
+        assert_eq!(all, want);
     }
 
     #[test]
