@@ -324,7 +324,9 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             // comes to `piece` over the whole token (with no such byte, the trigger is a
             // full stop or at sign that `worth_a_look` keeps: those it sets aside are ASCII
             // punctuation that `piece` sets aside too).
-            if mode != Mode::SchemeOnly {
+            if mode != Mode::SchemeOnly
+                && !(mask == 0 && plain_bare_host(cx, tok, start, spans, mode))
+            {
                 piece(cx, tok, 0, tok.len(), start, spans, mode, mask);
                 if cx.stopped() {
                     return;
@@ -340,6 +342,75 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         }
     }
 }
+
+/// A bare host as most are written: lowercase letters, digits and `_` in labels of 1 to 63
+/// bytes with dots between, starting and ending with a letter or digit, not digits and dots
+/// alone. Does for such a token what [`piece`] would, without its general walks, and says
+/// whether it did; any other token is left to `piece`.
+#[inline]
+fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode) -> bool {
+    let b = tok.as_bytes();
+    let n = b.len();
+    if n < 3 || (BARE[b[0] as usize] | BARE[b[n - 1] as usize]) & (B_DOT | B_BAD) != 0 {
+        return false;
+    }
+    let (mut label, mut dots, mut seen) = (0, 0, 0u8);
+    for (i, &c) in b.iter().enumerate() {
+        let k = BARE[c as usize];
+        seen |= k;
+        if k & B_DOT != 0 {
+            if i == label || i - label > MAX_LABEL_LEN {
+                return false;
+            }
+            dots += 1;
+            label = i + 1;
+        }
+    }
+    if seen & B_BAD != 0 || seen & B_LETTER == 0 || dots == 0 {
+        return false;
+    }
+    if b[0] == b'_' || host::plain_name(tok, label).is_none() {
+        return false;
+    }
+    if cx.ex.bare_hosts == BareHosts::Ignore {
+        return true;
+    }
+    let (reg, known) = cx.ex.psl.lookup(tok);
+    if !known || reg.is_none() {
+        return true;
+    }
+    if dots == 1 && !tok.starts_with("www.") && FILE_LIKE_TLDS.contains(&&tok[label..]) {
+        return true;
+    }
+    let flags = if mode == Mode::Nested {
+        Flags::REDIRECTED
+    } else {
+        Flags::empty()
+    };
+    cx.push_copy(HitKind::Host, tok, 0..n, reg, spans.span(at..at + n), flags);
+    true
+}
+
+/// Byte classes of [`plain_bare_host`]: digits are 0.
+const B_LETTER: u8 = 1;
+const B_DOT: u8 = 2;
+const B_BAD: u8 = 4;
+
+static BARE: [u8; 256] = {
+    let mut t = [B_BAD; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_digit() {
+            t[c] = 0;
+        } else if b.is_ascii_lowercase() || b == b'_' {
+            t[c] = B_LETTER;
+        }
+        c += 1;
+    }
+    t[b'.' as usize] = B_DOT;
+    t
+};
 
 /// Whether a token of bytes without a class of [`mask_table`] is digits and dots (a version,
 /// a price, a decimal: `1.2.3`, `$12.50`, `3.5.`) but no four-part address: the token
@@ -2001,6 +2072,71 @@ mod tests {
             .filter(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0)))
             .collect();
         assert_eq!(all, want);
+    }
+
+    #[test]
+    fn plain_bare_hosts_are_what_piece_finds() {
+        // pieces of names: labels the list knows and not, file extensions, `www`
+        const PARTS: &[&str] = &[
+            "www", "com", "co", "uk", "de", "pdf", "zip", "py", "info", "example", "a", "b1",
+            "x_y", "_", "9", "0x1f", "123", "blogspot", "xn--p1ai", "Ab", "-", "", ".", "shop7",
+        ];
+        let ex = Extractor::new();
+        let ignore = Extractor::builder()
+            .bare_hosts(BareHosts::Ignore)
+            .build()
+            .unwrap();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut handled = [0usize; 2];
+        for round in 0..40_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut y = x;
+            let labels = 1 + (y % 4) as usize;
+            let mut tok = String::new();
+            for k in 0..labels {
+                y = y.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+                if k > 0 {
+                    tok.push('.');
+                }
+                tok.push_str(PARTS[(y >> 40) as usize % PARTS.len()]);
+            }
+            if !tok.contains('.') {
+                continue;
+            }
+            let mode = if round % 3 == 0 {
+                Mode::Nested
+            } else {
+                Mode::Prose
+            };
+            let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let run = |fast: bool| {
+                let mut out = Vec::new();
+                let mut cx = Ctx {
+                    ex,
+                    out: &mut out,
+                    part: 0,
+                    err: None,
+                    bufs: Vec::new(),
+                };
+                let spans = Spans::Offset(5);
+                let done = if fast {
+                    plain_bare_host(&mut cx, &tok, 2, spans, mode)
+                } else {
+                    piece(&mut cx, &tok, 0, tok.len(), 2, spans, mode, 0);
+                    true
+                };
+                (done, out)
+            };
+            let (done, fast) = run(true);
+            if done {
+                handled[usize::from(fast.is_empty())] += 1;
+                assert_eq!(fast, run(false).1, "{tok}");
+            }
+        }
+        // both ways were taken: hosts found, and tokens found to hold none
+        assert!(handled[0] > 3_000 && handled[1] > 3_000, "{handled:?}");
     }
 
     #[test]
