@@ -325,7 +325,8 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             // full stop or at sign that `worth_a_look` keeps: those it sets aside are ASCII
             // punctuation that `piece` sets aside too).
             if mode != Mode::SchemeOnly
-                && !(mask == 0 && plain_bare_host(cx, tok, start, spans, mode))
+                && !(mask == 0 && plain_bare_host(cx, tok, start, spans, mode)
+                    || mask == M_AT && plain_email(cx, tok, start, spans, mode))
             {
                 piece(cx, tok, 0, tok.len(), start, spans, mode, mask);
                 if cx.stopped() {
@@ -351,25 +352,10 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
 fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode) -> bool {
     let b = tok.as_bytes();
     let n = b.len();
-    if n < 3 || (BARE[b[0] as usize] | BARE[b[n - 1] as usize]) & (B_DOT | B_BAD) != 0 {
+    let Some((label, dots)) = plain_name_labels(b) else {
         return false;
-    }
-    let (mut label, mut dots, mut seen) = (0, 0, 0u8);
-    for (i, &c) in b.iter().enumerate() {
-        let k = BARE[c as usize];
-        seen |= k;
-        if k & B_DOT != 0 {
-            if i == label || i - label > MAX_LABEL_LEN {
-                return false;
-            }
-            dots += 1;
-            label = i + 1;
-        }
-    }
-    if seen & B_BAD != 0 || seen & B_LETTER == 0 || dots == 0 {
-        return false;
-    }
-    if b[0] == b'_' || host::plain_name(tok, label).is_none() {
+    };
+    if n < 3 || b[0] == b'_' || host::plain_name(tok, label).is_none() {
         return false;
     }
     if cx.ex.bare_hosts == BareHosts::Ignore {
@@ -389,6 +375,78 @@ fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mod
     };
     cx.push_copy(HitKind::Host, tok, 0..n, reg, spans.span(at..at + n), flags);
     true
+}
+
+/// An address as most are written: a local part of [`email`]'s bytes that starts with a letter
+/// or digit (no run of dots, none at either end), `@`, and a domain [`plain_bare_host`] would
+/// take. Does for such a token what [`piece`] would, without its general walks, and says
+/// whether it did.
+#[inline]
+fn plain_email(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode) -> bool {
+    let b = tok.as_bytes();
+    let Some(k) = host::pos(b, b'@') else {
+        return false;
+    };
+    let (local, domain) = (&b[..k], &b[k + 1..]);
+    if local.is_empty()
+        || local.len() > 64
+        || !local[0].is_ascii_alphanumeric()
+        || local[k - 1] == b'.'
+        || local.iter().any(|&c| EMAIL[c as usize] & E_LOCAL == 0)
+        || local.windows(2).any(|w| w == b"..")
+    {
+        return false;
+    }
+    let Some((last, _)) = plain_name_labels(domain) else {
+        return false;
+    };
+    if host::plain_name(&tok[k + 1..], last).is_none() {
+        return false;
+    }
+    // no address unless the list knows the domain (then `piece` finds no host after the `@`
+    // either: the same name)
+    let (Some(reg), true) = cx.ex.psl.lookup(&tok[k + 1..]) else {
+        return true;
+    };
+    let flags = if mode == Mode::Nested {
+        Flags::REDIRECTED
+    } else {
+        Flags::empty()
+    };
+    let n = b.len();
+    cx.push_copy(
+        HitKind::Email,
+        tok,
+        k + 1..n,
+        Some(reg),
+        spans.span(at..at + n),
+        flags,
+    );
+    true
+}
+
+/// Where the last label of `b` starts, and its dots, when `b` is lowercase letters, digits and
+/// `_` in labels of 1 to 63 bytes (the last one's length unchecked) with at least one dot
+/// between, ending with a letter or digit, and not digits and dots alone.
+#[inline(always)]
+fn plain_name_labels(b: &[u8]) -> Option<(usize, usize)> {
+    let (&first, &end) = (b.first()?, b.last()?);
+    if (BARE[first as usize] | BARE[end as usize]) & (B_DOT | B_BAD) != 0 || end == b'_' {
+        return None;
+    }
+    let (mut label, mut dots, mut seen) = (0, 0, 0u8);
+    for (i, &c) in b.iter().enumerate() {
+        let k = BARE[c as usize];
+        seen |= k;
+        if k & B_DOT != 0 {
+            if i == label || i - label > MAX_LABEL_LEN {
+                return None;
+            }
+            dots += 1;
+            label = i + 1;
+        }
+    }
+    (seen & B_BAD == 0 && seen & B_LETTER != 0 && dots > 0).then_some((label, dots))
 }
 
 /// Byte classes of [`plain_bare_host`]: digits are 0.
@@ -2137,6 +2195,61 @@ mod tests {
         }
         // both ways were taken: hosts found, and tokens found to hold none
         assert!(handled[0] > 3_000 && handled[1] > 3_000, "{handled:?}");
+
+        // addresses: a local part of the bytes an address may have, then such a name
+        const LOCAL: &[&str] = &[
+            "user", "A.b", "x+y", ".", "..", "-", "_", "9", "o'k", "a!b", "",
+        ];
+        let mut handled = [0usize; 2];
+        for round in 0..40_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut y = x;
+            let mut tok = String::new();
+            for _ in 0..1 + y % 3 {
+                y = y.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+                tok.push_str(LOCAL[(y >> 40) as usize % LOCAL.len()]);
+            }
+            tok.push('@');
+            for k in 0..1 + (y >> 8) % 3 {
+                y = y.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+                if k > 0 {
+                    tok.push('.');
+                }
+                tok.push_str(PARTS[(y >> 40) as usize % PARTS.len()]);
+            }
+            let mode = if round % 3 == 0 {
+                Mode::Nested
+            } else {
+                Mode::Prose
+            };
+            let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let run = |fast: bool| {
+                let mut out = Vec::new();
+                let mut cx = Ctx {
+                    ex,
+                    out: &mut out,
+                    part: 0,
+                    err: None,
+                    bufs: Vec::new(),
+                };
+                let spans = Spans::Offset(5);
+                let done = if fast {
+                    plain_email(&mut cx, &tok, 2, spans, mode)
+                } else {
+                    piece(&mut cx, &tok, 0, tok.len(), 2, spans, mode, M_AT);
+                    true
+                };
+                (done, out)
+            };
+            let (done, fast) = run(true);
+            if done {
+                handled[usize::from(fast.is_empty())] += 1;
+                assert_eq!(fast, run(false).1, "{tok}");
+            }
+        }
+        assert!(handled[0] > 1_000 && handled[1] > 1_000, "{handled:?}");
     }
 
     #[test]
