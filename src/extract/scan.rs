@@ -663,7 +663,7 @@ fn has_avx2() -> bool {
 
 impl Triggers {
     fn new(b: &[u8]) -> Triggers {
-        Triggers::with(b, has_avx2())
+        Triggers::with(b, b.len() >= SHORT && has_avx2())
     }
 
     /// The searches of a text; `merged` when AVX2 may be used.
@@ -758,14 +758,47 @@ fn next_trigger(b: &[u8], from: usize) -> Option<usize> {
 #[target_feature(enable = "avx2")]
 fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
     use std::arch::x86_64::{
-        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set1_epi8,
+        __m256i, _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
+        _mm256_shuffle_epi8, _mm256_srli_epi16,
     };
-    macro_rules! eq {
-        ($x:expr, $c:expr) => {
-            _mm256_cmpeq_epi8($x, _mm256_set1_epi8($c as i8))
-        };
-    }
+    // The trigger bytes by their two nibbles: the bits of the high nibble's entry that the
+    // low nibble's entry also has (one bit for each high nibble and group) name the byte's
+    // group. Group 0 (`.` `:` `@`) has bits 0-2, the rare bytes bits 3-6.
+    const HI: [u8; 16] = {
+        let mut t = [0u8; 16];
+        t[0x2] = 0x01 | 0x08; // `.` | `%` `(`
+        t[0x3] = 0x02; // `:`
+        t[0x4] = 0x04; // `@`
+        t[0x5] = 0x10; // `[`
+        t[0x7] = 0x20; // `{`
+        t[0xE] = 0x40; // 0xE3 0xEF
+        t
+    };
+    const LO: [u8; 16] = {
+        let mut t = [0u8; 16];
+        t[0xE] = 0x01;
+        t[0xA] = 0x02;
+        t[0x0] = 0x04;
+        t[0x5] = 0x08;
+        t[0x8] = 0x08;
+        t[0xB] = 0x10 | 0x20;
+        t[0x3] = 0x40;
+        t[0xF] = 0x40;
+        t
+    };
+    // both 128-bit lanes look up the same sixteen entries
+    let lanes = |t: [u8; 16]| -> __m256i {
+        let mut w = [0u8; 32];
+        w[..16].copy_from_slice(&t);
+        w[16..].copy_from_slice(&t);
+        bytemuck::cast(w)
+    };
+    let (hi_t, lo_t) = (lanes(HI), lanes(LO));
+    let nibble = _mm256_set1_epi8(0x0F);
+    let group0 = _mm256_set1_epi8(0x07);
+    let rare = _mm256_set1_epi8(0x78);
+    let space = _mm256_set1_epi8(b' ' as i8);
     let mut i = from;
     while let Some(w) = b.get(i..i + 33) {
         let (Ok(x), Ok(y)) = (
@@ -776,17 +809,16 @@ fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
         };
         let x: __m256i = bytemuck::cast(x);
         let y: __m256i = bytemuck::cast(y);
-        let g0 = _mm256_or_si256(_mm256_or_si256(eq!(x, b'.'), eq!(x, b':')), eq!(x, b'@'));
+        let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, nibble));
+        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16::<4>(x), nibble));
         // the next byte is at most a space: unsigned min(y, ' ') == y
-        let white = _mm256_cmpeq_epi8(_mm256_min_epu8(y, _mm256_set1_epi8(b' ' as i8)), y);
-        let rare = _mm256_or_si256(
-            _mm256_or_si256(eq!(x, b'%'), eq!(x, b'(')),
-            _mm256_or_si256(
-                _mm256_or_si256(eq!(x, b'['), eq!(x, b'{')),
-                _mm256_or_si256(eq!(x, 0xE3u8), eq!(x, 0xEFu8)),
-            ),
+        let white = _mm256_cmpeq_epi8(_mm256_min_epu8(y, space), y);
+        let keep = _mm256_or_si256(rare, _mm256_andnot_si256(white, group0));
+        let none = _mm256_cmpeq_epi8(
+            _mm256_and_si256(_mm256_and_si256(lo, hi), keep),
+            _mm256_setzero_si256(),
         );
-        let m = _mm256_movemask_epi8(_mm256_or_si256(_mm256_andnot_si256(white, g0), rare)) as u32;
+        let m = !(_mm256_movemask_epi8(none) as u32);
         if m != 0 {
             return Some(i + m.trailing_zeros() as usize);
         }
@@ -2074,7 +2106,9 @@ mod tests {
 
     #[test]
     fn one_search_finds_the_triggers_the_three_find() {
-        const BYTES: &[u8] = b"ab.. ::@@  \n%([{\xE3\xEF\x80)]xyz";
+        // the trigger bytes, and bytes that share a nibble with one
+        const BYTES: &[u8] =
+            b"ab.. ::@@  \n%([{\xE3\xEF\x80)]xyz/;}-\xE7\xEB\xE2\xFFN0>^+Kk\xC3\x7F";
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for round in 0..3_000 {
             x ^= x << 13;
@@ -2116,6 +2150,19 @@ mod tests {
                 } else {
                     t + 1 + (y as usize >> 7) % 40
                 };
+            }
+        }
+        // every byte, before white space and not, at places in and across the 32-byte steps
+        for c in 0..=255u8 {
+            for next in [b' ', b'\n', b'a', 0xC3] {
+                for at in [0, 5, 30, 31, 32, 40, 70] {
+                    let mut b = vec![b'q'; 80];
+                    b[at] = c;
+                    b[at + 1] = next;
+                    let want = (is_trigger(c, next)).then_some(at);
+                    let want = want.or(is_trigger(next, b'q').then_some(at + 1));
+                    assert_eq!(next_trigger(&b, 0), want, "{c:#x} {next:#x} at {at}");
+                }
             }
         }
         // the search the machine has agrees with the scalar rule
