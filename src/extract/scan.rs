@@ -527,10 +527,11 @@ fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Schem
 /// ([`STOP`]) or past ASCII, else `b.len()`: sixteen bytes a step with SSE2.
 #[inline]
 fn stop_or_high(b: &[u8], from: usize, step: &[u8; 256]) -> usize {
-    let mut i = from;
+    // where the bytes left to look at one by one start
     #[cfg(target_arch = "x86_64")]
-    {
+    let i = {
         let nested = std::ptr::eq(step, &STEP_NESTED);
+        let mut i = from;
         while let Some(w) = b.get(i..i + 16) {
             let m = stop_or_high_16(w, nested);
             if m != 0 {
@@ -538,7 +539,10 @@ fn stop_or_high(b: &[u8], from: usize, step: &[u8; 256]) -> usize {
             }
             i += 16;
         }
-    }
+        i
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let i = from;
     b[i..]
         .iter()
         .position(|&c| step[c as usize] & (STOP | M_HIGH) != 0)
