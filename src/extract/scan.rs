@@ -313,7 +313,13 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         }
         pos = end;
         done = end;
-        if mask == 0 && numeric_not_quad(&b[start..end]) {
+        // digits and dots: a version or a price refused here, an address left to `piece`
+        let numeric = if mask == 0 {
+            numeric_not_quad(&b[start..end])
+        } else {
+            None
+        };
+        if numeric == Some(true) {
             continue;
         }
         let Some(tok) = text.get(start..end) else {
@@ -325,7 +331,7 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             // full stop or at sign that `worth_a_look` keeps: those it sets aside are ASCII
             // punctuation that `piece` sets aside too).
             if mode != Mode::SchemeOnly
-                && !(mask == 0 && plain_bare_host(cx, tok, start, spans, mode)
+                && !(mask == 0 && numeric.is_none() && plain_bare_host(cx, tok, start, spans, mode)
                     || mask == M_AT && plain_email(cx, tok, start, spans, mode))
             {
                 piece(cx, tok, 0, tok.len(), start, spans, mode, mask);
@@ -470,11 +476,12 @@ static BARE: [u8; 256] = {
     t
 };
 
-/// Whether a token of bytes without a class of [`mask_table`] is digits and dots (a version,
-/// a price, a decimal: `1.2.3`, `$12.50`, `3.5.`) but no four-part address: the token
-/// [`piece`] would refuse once it had set the `$` and the final dots aside and walked it.
+/// For a token of bytes without a class of [`mask_table`] that is digits and dots once the
+/// leading `$` and `.` and the final dots that [`piece`] sets aside are set aside: whether it
+/// is no four-part address (a version, a price, a decimal: `1.2.3`, `$12.50`, `3.5.`), which
+/// `piece` would refuse after its walks. `None` for any other token.
 #[inline]
-fn numeric_not_quad(tok: &[u8]) -> bool {
+fn numeric_not_quad(tok: &[u8]) -> Option<bool> {
     // `piece` sets leading `$` and `.` aside
     let lead = tok.iter().take_while(|&&c| c == b'$' || c == b'.').count();
     let body = &tok[lead..];
@@ -487,10 +494,10 @@ fn numeric_not_quad(tok: &[u8]) -> bool {
         if c == b'.' {
             dots += 1;
         } else if !c.is_ascii_digit() {
-            return false;
+            return None;
         }
     }
-    dots != 3
+    Some(dots != 3)
 }
 
 /// The token holding the trigger at `t` when it is a URL starting `http://` or `https://`
@@ -2068,7 +2075,7 @@ mod tests {
             let Some(trigger) = tok.find('.') else {
                 continue;
             };
-            if numeric_not_quad(tok.as_bytes()) {
+            if numeric_not_quad(tok.as_bytes()) == Some(true) {
                 refused += 1;
                 // what the walks after the early refusal would have found
                 let mut out = Vec::new();
@@ -2100,12 +2107,12 @@ mod tests {
             ("1.2.3.4.", "1.2.3.4"),
             ("..192.0.2.1", "192.0.2.1"),
         ] {
-            assert!(!numeric_not_quad(tok.as_bytes()), "{tok}");
+            assert_eq!(numeric_not_quad(tok.as_bytes()), Some(false), "{tok}");
             assert_eq!(hosts(&format!("see {tok} now")), [host], "{tok}");
         }
-        assert!(numeric_not_quad(b"1.2.3"));
-        assert!(numeric_not_quad(b"$12.50"));
-        assert!(!numeric_not_quad(b"1.2a"));
+        assert_eq!(numeric_not_quad(b"1.2.3"), Some(true));
+        assert_eq!(numeric_not_quad(b"$12.50"), Some(true));
+        assert_eq!(numeric_not_quad(b"1.2a"), None);
     }
 
     #[test]
