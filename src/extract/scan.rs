@@ -341,11 +341,9 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             }
             continue;
         }
-        {
-            token(cx, tok, mask, t - start, start, spans, mode, depth);
-            if cx.stopped() {
-                return;
-            }
+        token(cx, tok, mask, t - start, start, spans, mode, depth);
+        if cx.stopped() {
+            return;
         }
     }
 }
