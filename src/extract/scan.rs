@@ -503,19 +503,7 @@ fn numeric_not_quad(tok: &[u8]) -> Option<bool> {
 /// table of the text: its start, scheme and end.
 #[inline(always)]
 fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Scheme, usize)> {
-    if b[t] != b':'
-        || b.get(t + 1..t + 3) != Some(b"//")
-        || matches!(b.get(t + 3), Some(b'/' | b'\\'))
-    {
-        return None;
-    }
-    let (start, scheme) = if t >= 5 && &b[t - 5..t] == b"https" {
-        (t - 5, Scheme::Https)
-    } else if t >= 4 && &b[t - 4..t] == b"http" {
-        (t - 4, Scheme::Http)
-    } else {
-        return None;
-    };
+    let (start, scheme) = http_scheme_at(b, t)?;
     // the scheme starts the token: a delimiter or nothing before it
     if start > 0 && step[b[start - 1] as usize] & STOP == 0 {
         return None;
@@ -526,6 +514,51 @@ fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Schem
         return None;
     }
     Some((start, scheme, end))
+}
+
+/// When the colon at `t` ends `http` or `https` and two slashes (not three) follow: where the
+/// scheme starts, and which.
+#[inline(always)]
+fn http_scheme_at(b: &[u8], t: usize) -> Option<(usize, Scheme)> {
+    if b[t] != b':'
+        || b.get(t + 1..t + 3) != Some(b"//")
+        || matches!(b.get(t + 3), Some(b'/' | b'\\'))
+    {
+        return None;
+    }
+    if t >= 5 && &b[t - 5..t] == b"https" {
+        Some((t - 5, Scheme::Https))
+    } else if t >= 4 && &b[t - 4..t] == b"http" {
+        Some((t - 4, Scheme::Http))
+    } else {
+        None
+    }
+}
+
+/// A path and query (decoded) out of a URL that carries one `http://` or `https://` URL as
+/// most redirectors write it (`/track?u=https://land.example/`): its first trigger byte is the
+/// URL's colon, only ASCII bytes without a delimiter come before the scheme, and the URL runs
+/// in ASCII bytes to the end. Does what `scan` in [`Mode::Nested`] would do with it, and says
+/// whether it did. That scan sees one token; `schemeless` finds nothing in the part before the
+/// scheme, which has no trigger byte (no dot, at sign, `%`, bracket or byte past ASCII: no
+/// host or address, whatever the token's classes), and then `url` reads the rest.
+fn carried_url(cx: &mut Ctx<'_>, d: &str, spans: Spans<'_>, depth: u8) -> bool {
+    let b = d.as_bytes();
+    let Some(t) = b.iter().position(|&c| GROUP_OF[c as usize] != 0) else {
+        return false;
+    };
+    let Some((s, scheme)) = http_scheme_at(b, t) else {
+        return false;
+    };
+    if b[..s]
+        .iter()
+        .any(|&c| c >= 0x80 || STEP_NESTED[c as usize] & STOP != 0)
+        || stop_or_high(b, t, &STEP_NESTED) != b.len()
+    {
+        return false;
+    }
+    url(cx, d, 0, s, t + 1, scheme, false, spans, depth);
+    true
 }
 
 /// The first byte at or after `from` that is an ASCII delimiter of the walk table `step`
@@ -1748,11 +1781,15 @@ fn url(
     if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
         let fixed = Spans::Fixed(span.start, span.end);
         if host::pos(rest.as_bytes(), b'%').is_none() {
-            scan(cx, rest, fixed, Mode::Nested, depth + 1);
+            if !carried_url(cx, rest, fixed, depth + 1) {
+                scan(cx, rest, fixed, Mode::Nested, depth + 1);
+            }
         } else {
             let mut buf = cx.bufs.pop().unwrap_or_default();
             if let Some(decoded) = host::percent_decode_str(rest, &mut buf) {
-                scan(cx, decoded, fixed, Mode::Nested, depth + 1);
+                if !carried_url(cx, decoded, fixed, depth + 1) {
+                    scan(cx, decoded, fixed, Mode::Nested, depth + 1);
+                }
             }
             cx.bufs.push(buf);
         }
@@ -2308,6 +2345,94 @@ mod tests {
             }
         }
         assert!(handled[0] > 1_000 && handled[1] > 1_000, "{handled:?}");
+    }
+
+    #[test]
+    fn carried_urls_are_what_the_nested_scan_finds() {
+        // what comes before the scheme, the scheme, and what follows it
+        const BEFORE: &[&str] = &[
+            "/track?u=",
+            "/r?",
+            "x=",
+            "-",
+            "a.b=",
+            "&u=",
+            " ",
+            "caf\u{e9}=",
+            "(",
+            "%41",
+            "",
+            "*",
+            "/go/",
+            "u=www",
+            "@",
+            "q=1,2;",
+        ];
+        const SCHEME: &[&str] = &[
+            "https://",
+            "http://",
+            "hxxp://",
+            "HTTPS://",
+            "https:///",
+            "http:/",
+        ];
+        const AFTER: &[&str] = &[
+            "land.example",
+            "a.co.uk/x",
+            "b.de/%2F",
+            "c.com/(x)",
+            "d.info?u=https://e.net/",
+            "\u{e9}.com",
+            "x.y/z.",
+            "",
+            "user@f.org",
+            "g.com:8080/",
+            "h.com&x=i.net",
+            "j.com/ k.net",
+            "1.2.3.4/",
+            "l.com/?v=m.net",
+            "n.zip",
+        ];
+        let ex = Extractor::new();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut taken = 0;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let pick = |xs: &[&'static str], k: u32| xs[(x >> k) as usize % xs.len()];
+            let d = format!(
+                "{}{}{}{}",
+                pick(BEFORE, 5),
+                pick(BEFORE, 13),
+                pick(SCHEME, 21),
+                pick(AFTER, 29)
+            );
+            let run = |fast: bool| {
+                let mut out = Vec::new();
+                let mut cx = Ctx {
+                    ex: &ex,
+                    out: &mut out,
+                    part: 0,
+                    err: None,
+                    bufs: Vec::new(),
+                };
+                let spans = Spans::Fixed(3, 40);
+                let done = if fast {
+                    carried_url(&mut cx, &d, spans, 1)
+                } else {
+                    scan(&mut cx, &d, spans, Mode::Nested, 1);
+                    true
+                };
+                (done, out)
+            };
+            let (done, fast) = run(true);
+            if done {
+                taken += 1;
+                assert_eq!(fast, run(false).1, "{d}");
+            }
+        }
+        assert!(taken > 1_000, "{taken}");
     }
 
     #[test]
