@@ -142,6 +142,18 @@ pub(crate) enum Mode {
     Nested,
 }
 
+impl Mode {
+    /// The flags every hit found in this kind of text has: [`Flags::REDIRECTED`] for text
+    /// decoded out of a URL.
+    fn flags(self) -> Flags {
+        if self == Mode::Nested {
+            Flags::REDIRECTED
+        } else {
+            Flags::empty()
+        }
+    }
+}
+
 /// Collects hits for one input; stops at the hit limit.
 pub(crate) struct Ctx<'e> {
     pub(crate) ex: &'e Extractor,
@@ -372,11 +384,7 @@ fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mod
     if dots == 1 && !tok.starts_with("www.") && FILE_LIKE_TLDS.contains(&&tok[label..]) {
         return true;
     }
-    let flags = if mode == Mode::Nested {
-        Flags::REDIRECTED
-    } else {
-        Flags::empty()
-    };
+    let flags = mode.flags();
     cx.push_copy(HitKind::Host, tok, 0..n, reg, spans.span(at..at + n), flags);
     true
 }
@@ -412,11 +420,7 @@ fn plain_email(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: M
     let (Some(reg), true) = cx.ex.psl.lookup(&tok[k + 1..]) else {
         return true;
     };
-    let flags = if mode == Mode::Nested {
-        Flags::REDIRECTED
-    } else {
-        Flags::empty()
-    };
+    let flags = mode.flags();
     let n = b.len();
     cx.push_copy(
         HitKind::Email,
@@ -663,22 +667,22 @@ static GROUP_OF: [u8; 256] = {
 };
 
 /// A search for any of three bytes, for processors without AVX2 (with it, [`next_trigger`]
-/// finds every trigger; the tests run both designs side by side). On x86-64 with AVX2 the
-/// searcher is built once per text: `memchr::memchr3` would check the CPU and set the vectors
-/// up again at every call, which is most of the cost of a search that stops after a few dozen
-/// bytes.
+/// finds every trigger; the tests run both designs side by side). On x86-64 the SSE2
+/// searcher, which every such processor has, is built once per text: `memchr::memchr3` would
+/// look for the processor's best searcher and set the vectors up again at every call, which
+/// is most of the cost of a search that stops after a few dozen bytes.
 #[derive(Clone, Copy)]
 enum Three {
     #[cfg(target_arch = "x86_64")]
-    Avx2(memchr::arch::x86_64::avx2::memchr::Three),
+    Sse2(memchr::arch::x86_64::sse2::memchr::Three),
     Any([u8; 3]),
 }
 
 impl Three {
     fn new(n: [u8; 3]) -> Three {
         #[cfg(target_arch = "x86_64")]
-        if let Some(t) = memchr::arch::x86_64::avx2::memchr::Three::new(n[0], n[1], n[2]) {
-            return Three::Avx2(t);
+        if let Some(t) = memchr::arch::x86_64::sse2::memchr::Three::new(n[0], n[1], n[2]) {
+            return Three::Sse2(t);
         }
         Three::Any(n)
     }
@@ -687,7 +691,7 @@ impl Three {
     fn find(&self, hay: &[u8]) -> Option<usize> {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Three::Avx2(t) => t.find(hay),
+            Three::Sse2(t) => t.find(hay),
             Three::Any(n) => memchr::memchr3(n[0], n[1], n[2], hay),
         }
     }
@@ -787,13 +791,19 @@ fn is_trigger(c: u8, next: u8) -> bool {
     (g0 & (next > b' ')) | rare
 }
 
+/// [`is_trigger`] for `b[k]` and the byte after it (none at the end).
+#[inline]
+fn is_trigger_at(b: &[u8], k: usize) -> bool {
+    is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0))
+}
+
 /// The first trigger at or after `from` of a long text: with AVX2 when the processor has it,
 /// else byte by byte.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 fn next_trigger(b: &[u8], from: usize) -> Option<usize> {
     multiversion::target::match_target! {
         "x86_64+avx2" => next_trigger_avx2(b, from),
-        _ => (from..b.len()).find(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0))),
+        _ => (from..b.len()).find(|&k| is_trigger_at(b, k)),
     }
 }
 
@@ -868,7 +878,7 @@ fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
         }
         i += 32;
     }
-    (i..b.len()).find(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0)))
+    (i..b.len()).find(|&k| is_trigger_at(b, k))
 }
 
 /// The first `.`, `:` or `@` at or after `from` that is followed by a byte other than ASCII
@@ -1356,10 +1366,7 @@ fn piece(
     }
     let rest = &p[rest_start..];
     let has_path = rest.starts_with('/') || port.is_some();
-    let mut flags = h.flags;
-    if mode == Mode::Nested {
-        flags |= Flags::REDIRECTED;
-    }
+    let mut flags = h.flags | mode.flags();
     let reg;
     let kind;
     if h.ip.is_some() {
@@ -1652,9 +1659,7 @@ fn email(
     if l > 1 {
         flags |= Flags::OBFUSCATED;
     }
-    if mode == Mode::Nested {
-        flags |= Flags::REDIRECTED;
-    }
+    flags |= mode.flags();
     let hs = local.len() + 1;
     let he = hs + h.host.len();
     let span = spans.span(base + ls..base + de);
@@ -1995,6 +2000,28 @@ fn split_port_at(hp: &str, last_colon: Option<usize>) -> (&str, Option<Option<u1
 mod tests {
     use super::*;
 
+    /// The next number of a xorshift generator: the same random cases in every run.
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    /// What `f` answers, and the hits it pushes, with a context over `ex`.
+    fn with_ctx<R>(ex: &Extractor, f: impl FnOnce(&mut Ctx<'_>) -> R) -> (R, Vec<Hit>) {
+        let mut out = Vec::new();
+        let mut cx = Ctx {
+            ex,
+            out: &mut out,
+            part: 0,
+            err: None,
+            bufs: Vec::new(),
+        };
+        let r = f(&mut cx);
+        (r, out)
+    }
+
     #[test]
     fn trims() {
         let t = |s: &str| {
@@ -2098,9 +2125,7 @@ mod tests {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut refused = 0;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let len = 1 + (x % 12) as usize;
             let tok: String = (0..len)
                 .map(|k| match (x >> (4 + 5 * k)) % 8 {
@@ -2115,24 +2140,9 @@ mod tests {
             if numeric_not_quad(tok.as_bytes()) == Some(true) {
                 refused += 1;
                 // what the walks after the early refusal would have found
-                let mut out = Vec::new();
-                let mut cx = Ctx {
-                    ex: &ex,
-                    out: &mut out,
-                    part: 0,
-                    err: None,
-                    bufs: Vec::new(),
-                };
-                token(
-                    &mut cx,
-                    &tok,
-                    0,
-                    trigger,
-                    0,
-                    Spans::Offset(0),
-                    Mode::Prose,
-                    0,
-                );
+                let ((), out) = with_ctx(&ex, |cx| {
+                    token(cx, &tok, 0, trigger, 0, Spans::Offset(0), Mode::Prose, 0)
+                });
                 assert!(out.is_empty(), "{tok}: {out:?}");
             }
         }
@@ -2159,9 +2169,7 @@ mod tests {
             b"ab.. ::@@  \n%([{\xE3\xEF\x80)]xyz/;}-\xE7\xEB\xE2\xFFN0>^+Kk\xC3\x7F";
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for round in 0..3_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let len = (x % 300) as usize;
             let mut y = x;
             let b: Vec<u8> = (0..len)
@@ -2176,7 +2184,7 @@ mod tests {
                 .collect();
             let (mut one, mut three) = (Triggers::with(&b, true), Triggers::with(&b, false));
             let mut pos = 0;
-            let real = |k: usize| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0));
+            let real = |k: usize| is_trigger_at(&b, k);
             loop {
                 // in the last 64 bytes (and in a short text) the searches also stop at a `.`
                 // `:` `@` before white space, which the scan passes over as it holds nothing
@@ -2221,9 +2229,7 @@ mod tests {
         })
         .collect();
         let b = text.repeat(3);
-        let want: Vec<usize> = (0..b.len())
-            .filter(|&k| is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0)))
-            .collect();
+        let want: Vec<usize> = (0..b.len()).filter(|&k| is_trigger_at(&b, k)).collect();
         assert_eq!(all, want);
     }
 
@@ -2242,9 +2248,7 @@ mod tests {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut handled = [0usize; 2];
         for round in 0..40_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let mut y = x;
             let labels = 1 + (y % 4) as usize;
             let mut tok = String::new();
@@ -2264,23 +2268,15 @@ mod tests {
                 Mode::Prose
             };
             let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let spans = Spans::Offset(5);
             let run = |fast: bool| {
-                let mut out = Vec::new();
-                let mut cx = Ctx {
-                    ex,
-                    out: &mut out,
-                    part: 0,
-                    err: None,
-                    bufs: Vec::new(),
-                };
-                let spans = Spans::Offset(5);
-                let done = if fast {
-                    plain_bare_host(&mut cx, &tok, 2, spans, mode)
-                } else {
-                    piece(&mut cx, &tok, 0, tok.len(), 2, spans, mode, 0);
+                with_ctx(ex, |cx| {
+                    if fast {
+                        return plain_bare_host(cx, &tok, 2, spans, mode);
+                    }
+                    piece(cx, &tok, 0, tok.len(), 2, spans, mode, 0);
                     true
-                };
-                (done, out)
+                })
             };
             let (done, fast) = run(true);
             if done {
@@ -2297,9 +2293,7 @@ mod tests {
         ];
         let mut handled = [0usize; 2];
         for round in 0..40_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let mut y = x;
             let mut tok = String::new();
             for _ in 0..1 + y % 3 {
@@ -2320,23 +2314,15 @@ mod tests {
                 Mode::Prose
             };
             let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let spans = Spans::Offset(5);
             let run = |fast: bool| {
-                let mut out = Vec::new();
-                let mut cx = Ctx {
-                    ex,
-                    out: &mut out,
-                    part: 0,
-                    err: None,
-                    bufs: Vec::new(),
-                };
-                let spans = Spans::Offset(5);
-                let done = if fast {
-                    plain_email(&mut cx, &tok, 2, spans, mode)
-                } else {
-                    piece(&mut cx, &tok, 0, tok.len(), 2, spans, mode, M_AT);
+                with_ctx(ex, |cx| {
+                    if fast {
+                        return plain_email(cx, &tok, 2, spans, mode);
+                    }
+                    piece(cx, &tok, 0, tok.len(), 2, spans, mode, M_AT);
                     true
-                };
-                (done, out)
+                })
             };
             let (done, fast) = run(true);
             if done {
@@ -2397,9 +2383,7 @@ mod tests {
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let mut taken = 0;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let pick = |xs: &[&'static str], k: u32| xs[(x >> k) as usize % xs.len()];
             let d = format!(
                 "{}{}{}{}",
@@ -2408,23 +2392,15 @@ mod tests {
                 pick(SCHEME, 21),
                 pick(AFTER, 29)
             );
+            let spans = Spans::Fixed(3, 40);
             let run = |fast: bool| {
-                let mut out = Vec::new();
-                let mut cx = Ctx {
-                    ex: &ex,
-                    out: &mut out,
-                    part: 0,
-                    err: None,
-                    bufs: Vec::new(),
-                };
-                let spans = Spans::Fixed(3, 40);
-                let done = if fast {
-                    carried_url(&mut cx, &d, spans, 1)
-                } else {
-                    scan(&mut cx, &d, spans, Mode::Nested, 1);
+                with_ctx(&ex, |cx| {
+                    if fast {
+                        return carried_url(cx, &d, spans, 1);
+                    }
+                    scan(cx, &d, spans, Mode::Nested, 1);
                     true
-                };
-                (done, out)
+                })
             };
             let (done, fast) = run(true);
             if done {
