@@ -156,23 +156,45 @@ impl SuffixList {
         let name = host.as_bytes();
         let fqdn = name.last() == Some(&b'.');
         let end = name.len() - usize::from(fqdn);
-        let (mut len, typ, last) = self.inner.table.find(name, end);
-        if fqdn {
-            len += 1;
+        let (len, typ, last) = self.inner.table.find(name, end);
+        match self.domain_start(name, len + usize::from(fqdn), last) {
+            Some(start) => (Some(start), typ),
+            None => (None, false),
         }
+    }
+
+    /// [`SuffixList::lookup`]'s start of the registrable domain when the host ends in a suffix
+    /// the list names; `None` without the walk to the start of the label before an unknown
+    /// suffix.
+    #[inline]
+    pub(crate) fn known_domain(&self, host: &str) -> Option<usize> {
+        let name = host.as_bytes();
+        let fqdn = name.last() == Some(&b'.');
+        let end = name.len() - usize::from(fqdn);
+        let (len, typ, last) = self.inner.table.find(name, end);
+        if !typ {
+            return None;
+        }
+        self.domain_start(name, len + usize::from(fqdn), last)
+    }
+
+    /// Where the registrable domain of `name` starts, given the length of its public suffix
+    /// (with a final dot) and the last label [`Table::find`] read.
+    #[inline(always)]
+    fn domain_start(&self, name: &[u8], len: usize, last: (usize, usize)) -> Option<usize> {
         if len == 0 || name.len() < len + 2 {
-            return (None, false);
+            return None;
         }
         // The label before the suffix: often the last label the walk read.
         let dot = name.len() - len - 1;
         if last.1 == dot {
-            return (Some(last.0), typ);
+            return Some(last.0);
         }
         let mut start = dot;
         while start > 0 && name[start - 1] != b'.' {
             start -= 1;
         }
-        (Some(start), typ)
+        Some(start)
     }
 
     /// Whether the host ends in a suffix the list names (not only the implicit `*` rule): the

@@ -325,6 +325,18 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         }
         pos = end;
         done = end;
+        // A comma after the token and no other separator in it (`see example.com, then`):
+        // `schemeless` would look at the part before it alone, as at a token without it.
+        let (end, mask) = if mask == M_SEP
+            && b[end - 1] == b','
+            && !b[start..end - 1]
+                .iter()
+                .any(|&c| matches!(c, b',' | b';' | b'='))
+        {
+            (end - 1, 0)
+        } else {
+            (end, mask)
+        };
         // digits and dots: a version or a price refused here, an address left to `piece`
         let numeric = if mask == 0 {
             numeric_not_quad(&b[start..end])
@@ -362,12 +374,18 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
 
 /// A bare host as most are written: lowercase letters, digits and `_` in labels of 1 to 63
 /// bytes with dots between, starting and ending with a letter or digit, not digits and dots
-/// alone. Does for such a token what [`piece`] would, without its general walks, and says
-/// whether it did; any other token is left to `piece`.
+/// alone, maybe with full stops after it (a sentence's end, which [`piece`] sets aside).
+/// Does for such a token what `piece` would, without its general walks, and says whether it
+/// did; any other token is left to `piece`.
 #[inline]
 fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: Mode) -> bool {
+    let tok = if tok.ends_with('.') {
+        tok.trim_end_matches('.')
+    } else {
+        tok
+    };
+    let n = tok.len();
     let b = tok.as_bytes();
-    let n = b.len();
     let Some((label, dots)) = plain_name_labels(b) else {
         return false;
     };
@@ -377,15 +395,21 @@ fn plain_bare_host(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mod
     if cx.ex.bare_hosts == BareHosts::Ignore {
         return true;
     }
-    let (reg, known) = cx.ex.psl.lookup(tok);
-    if !known || reg.is_none() {
+    let Some(reg) = cx.ex.psl.known_domain(tok) else {
         return true;
-    }
+    };
     if dots == 1 && !tok.starts_with("www.") && FILE_LIKE_TLDS.contains(&&tok[label..]) {
         return true;
     }
     let flags = mode.flags();
-    cx.push_copy(HitKind::Host, tok, 0..n, reg, spans.span(at..at + n), flags);
+    cx.push_copy(
+        HitKind::Host,
+        tok,
+        0..n,
+        Some(reg),
+        spans.span(at..at + n),
+        flags,
+    );
     true
 }
 
@@ -417,7 +441,7 @@ fn plain_email(cx: &mut Ctx<'_>, tok: &str, at: usize, spans: Spans<'_>, mode: M
     }
     // no address unless the list knows the domain (then `piece` finds no host after the `@`
     // either: the same name)
-    let (Some(reg), true) = cx.ex.psl.lookup(&tok[k + 1..]) else {
+    let Some(reg) = cx.ex.psl.known_domain(&tok[k + 1..]) else {
         return true;
     };
     let flags = mode.flags();
