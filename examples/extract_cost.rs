@@ -7,6 +7,7 @@
 //!     cargo run --release --example extract_cost -- dump FILE…
 //!     cargo run --release --example extract_cost -- kind url|track|www|email|…
 //!     cargo run --release --example extract_cost -- time dense|sparse MB ROUNDS
+//!     cargo run --release --example extract_cost -- timekind url|track|www|email|… ROUNDS
 //!
 //! A `.tsv` FILE is read as the case table (`tests/data/extract/cases.tsv`): each row's
 //! input (escapes `\t`, `\n`, `\\`, `\u{XXXX}`) is scanned as plain text.
@@ -21,7 +22,10 @@
 //!
 //! `kind` scans 2,000 lines of prose that each hold one token of a kind (a URL, a URL
 //! carrying another, an email, `e.g.`, …) inside `run_rblkit`: `scripts/extract-cost.sh
-//! kinds` counts what a token of each kind costs beyond the prose around it.
+//! kinds` counts what a token of each kind costs beyond the prose around it. `timekind`
+//! times ten times those lines and prints the median and fastest time a line: less that of
+//! `prose`, the time a token of the kind takes when every token is of that kind (the
+//! processor then guesses the scanner's branches better than in mixed text).
 //!
 //! `rblkit` and `linkify` scan the corpus once inside `run_rblkit` / `run_linkify` (so
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*run_rblkit*` counts only
@@ -269,6 +273,28 @@ fn main() -> ExitCode {
             hits.clear();
             let n = run_rblkit(&ex, &text, &mut hits);
             println!("kind {kind} ({} bytes): {n} hits", text.len());
+        }
+        ["timekind", kind, rounds] => {
+            let (Some(line), Ok(rounds)) = (kind_text(kind), rounds.parse::<usize>()) else {
+                eprintln!("usage: extract_cost timekind KIND ROUNDS");
+                return ExitCode::from(64);
+            };
+            let text = line.repeat(10);
+            run_warm(&ex, &text, &mut hits);
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                hits.clear();
+                let t = std::time::Instant::now();
+                black_box(run_rblkit(&ex, &text, &mut hits));
+                times.push(t.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            let lines = text.lines().count();
+            println!(
+                "{kind}: {:.1} ns a line, fastest {:.1} ({lines} lines, {rounds} rounds)",
+                times[rounds / 2] * 1e9 / lines as f64,
+                times[0] * 1e9 / lines as f64
+            );
         }
         ["dump", kind @ ("dense" | "sparse"), mb] => {
             let Some(text) = corpus_of(kind, mb) else {
