@@ -233,7 +233,8 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
     let mut pos = 0;
     let mut done = 0;
     while let Some(t) = triggers.next(b, pos) {
-        if is_delim(table, b, t) != 0 {
+        // no ASCII trigger byte is a delimiter: only a Unicode one may be
+        if b[t] >= 0x80 && unicode_delim_len(&b[t..]) != 0 {
             pos = t + 1;
             continue;
         }
@@ -572,22 +573,32 @@ fn http_scheme_at(b: &[u8], t: usize) -> Option<(usize, Scheme)> {
 /// host or address, whatever the token's classes), and then `url` reads the rest.
 fn carried_url(cx: &mut Ctx<'_>, d: &str, spans: Spans<'_>, depth: u8) -> bool {
     let b = d.as_bytes();
-    let Some(t) = b.iter().position(|&c| GROUP_OF[c as usize] != 0) else {
+    // The first trigger byte, delimiter or byte past ASCII: it must be the colon (the bytes
+    // of the scheme before it are none of them).
+    let Some(t) = b.iter().position(|&c| CARRIED[c as usize]) else {
         return false;
     };
     let Some((s, scheme)) = http_scheme_at(b, t) else {
         return false;
     };
-    if b[..s]
-        .iter()
-        .any(|&c| c >= 0x80 || STEP_NESTED[c as usize] & STOP != 0)
-        || stop_or_high(b, t, &STEP_NESTED) != b.len()
-    {
+    if stop_or_high(b, t, &STEP_NESTED) != b.len() {
         return false;
     }
     url(cx, d, 0, s, t + 1, scheme, false, spans, depth);
     true
 }
+
+/// The bytes [`carried_url`] stops at: the trigger bytes, the delimiters of a query string
+/// and those past ASCII.
+static CARRIED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = GROUP_OF[c] != 0 || c >= 0x80 || STEP_NESTED[c] & STOP != 0;
+        c += 1;
+    }
+    t
+};
 
 /// The first byte at or after `from` that is an ASCII delimiter of the walk table `step`
 /// ([`STOP`]) or past ASCII, else `b.len()`: sixteen bytes a step with SSE2.
@@ -1807,9 +1818,14 @@ fn url(
         ));
     }
     // Redirectors: URLs, hosts and emails carried in the path and query.
-    if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() && may_carry(rest) {
+    let carry = if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() {
+        may_carry(rest)
+    } else {
+        None
+    };
+    if let Some(pct) = carry {
         let fixed = Spans::Fixed(span.start, span.end);
-        if host::pos(rest.as_bytes(), b'%').is_none() {
+        if !pct {
             if !carried_url(cx, rest, fixed, depth + 1) {
                 scan(cx, rest, fixed, Mode::Nested, depth + 1);
             }
@@ -1937,20 +1953,19 @@ static PLAIN: [u8; 256] = {
 };
 
 /// Whether a path or query may carry another URL, host or address: a `:` or `%` (a scheme,
-/// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`).
-fn may_carry(rest: &str) -> bool {
+/// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`). When it
+/// may, whether it holds a `%` (then it is decoded before it is looked at).
+fn may_carry(rest: &str) -> Option<bool> {
     let b = rest.as_bytes();
     // The classes present, in a loop without branches; the order of `=` and `.` and the
     // letters around a `w` are looked at only when they are both there.
     let seen = b.iter().fold(0u8, |acc, &c| acc | CARRY[c as usize]);
-    if seen & C_YES != 0 {
-        return true;
-    }
-    if seen & C_W != 0 && b.windows(3).any(|w| w.eq_ignore_ascii_case(b"www")) {
-        return true;
-    }
-    seen & (C_EQ | C_DOT) == C_EQ | C_DOT
-        && host::pos(b, b'=').is_some_and(|k| host::pos(&b[k..], b'.').is_some())
+    let pct = seen & C_PCT != 0;
+    let carries = seen & (C_YES | C_PCT) != 0
+        || seen & C_W != 0 && b.windows(3).any(|w| w.eq_ignore_ascii_case(b"www"))
+        || seen & (C_EQ | C_DOT) == C_EQ | C_DOT
+            && host::pos(b, b'=').is_some_and(|k| host::pos(&b[k..], b'.').is_some());
+    carries.then_some(pct)
 }
 
 /// Byte classes of [`may_carry`], one bit each.
@@ -1958,10 +1973,11 @@ const C_YES: u8 = 1;
 const C_W: u8 = 2;
 const C_EQ: u8 = 4;
 const C_DOT: u8 = 8;
+const C_PCT: u8 = 16;
 
 static CARRY: [u8; 256] = byte_classes(&[
     (b':', C_YES),
-    (b'%', C_YES),
+    (b'%', C_PCT),
     (b'@', C_YES),
     (b'w', C_W),
     (b'W', C_W),
@@ -2578,6 +2594,17 @@ mod tests {
                         || raw.len() > 63,
                     "{piece}"
                 );
+            }
+        }
+    }
+
+    /// `scan` skips the test for a delimiter at an ASCII trigger byte.
+    #[test]
+    fn no_ascii_trigger_is_a_delimiter() {
+        for c in 0..0x80 {
+            if GROUP_OF[c] != 0 {
+                assert_eq!(PROSE[c] & DELIM, 0, "{c:#x}");
+                assert_eq!(NESTED[c] & DELIM, 0, "{c:#x}");
             }
         }
     }
