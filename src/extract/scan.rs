@@ -192,7 +192,7 @@ impl Ctx<'_> {
         flags: Flags,
     ) {
         if text.len() > INLINE {
-            let t = Text::concat(&[text]);
+            let t = Text::Heap(text.into());
             self.push(Hit::new(kind, t, host, reg, span, self.part, flags));
             return;
         }
