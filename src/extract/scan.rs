@@ -633,6 +633,16 @@ fn stop_or_high(b: &[u8], from: usize, step: &[u8; 256]) -> usize {
             }
             i += 16;
         }
+        // the last bytes, fewer than sixteen: the sixteen that end the text, those before
+        // `i` left out
+        if let Some(base) = b.len().checked_sub(16).filter(|_| i < b.len()) {
+            let m = stop_or_high_16(&b[base..], nested) >> (i - base);
+            return if m != 0 {
+                i + m.trailing_zeros() as usize
+            } else {
+                b.len()
+            };
+        }
         i
     };
     #[cfg(not(target_arch = "x86_64"))]
@@ -2150,9 +2160,13 @@ mod tests {
     fn stop_or_high_agrees_with_the_walk_table() {
         for step in [&STEP_PROSE, &STEP_NESTED] {
             for c in 0..=255u8 {
-                // the byte at every place of a text long enough for the vector steps
-                for at in [0, 5, 15, 16, 17, 31, 40] {
-                    let mut b = vec![b'a'; 48];
+                // the byte at every place of texts shorter and longer than the vector steps
+                for (len, at) in [0, 5, 15, 16, 17, 31, 40]
+                    .into_iter()
+                    .flat_map(|at| [(3, at), (20, at), (48, at)])
+                    .filter(|&(len, at)| at < len)
+                {
+                    let mut b = vec![b'a'; len];
                     b[at] = c;
                     let want = (0..b.len())
                         .find(|&i| step[b[i] as usize] & (STOP | M_HIGH) != 0)
