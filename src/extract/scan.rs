@@ -592,7 +592,7 @@ fn carried_url(cx: &mut Ctx<'_>, d: &str, spans: Spans<'_>, depth: u8) -> bool {
     let b = d.as_bytes();
     // The first trigger byte, delimiter or byte past ASCII: it must be the colon (the bytes
     // of the scheme before it are none of them).
-    let Some(t) = b.iter().position(|&c| CARRIED[c as usize]) else {
+    let Some(t) = first_carried(b) else {
         return false;
     };
     let Some((s, scheme)) = http_scheme_at(b, t) else {
@@ -678,6 +678,54 @@ fn stop_or_high_16(w: &[u8], nested: bool) -> u32 {
         m = bitor_m128i(m, eq(b'&'));
     }
     move_mask_i8_m128i(m) as u32
+}
+
+/// The first byte of `b` that [`CARRIED`] holds: sixteen bytes a step with SSE2.
+#[inline]
+fn first_carried(b: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut i = 0;
+        while let Some(w) = b.get(i..i + 16) {
+            let m = carried_16(w);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        if let Some(base) = b.len().checked_sub(16).filter(|_| i < b.len()) {
+            let m = carried_16(&b[base..]) >> (i - base);
+            return (m != 0).then(|| i + m.trailing_zeros() as usize);
+        }
+        b[i..]
+            .iter()
+            .position(|&c| CARRIED[c as usize])
+            .map(|k| i + k)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    b.iter().position(|&c| CARRIED[c as usize])
+}
+
+/// Bit `k` set when `w[k]` (of sixteen) is a byte of [`CARRIED`]: what [`stop_or_high_16`]
+/// finds in a query string, and the ASCII trigger bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn carried_16(w: &[u8]) -> u32 {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let Ok(a) = <&[u8; 16]>::try_from(w) else {
+        return 0;
+    };
+    let x = load_unaligned_m128i(a);
+    let eq = |c: u8| cmp_eq_mask_i8_m128i(x, set_splat_i8_m128i(c as i8));
+    let g0 = bitor_m128i(bitor_m128i(eq(b'.'), eq(b':')), eq(b'@'));
+    let rare = bitor_m128i(
+        bitor_m128i(eq(b'%'), eq(b'(')),
+        bitor_m128i(eq(b'['), eq(b'{')),
+    );
+    stop_or_high_16(w, true) | move_mask_i8_m128i(bitor_m128i(g0, rare)) as u32
 }
 
 /// Length of the delimiter at `b[i]`, 0 when it is not one.
@@ -2180,6 +2228,22 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn first_carried_agrees_with_the_table() {
+        for c in 0..=255u8 {
+            for (len, at) in [0, 5, 15, 16, 17, 31, 40]
+                .into_iter()
+                .flat_map(|at| [(3, at), (20, at), (48, at)])
+                .filter(|&(len, at)| at < len)
+            {
+                let mut b = vec![b'a'; len];
+                b[at] = c;
+                let want = b.iter().position(|&c| CARRIED[c as usize]);
+                assert_eq!(first_carried(&b), want, "{c:#x} at {at} of {len}");
             }
         }
     }
