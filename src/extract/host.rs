@@ -503,6 +503,7 @@ fn parse_part(b: &[u8]) -> Option<(u64, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::xorshift;
 
     #[test]
     fn dotted_quads_as_the_general_path() {
@@ -594,9 +595,7 @@ mod tests {
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let mut buf = Vec::new();
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let mut y = x;
             let mut s = String::new();
             for _ in 0..y % 12 {

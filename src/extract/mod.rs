@@ -1113,3 +1113,13 @@ impl ExtractorBuilder {
         })
     }
 }
+
+/// The next number of a xorshift generator, for the module's tests: the same random cases in
+/// every run.
+#[cfg(test)]
+pub(crate) fn xorshift(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}

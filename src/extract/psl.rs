@@ -153,11 +153,8 @@ impl SuffixList {
     /// is read and looked up in our flat [`Table`], and the label before the suffix is
     /// usually the last one read.
     pub(crate) fn lookup(&self, host: &str) -> (Option<usize>, bool) {
-        let name = host.as_bytes();
-        let fqdn = name.last() == Some(&b'.');
-        let end = name.len() - usize::from(fqdn);
-        let (len, typ, last) = self.inner.table.find(name, end);
-        match self.domain_start(name, len + usize::from(fqdn), last) {
+        let (len, typ, last) = self.walk(host);
+        match self.domain_start(host.as_bytes(), len, last) {
             Some(start) => (Some(start), typ),
             None => (None, false),
         }
@@ -168,14 +165,21 @@ impl SuffixList {
     /// suffix.
     #[inline]
     pub(crate) fn known_domain(&self, host: &str) -> Option<usize> {
-        let name = host.as_bytes();
-        let fqdn = name.last() == Some(&b'.');
-        let end = name.len() - usize::from(fqdn);
-        let (len, typ, last) = self.inner.table.find(name, end);
+        let (len, typ, last) = self.walk(host);
         if !typ {
             return None;
         }
-        self.domain_start(name, len + usize::from(fqdn), last)
+        self.domain_start(host.as_bytes(), len, last)
+    }
+
+    /// [`Table::find`] over the host's labels: the length of its public suffix with a final
+    /// dot, whether a rule matched, and the last label read.
+    #[inline(always)]
+    fn walk(&self, host: &str) -> (usize, bool, (usize, usize)) {
+        let name = host.as_bytes();
+        let fqdn = name.last() == Some(&b'.');
+        let (len, typ, last) = self.inner.table.find(name, name.len() - usize::from(fqdn));
+        (len + usize::from(fqdn), typ, last)
     }
 
     /// Where the registrable domain of `name` starts, given the length of its public suffix
@@ -647,6 +651,7 @@ fn validate_lines(text: &str, need_rule: bool) -> Result<(), ExtractError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::xorshift;
     use publicsuffix::{List as PsList, Psl, Type};
 
     /// The `publicsuffix` crate's reading of the same rules: the reference.
@@ -835,9 +840,7 @@ mod tests {
     fn labels_in_names_hash_as_alone() {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let before = "ab.cdefghijk.".get(..(x % 14) as usize).unwrap_or("");
             let label: String = (0..(x >> 8) % 21)
                 .map(|k| char::from(b'a' + ((x >> (16 + k % 40)) % 26) as u8))

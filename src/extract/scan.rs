@@ -621,29 +621,13 @@ static CARRIED: [bool; 256] = {
 /// ([`STOP`]) or past ASCII, else `b.len()`: sixteen bytes a step with SSE2.
 #[inline]
 fn stop_or_high(b: &[u8], from: usize, step: &[u8; 256]) -> usize {
-    // where the bytes left to look at one by one start
     #[cfg(target_arch = "x86_64")]
     let i = {
         let nested = std::ptr::eq(step, &STEP_NESTED);
-        let mut i = from;
-        while let Some(w) = b.get(i..i + 16) {
-            let m = stop_or_high_16(w, nested);
-            if m != 0 {
-                return i + m.trailing_zeros() as usize;
-            }
-            i += 16;
+        match find_16(b, from, |w| stop_or_high_16(w, nested)) {
+            Ok(k) => return k,
+            Err(i) => i,
         }
-        // the last bytes, fewer than sixteen: the sixteen that end the text, those before
-        // `i` left out
-        if let Some(base) = b.len().checked_sub(16).filter(|_| i < b.len()) {
-            let m = stop_or_high_16(&b[base..], nested) >> (i - base);
-            return if m != 0 {
-                i + m.trailing_zeros() as usize
-            } else {
-                b.len()
-            };
-        }
-        i
     };
     #[cfg(not(target_arch = "x86_64"))]
     let i = from;
@@ -651,6 +635,33 @@ fn stop_or_high(b: &[u8], from: usize, step: &[u8; 256]) -> usize {
         .iter()
         .position(|&c| step[c as usize] & (STOP | M_HIGH) != 0)
         .map_or(b.len(), |k| i + k)
+}
+
+/// The first byte at or after `from` whose bit `block` sets (`block` reads sixteen bytes and
+/// sets bit `k` for byte `k`), sixteen bytes a step; the last ones, fewer than sixteen,
+/// through the sixteen that end the text. `Ok` with it, or `b.len()` when there is none;
+/// `Err` with where the bytes start that a text shorter than sixteen leaves to a byte loop.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn find_16(b: &[u8], from: usize, block: impl Fn(&[u8]) -> u32) -> Result<usize, usize> {
+    let mut i = from;
+    while let Some(w) = b.get(i..i + 16) {
+        let m = block(w);
+        if m != 0 {
+            return Ok(i + m.trailing_zeros() as usize);
+        }
+        i += 16;
+    }
+    if i >= b.len() {
+        return Ok(b.len());
+    }
+    let base = b.len().checked_sub(16).ok_or(i)?;
+    let m = block(&b[base..]) >> (i - base);
+    Ok(if m != 0 {
+        i + m.trailing_zeros() as usize
+    } else {
+        b.len()
+    })
 }
 
 /// Bit `k` set when `w[k]` (of sixteen) is a byte [`stop_or_high`] stops at: at most a space,
@@ -684,26 +695,16 @@ fn stop_or_high_16(w: &[u8], nested: bool) -> u32 {
 #[inline]
 fn first_carried(b: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    {
-        let mut i = 0;
-        while let Some(w) = b.get(i..i + 16) {
-            let m = carried_16(w);
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            i += 16;
-        }
-        if let Some(base) = b.len().checked_sub(16).filter(|_| i < b.len()) {
-            let m = carried_16(&b[base..]) >> (i - base);
-            return (m != 0).then(|| i + m.trailing_zeros() as usize);
-        }
-        b[i..]
-            .iter()
-            .position(|&c| CARRIED[c as usize])
-            .map(|k| i + k)
-    }
+    let i = match find_16(b, 0, carried_16) {
+        Ok(k) => return (k < b.len()).then_some(k),
+        Err(i) => i,
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    b.iter().position(|&c| CARRIED[c as usize])
+    let i = 0;
+    b[i..]
+        .iter()
+        .position(|&c| CARRIED[c as usize])
+        .map(|k| i + k)
 }
 
 /// Bit `k` set when `w[k]` (of sixteen) is a byte of [`CARRIED`]: what [`stop_or_high_16`]
@@ -2114,13 +2115,26 @@ fn split_port_at(hp: &str, last_colon: Option<usize>) -> (&str, Option<Option<u1
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::xorshift;
 
-    /// The next number of a xorshift generator: the same random cases in every run.
-    fn xorshift(x: &mut u64) -> u64 {
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
+    /// The default extractor and one that ignores bare hosts, for [`round_of`].
+    fn both_extractors() -> [Extractor; 2] {
+        let ignore = Extractor::builder()
+            .bare_hosts(BareHosts::Ignore)
+            .build()
+            .unwrap();
+        [Extractor::new(), ignore]
+    }
+
+    /// The mode and extractor a generated case's round is run with: every third in a query
+    /// string, every seventh ignoring bare hosts.
+    fn round_of(round: usize, exs: &[Extractor; 2]) -> (Mode, &Extractor) {
+        let mode = if round.is_multiple_of(3) {
+            Mode::Nested
+        } else {
+            Mode::Prose
+        };
+        (mode, &exs[usize::from(round.is_multiple_of(7))])
     }
 
     /// What `f` answers, and the hits it pushes, with a context over `ex`.
@@ -2187,12 +2201,7 @@ mod tests {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for len in 0..200 {
             let text: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    alphabet[(x % alphabet.len() as u64) as usize]
-                })
+                .map(|_| alphabet[(xorshift(&mut x) % alphabet.len() as u64) as usize])
                 .collect();
             for from in 0..=len {
                 assert_eq!(
@@ -2304,11 +2313,7 @@ mod tests {
         const PARTS: &[&str] = &[
             "0", "1", "9", "10", "34", "127", "192", "255", "01", "256", "300", "007", "",
         ];
-        let ex = Extractor::new();
-        let ignore = Extractor::builder()
-            .bare_hosts(BareHosts::Ignore)
-            .build()
-            .unwrap();
+        let exs = both_extractors();
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let mut handled = [0usize; 2];
         for round in 0..20_000 {
@@ -2326,12 +2331,7 @@ mod tests {
             if numeric_not_quad(tok.as_bytes()) != Some(false) {
                 continue;
             }
-            let mode = if round % 3 == 0 {
-                Mode::Nested
-            } else {
-                Mode::Prose
-            };
-            let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let (mode, ex) = round_of(round, &exs);
             let spans = Spans::Offset(3);
             let (done, fast) = with_ctx(ex, |cx| plain_quad(cx, &tok, 2, spans, mode));
             handled[usize::from(done)] += 1;
@@ -2423,11 +2423,7 @@ mod tests {
             "www", "com", "co", "uk", "de", "pdf", "zip", "py", "info", "example", "a", "b1",
             "x_y", "_", "9", "0x1f", "123", "blogspot", "xn--p1ai", "Ab", "-", "", ".", "shop7",
         ];
-        let ex = Extractor::new();
-        let ignore = Extractor::builder()
-            .bare_hosts(BareHosts::Ignore)
-            .build()
-            .unwrap();
+        let exs = both_extractors();
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut handled = [0usize; 2];
         for round in 0..40_000 {
@@ -2445,12 +2441,7 @@ mod tests {
             if !tok.contains('.') {
                 continue;
             }
-            let mode = if round % 3 == 0 {
-                Mode::Nested
-            } else {
-                Mode::Prose
-            };
-            let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let (mode, ex) = round_of(round, &exs);
             let spans = Spans::Offset(5);
             let run = |fast: bool| {
                 with_ctx(ex, |cx| {
@@ -2491,12 +2482,7 @@ mod tests {
                 }
                 tok.push_str(PARTS[(y >> 40) as usize % PARTS.len()]);
             }
-            let mode = if round % 3 == 0 {
-                Mode::Nested
-            } else {
-                Mode::Prose
-            };
-            let ex = if round % 7 == 0 { &ignore } else { &ex };
+            let (mode, ex) = round_of(round, &exs);
             let spans = Spans::Offset(5);
             let run = |fast: bool| {
                 with_ctx(ex, |cx| {
