@@ -1855,10 +1855,18 @@ fn url(
         }
         return;
     }
-    let slashes = b[p..end]
-        .iter()
-        .take_while(|&&c| c == b'/' || c == b'\\')
-        .count();
+    // two slashes and then no third, as nearly every URL has them: without the count
+    let slashes = if b
+        .get(p..p + 3)
+        .is_some_and(|w| w[..2] == *b"//" && w[2] != b'/' && w[2] != b'\\')
+    {
+        2
+    } else {
+        b[p..end]
+            .iter()
+            .take_while(|&&c| c == b'/' || c == b'\\')
+            .count()
+    };
     if slashes != 2 || b[p] == b'\\' || b[p + 1] == b'\\' {
         flags |= Flags::OBFUSCATED;
     }
