@@ -937,11 +937,23 @@ fn next_trigger(b: &[u8], from: usize) -> Option<usize> {
 }
 
 /// [`next_trigger`] 32 bytes a step.
+///
+/// Built with AVX2 on (`-C target-cpu=native` on such a processor), [`next_trigger`] calls it
+/// straight, from code without the feature: then the same steps come from the safe wrappers
+/// of [`avx2_on`].
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(not(target_feature = "avx2"), target_feature(enable = "avx2"))]
 fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
+    #[cfg(target_feature = "avx2")]
+    use avx2_on::{
+        _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
+        _mm256_shuffle_epi8, _mm256_srli_epi16,
+    };
+    use std::arch::x86_64::__m256i;
+    #[cfg(not(target_feature = "avx2"))]
     use std::arch::x86_64::{
-        __m256i, _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8,
+        _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8,
         _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
         _mm256_shuffle_epi8, _mm256_srli_epi16,
     };
@@ -1008,6 +1020,46 @@ fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
         i += 32;
     }
     (i..b.len()).find(|&k| is_trigger_at(b, k))
+}
+
+/// The AVX2 steps of [`next_trigger_avx2`] under their `std::arch` names, as safe functions
+/// (through `safe_arch`) for a build with AVX2 on, where the search is called from code
+/// without the feature named: `std::arch`'s would need `unsafe` there.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+mod avx2_on {
+    use safe_arch::m256i;
+    use std::arch::x86_64::__m256i;
+
+    pub(super) fn _mm256_and_si256(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::bitand_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_andnot_si256(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::bitandnot_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_cmpeq_epi8(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::cmp_eq_mask_i8_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_min_epu8(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::min_u8_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_movemask_epi8(a: __m256i) -> i32 {
+        safe_arch::move_mask_i8_m256i(m256i(a))
+    }
+    pub(super) fn _mm256_or_si256(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::bitor_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_set1_epi8(x: i8) -> __m256i {
+        safe_arch::set_splat_i8_m256i(x).0
+    }
+    pub(super) fn _mm256_setzero_si256() -> __m256i {
+        safe_arch::zeroed_m256i().0
+    }
+    pub(super) fn _mm256_shuffle_epi8(a: __m256i, b: __m256i) -> __m256i {
+        safe_arch::shuffle_av_i8z_half_m256i(m256i(a), m256i(b)).0
+    }
+    pub(super) fn _mm256_srli_epi16<const IMM: i32>(a: __m256i) -> __m256i {
+        safe_arch::shr_imm_u16_m256i::<IMM>(m256i(a)).0
+    }
 }
 
 /// The first `.`, `:` or `@` at or after `from` that is followed by a byte other than ASCII
