@@ -19,7 +19,7 @@ const fn class_table(nested: bool) -> [u8; 256] {
             t[i] = DELIM;
         }
         match b {
-            b'<' | b'>' | b'"' | b'`' | b'\'' | b'|' | b'^' => t[i] = DELIM,
+            b'<' | b'>' | b'"' | b'`' | b'\'' | b'|' => t[i] = DELIM,
             _ => {}
         }
         if nested && b == b'&' {
@@ -702,7 +702,6 @@ fn stop_or_high_16(w: &[u8], nested: bool) -> u32 {
     m = bitor_m128i(m, bitor_m128i(eq(b'<'), eq(b'>')));
     m = bitor_m128i(m, bitor_m128i(eq(b'"'), eq(b'`')));
     m = bitor_m128i(m, bitor_m128i(eq(b'\''), eq(b'|')));
-    m = bitor_m128i(m, eq(b'^'));
     if nested {
         m = bitor_m128i(m, eq(b'&'));
     }
@@ -1593,7 +1592,19 @@ fn piece(
         return;
     }
     flags |= Flags::NO_SCHEME;
-    let (text, hr) = build_url("http://", &h.host, h.ip, port.filter(|&p| p != 80), rest);
+    // `ftp.example.com/pub` is an FTP server's, as mail clients link it
+    let (prefix, default_port) = if h.host.starts_with("ftp.") {
+        ("ftp://", 21)
+    } else {
+        ("http://", 80)
+    };
+    let (text, hr) = build_url(
+        prefix,
+        &h.host,
+        h.ip,
+        port.filter(|&p| p != default_port),
+        rest,
+    );
     cx.push(Hit::new(kind, text, hr, reg, span, cx.part, flags));
 }
 
