@@ -89,8 +89,8 @@ static STEP_NESTED: [u8; 256] = step_table(true);
 #[inline]
 fn unicode_delim_len(b: &[u8]) -> usize {
     match b {
-        // No-break space, next line, « and ».
-        [0xC2, 0xA0 | 0x85 | 0xAB | 0xBB, ..] => 2,
+        // C1 controls (next line among them), no-break space, « and ».
+        [0xC2, 0x80..=0xA0 | 0xAB | 0xBB, ..] => 2,
         // Spaces, line and paragraph separators, curly quotes, ‹ and ›.
         [0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF | 0x98..=0x9F | 0xB9 | 0xBA, ..] => 3,
         [0xE2, 0x81, 0x9F, ..] => 3,
@@ -127,6 +127,15 @@ impl Spans<'_> {
                 s..e.max(s)
             }
             Spans::Fixed(s, e) => s..e,
+        }
+    }
+
+    /// The spans of the part of the text from byte `by`.
+    fn shifted(self, by: usize) -> Self {
+        match self {
+            Spans::Offset(o) => Spans::Offset(o + by),
+            Spans::Map(m) => Spans::Map(m.get(by..).unwrap_or(&[])),
+            fixed @ Spans::Fixed(..) => fixed,
         }
     }
 }
@@ -253,6 +262,7 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
                     scheme,
                     false,
                     spans,
+                    mode,
                     depth,
                 );
                 pos = end;
@@ -619,7 +629,18 @@ fn carried_url(cx: &mut Ctx<'_>, d: &str, spans: Spans<'_>, depth: u8) -> bool {
     if stop_or_high(b, t, &STEP_NESTED) != b.len() {
         return false;
     }
-    url(cx, d, 0, s, t + 1, scheme, false, spans, depth);
+    url(
+        cx,
+        d,
+        0,
+        s,
+        t + 1,
+        scheme,
+        false,
+        spans,
+        Mode::Nested,
+        depth,
+    );
     true
 }
 
@@ -1229,7 +1250,9 @@ fn trim_end_slow(b: &[u8], start: usize, mut end: usize) -> usize {
             b')' => 0,
             b']' => 2,
             b'}' => 4,
-            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'*' | b'\\' | b'-' | b'~' => {
+            // an opening bracket does not end a URL (`http://example.com/(`)
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'*' | b'\\' | b'-' | b'~' | b'(' | b'['
+            | b'{' => {
                 end -= 1;
                 continue;
             }
@@ -1300,7 +1323,18 @@ fn token(
             if s > 0 && mode != Mode::SchemeOnly {
                 schemeless(cx, &tok[..s], at, spans, mode, mask);
             }
-            url(cx, tok, at, s, colon + 1, scheme, disguised, spans, depth);
+            url(
+                cx,
+                tok,
+                at,
+                s,
+                colon + 1,
+                scheme,
+                disguised,
+                spans,
+                mode,
+                depth,
+            );
             return;
         }
     }
@@ -1884,10 +1918,11 @@ fn url(
     scheme: Scheme,
     disguised: bool,
     spans: Spans<'_>,
+    mode: Mode,
     depth: u8,
 ) {
     let b = tok.as_bytes();
-    let end = trim_end(b, s, b.len());
+    let mut end = trim_end(b, s, b.len());
     if p >= end || !tok.is_char_boundary(end) {
         return;
     }
@@ -1951,6 +1986,17 @@ fn url(
     if depth > 0 {
         flags |= Flags::REDIRECTED;
     }
+    let mut seen = rest_classes(&b[auth_end..end]);
+    // A closing bracket without its opening one ends the URL; the rest of the token is
+    // scanned on its own.
+    let mut after = None;
+    if seen & C_CLOSE != 0 {
+        if let Some(k) = unbalanced_close(&b[auth_end..end]) {
+            after = Some(auth_end + k);
+            end = trim_end(b, auth_end, auth_end + k);
+            seen = rest_classes(&b[auth_end..end]);
+        }
+    }
     let rest = &tok[auth_end..end];
     let reg = if h.ip.is_some() {
         None
@@ -1984,7 +2030,7 @@ fn url(
     }
     // Redirectors: URLs, hosts and emails carried in the path and query.
     let carry = if usize::from(depth) < cx.ex.max_redirect_depth && !rest.is_empty() {
-        may_carry(rest)
+        may_carry(rest, seen)
     } else {
         None
     };
@@ -2002,6 +2048,11 @@ fn url(
                 }
             }
             cx.bufs.push(buf);
+        }
+    }
+    if let Some(k) = after {
+        if let Some(r) = tok.get(k..) {
+            scan(cx, r, spans.shifted(at + k), mode, depth);
         }
     }
 }
@@ -2197,11 +2248,10 @@ static PLAIN: [u8; 256] = {
 /// Whether a path or query may carry another URL, host or address: a `:` or `%` (a scheme,
 /// maybe encoded), `www`, an `@`, or a `=` with a dot after it (`?u=evil.example`). When it
 /// may, whether it holds a `%` (then it is decoded before it is looked at).
-fn may_carry(rest: &str) -> Option<bool> {
+fn may_carry(rest: &str, seen: u8) -> Option<bool> {
     let b = rest.as_bytes();
-    // The classes present, in a loop without branches; the order of `=` and `.` and the
-    // letters around a `w` are looked at only when they are both there.
-    let seen = b.iter().fold(0u8, |acc, &c| acc | CARRY[c as usize]);
+    // The order of `=` and `.` and the letters around a `w` are looked at only when they are
+    // both there.
     let pct = seen & C_PCT != 0;
     let carries = seen & (C_YES | C_PCT) != 0
         || seen & C_W != 0 && b.windows(3).any(|w| w.eq_ignore_ascii_case(b"www"))
@@ -2210,12 +2260,42 @@ fn may_carry(rest: &str) -> Option<bool> {
     carries.then_some(pct)
 }
 
-/// Byte classes of [`may_carry`], one bit each.
+/// The [`CARRY`] classes of the bytes of a URL's path and query, in a loop without branches.
+#[inline]
+fn rest_classes(rest: &[u8]) -> u8 {
+    rest.iter().fold(0u8, |acc, &c| acc | CARRY[c as usize])
+}
+
+/// Byte classes of [`may_carry`], one bit each, and closing brackets for [`unbalanced_close`].
 const C_YES: u8 = 1;
 const C_W: u8 = 2;
 const C_EQ: u8 = 4;
 const C_DOT: u8 = 8;
 const C_PCT: u8 = 16;
+const C_CLOSE: u8 = 32;
+
+/// The first closing bracket of a URL's path and query with no opening one before it
+/// (`http://a.example/x)(http://b.example/)`, `[text](http://a.example/x)[more]`): the URL
+/// ends there, as browsers and linkify end it.
+fn unbalanced_close(rest: &[u8]) -> Option<usize> {
+    let mut open = [0u32; 3];
+    for (i, &c) in rest.iter().enumerate() {
+        let k = match c {
+            b'(' | b')' => 0,
+            b'[' | b']' => 1,
+            b'{' | b'}' => 2,
+            _ => continue,
+        };
+        if matches!(c, b'(' | b'[' | b'{') {
+            open[k] += 1;
+        } else if open[k] == 0 {
+            return Some(i);
+        } else {
+            open[k] -= 1;
+        }
+    }
+    None
+}
 
 static CARRY: [u8; 256] = byte_classes(&[
     (b':', C_YES),
@@ -2225,6 +2305,9 @@ static CARRY: [u8; 256] = byte_classes(&[
     (b'W', C_W),
     (b'=', C_EQ),
     (b'.', C_DOT),
+    (b')', C_CLOSE),
+    (b']', C_CLOSE),
+    (b'}', C_CLOSE),
 ]);
 
 /// Byte classes of the walk over a URL's authority.
