@@ -797,6 +797,7 @@ impl Extractor {
             part: 0,
             err: None,
             bufs: Vec::new(),
+            cuts_left: 0,
         };
         scan::scan(&mut cx, text, scan::Spans::Offset(0), scan::Mode::Prose, 0);
         cx.err.map_or(Ok(()), Err)
@@ -828,6 +829,7 @@ impl Extractor {
             part: 0,
             err: None,
             bufs: Vec::new(),
+            cuts_left: 0,
         };
         html::scan_html(&mut cx, html);
         cx.err.map_or(Ok(()), Err)
@@ -862,6 +864,7 @@ impl Extractor {
             part: 0,
             err: None,
             bufs: Vec::new(),
+            cuts_left: 0,
         };
         mime::scan_message(&mut cx, raw)?;
         cx.err.map_or(Ok(()), Err)

@@ -129,15 +129,6 @@ impl Spans<'_> {
             Spans::Fixed(s, e) => s..e,
         }
     }
-
-    /// The spans of the part of the text from byte `by`.
-    fn shifted(self, by: usize) -> Self {
-        match self {
-            Spans::Offset(o) => Spans::Offset(o + by),
-            Spans::Map(m) => Spans::Map(m.get(by..).unwrap_or(&[])),
-            fixed @ Spans::Fixed(..) => fixed,
-        }
-    }
 }
 
 /// What kind of text is scanned.
@@ -171,7 +162,16 @@ pub(crate) struct Ctx<'e> {
     pub(crate) err: Option<ExtractError>,
     /// Buffers for percent-decoded URL parts, kept for the next URL (one a nesting level).
     pub(crate) bufs: Vec<Vec<u8>>,
+    /// How many more times a URL may end at a closing bracket without its opening one,
+    /// leaving the rest of its token to be scanned: [`MAX_CUTS`] for each token of the
+    /// text [`scan`] was given (texts nested in it included), as each cut walks the rest of
+    /// the token again.
+    pub(crate) cuts_left: u32,
 }
+
+/// URLs one token may be cut into at closing brackets ([`Ctx::cuts_left`]): more than text
+/// ever glues together, few enough to keep the time linear.
+const MAX_CUTS: u32 = 16;
 
 impl Ctx<'_> {
     #[inline(always)]
@@ -241,7 +241,12 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
     // Everything before `pos` has been looked at; tokens never start before `done`.
     let mut pos = 0;
     let mut done = 0;
+    // The end of the last token a URL was cut out of.
+    let mut cut_end = 0;
     while let Some(t) = triggers.next(b, pos) {
+        if depth == 0 && t >= cut_end {
+            cx.cuts_left = MAX_CUTS;
+        }
         // no ASCII trigger byte is a delimiter: only a Unicode one may be
         if b[t] >= 0x80 && unicode_delim_len(&b[t..]) != 0 {
             pos = t + 1;
@@ -253,7 +258,9 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
         // starts the token).
         if let Some((start, scheme, end)) = plain_url_token(b, t, step) {
             if let Some(tok) = text.get(start..end) {
-                url(
+                // the token's bytes after a closing bracket that ended the URL: a token of
+                // their own
+                let rest = url(
                     cx,
                     tok,
                     start,
@@ -262,11 +269,15 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
                     scheme,
                     false,
                     spans,
-                    mode,
                     depth,
                 );
-                pos = end;
-                done = end;
+                if let Some(k) = rest {
+                    cut_end = end;
+                    pos = start + k;
+                } else {
+                    pos = end;
+                }
+                done = pos;
                 if cx.stopped() {
                     return;
                 }
@@ -377,7 +388,11 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             }
             continue;
         }
-        token(cx, tok, mask, t - start, start, spans, mode, depth);
+        if let Some(k) = token(cx, tok, mask, t - start, start, spans, mode, depth) {
+            cut_end = end;
+            pos = start + k;
+            done = pos;
+        }
         if cx.stopped() {
             return;
         }
@@ -565,9 +580,20 @@ fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Schem
         return None;
     }
     // the end: the first delimiter; a byte past ASCII takes the general walk
-    let end = stop_or_high(b, t, step);
+    let mut end = stop_or_high(b, t, step);
     if end < b.len() && b[end] >= 0x80 {
         return None;
+    }
+    // An apostrophe in the path (`/it's`, `/a'b'`) does not end a URL that no quote opens: it
+    // runs on to the next delimiter (`trim_end` drops an unpaired apostrophe at its end).
+    while b.get(end) == Some(&b'\'')
+        && (start == 0 || b[start - 1] != b'\'')
+        && b.get(t + 3..end).is_some_and(|a| a.contains(&b'/'))
+    {
+        end = stop_or_high(b, end + 1, step);
+        if end < b.len() && b[end] >= 0x80 {
+            return None;
+        }
     }
     Some((start, scheme, end))
 }
@@ -629,18 +655,10 @@ fn carried_url(cx: &mut Ctx<'_>, d: &str, spans: Spans<'_>, depth: u8) -> bool {
     if stop_or_high(b, t, &STEP_NESTED) != b.len() {
         return false;
     }
-    url(
-        cx,
-        d,
-        0,
-        s,
-        t + 1,
-        scheme,
-        false,
-        spans,
-        Mode::Nested,
-        depth,
-    );
+    // the rest after a cut is scanned on its own
+    if let Some(k) = url(cx, d, 0, s, t + 1, scheme, false, spans, depth) {
+        scan(cx, &d[k..], spans, Mode::Nested, depth);
+    }
     true
 }
 
@@ -1250,6 +1268,11 @@ fn trim_end_slow(b: &[u8], start: usize, mut end: usize) -> usize {
             b')' => 0,
             b']' => 2,
             b'}' => 4,
+            // an apostrophe without its pair, taken into a URL's path by `plain_url_token`
+            b'\'' if b[start..end].iter().filter(|&&c| c == b'\'').count() % 2 == 1 => {
+                end -= 1;
+                continue;
+            }
             // an opening bracket does not end a URL (`http://example.com/(`)
             b'.' | b',' | b';' | b':' | b'!' | b'?' | b'*' | b'\\' | b'-' | b'~' | b'(' | b'['
             | b'{' => {
@@ -1308,10 +1331,10 @@ fn token(
     spans: Spans<'_>,
     mode: Mode,
     depth: u8,
-) {
+) -> Option<usize> {
     let b = tok.as_bytes();
     if !worth_a_look(b, trigger) {
-        return;
+        return None;
     }
     if mask & M_COLON != 0 {
         // Tokens are short: a plain loop beats the set-up of a vectorised search.
@@ -1323,19 +1346,7 @@ fn token(
             if s > 0 && mode != Mode::SchemeOnly {
                 schemeless(cx, &tok[..s], at, spans, mode, mask);
             }
-            url(
-                cx,
-                tok,
-                at,
-                s,
-                colon + 1,
-                scheme,
-                disguised,
-                spans,
-                mode,
-                depth,
-            );
-            return;
+            return url(cx, tok, at, s, colon + 1, scheme, disguised, spans, depth);
         }
     }
     if mode == Mode::Nested && usize::from(depth) < cx.ex.max_redirect_depth && mask & M_PCT != 0 {
@@ -1350,12 +1361,13 @@ fn token(
         };
         cx.bufs.push(buf);
         if again {
-            return;
+            return None;
         }
     }
     if mode != Mode::SchemeOnly {
         schemeless(cx, tok, at, spans, mode, mask);
     }
+    None
 }
 
 /// Whether a token holds a trigger byte once its leading and trailing punctuation is set
@@ -1918,13 +1930,12 @@ fn url(
     scheme: Scheme,
     disguised: bool,
     spans: Spans<'_>,
-    mode: Mode,
     depth: u8,
-) {
+) -> Option<usize> {
     let b = tok.as_bytes();
     let mut end = trim_end(b, s, b.len());
     if p >= end || !tok.is_char_boundary(end) {
-        return;
+        return None;
     }
     let mut flags = if disguised {
         Flags::OBFUSCATED
@@ -1951,7 +1962,7 @@ fn url(
             }
             q = e + 1;
         }
-        return;
+        return None;
     }
     // two slashes and then no third, as nearly every URL has them: without the count
     let slashes = if b
@@ -1970,17 +1981,14 @@ fn url(
     }
     p += slashes;
     if slashes == 0 && !b.get(p).is_some_and(u8::is_ascii_alphanumeric) {
-        return;
+        return None;
     }
     let (auth_end, h, port) = match plain_authority(tok, p, end) {
         Some((auth_end, h)) => (auth_end, h, None),
-        None => match authority(cx, tok, p, end, &mut flags) {
-            Some(a) => a,
-            None => return,
-        },
+        None => authority(cx, tok, p, end, &mut flags)?,
     };
     if slashes == 0 && (h.ip.is_none() && !cx.ex.psl.has_known_suffix(&h.host)) {
-        return;
+        return None;
     }
     flags |= h.flags;
     if depth > 0 {
@@ -1990,8 +1998,9 @@ fn url(
     // A closing bracket without its opening one ends the URL; the rest of the token is
     // scanned on its own.
     let mut after = None;
-    if seen & C_CLOSE != 0 {
+    if seen & C_CLOSE != 0 && cx.cuts_left > 0 {
         if let Some(k) = unbalanced_close(&b[auth_end..end]) {
+            cx.cuts_left -= 1;
             after = Some(auth_end + k);
             end = trim_end(b, auth_end, auth_end + k);
             seen = rest_classes(&b[auth_end..end]);
@@ -2050,11 +2059,7 @@ fn url(
             cx.bufs.push(buf);
         }
     }
-    if let Some(k) = after {
-        if let Some(r) = tok.get(k..) {
-            scan(cx, r, spans.shifted(at + k), mode, depth);
-        }
-    }
+    after
 }
 
 /// The authority of a URL at `tok[p..end]` in every form (userinfo, port, IP literals, names
@@ -2395,6 +2400,7 @@ mod tests {
             part: 0,
             err: None,
             bufs: Vec::new(),
+            cuts_left: MAX_CUTS,
         };
         let r = f(&mut cx);
         (r, out)
@@ -2533,7 +2539,7 @@ mod tests {
             if numeric_not_quad(tok.as_bytes()) == Some(true) {
                 refused += 1;
                 // what the walks after the early refusal would have found
-                let ((), out) = with_ctx(&ex, |cx| {
+                let (_, out) = with_ctx(&ex, |cx| {
                     token(cx, &tok, 0, trigger, 0, Spans::Offset(0), Mode::Prose, 0)
                 });
                 assert!(out.is_empty(), "{tok}: {out:?}");
@@ -3070,6 +3076,25 @@ mod tests {
                 assert_eq!(PROSE[c] & DELIM, 0, "{c:#x}");
                 assert_eq!(NESTED[c] & DELIM, 0, "{c:#x}");
             }
+        }
+    }
+
+    #[test]
+    fn glued_urls_are_cut_a_bounded_number_of_times() {
+        // URLs glued by closing brackets: each cut walks the rest of the token again, so a
+        // token is cut at most MAX_CUTS times (time stays linear), the rest one URL
+        let ex = Extractor::new();
+        for glue in ["http://a.example.com/x)", "(http://a.example.com/x)"] {
+            let text = glue.repeat(5_000);
+            let mut out = Vec::new();
+            ex.extract_text(&text, &mut out).unwrap();
+            let whole = out
+                .iter()
+                .filter(|h| h.url() == Some("http://a.example.com/x"))
+                .count();
+            assert_eq!(whole, MAX_CUTS as usize, "{glue}");
+            assert!(out.len() < 200, "{glue}: {} hits", out.len());
+            assert!(out.iter().all(|h| h.host() == "a.example.com"), "{glue}");
         }
     }
 
