@@ -241,11 +241,18 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
     // Everything before `pos` has been looked at; tokens never start before `done`.
     let mut pos = 0;
     let mut done = 0;
-    // The end of the last token a URL was cut out of.
-    let mut cut_end = 0;
+    // The end of the token a URL was cut out of, while in it; `usize::MAX` when not.
+    let mut cut_end = usize::MAX;
+    if depth == 0 {
+        cx.cuts_left = MAX_CUTS;
+    }
     while let Some(t) = triggers.next(b, pos) {
-        if depth == 0 && t >= cut_end {
-            cx.cuts_left = MAX_CUTS;
+        if t >= cut_end {
+            // past the token: the next one may be cut as often
+            cut_end = usize::MAX;
+            if depth == 0 {
+                cx.cuts_left = MAX_CUTS;
+            }
         }
         // no ASCII trigger byte is a delimiter: only a Unicode one may be
         if b[t] >= 0x80 && unicode_delim_len(&b[t..]) != 0 {
@@ -584,8 +591,25 @@ fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Schem
     if end < b.len() && b[end] >= 0x80 {
         return None;
     }
-    // An apostrophe in the path (`/it's`, `/a'b'`) does not end a URL that no quote opens: it
-    // runs on to the next delimiter (`trim_end` drops an unpaired apostrophe at its end).
+    if b.get(end) == Some(&b'\'') {
+        end = apostrophe_end(b, start, t, end, step)?;
+    }
+    Some((start, scheme, end))
+}
+
+/// The end of a URL that [`plain_url_token`] saw end at an apostrophe (at `end`; its colon
+/// at `t`): an apostrophe in the path (`/it's`, `/a'b'`) does not end a URL that no quote
+/// opens, it runs on to the next delimiter (`trim_end` drops an unpaired apostrophe at its
+/// end). `None` when a byte past ASCII ends it (the general walk's case).
+#[cold]
+#[inline(never)]
+fn apostrophe_end(
+    b: &[u8],
+    start: usize,
+    t: usize,
+    mut end: usize,
+    step: &[u8; 256],
+) -> Option<usize> {
     while b.get(end) == Some(&b'\'')
         && (start == 0 || b[start - 1] != b'\'')
         && b.get(t + 3..end).is_some_and(|a| a.contains(&b'/'))
@@ -595,7 +619,7 @@ fn plain_url_token(b: &[u8], t: usize, step: &[u8; 256]) -> Option<(usize, Schem
             return None;
         }
     }
-    Some((start, scheme, end))
+    Some(end)
 }
 
 /// When the colon at `t` ends `http` or `https` and two slashes (not three) follow: where the
