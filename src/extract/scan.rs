@@ -610,10 +610,12 @@ fn apostrophe_end(
     mut end: usize,
     step: &[u8; 256],
 ) -> Option<usize> {
-    while b.get(end) == Some(&b'\'')
-        && (start == 0 || b[start - 1] != b'\'')
-        && b.get(t + 3..end).is_some_and(|a| a.contains(&b'/'))
-    {
+    // a quote before the scheme, or the first apostrophe before the path: it ends the URL
+    // (looked at once: later apostrophes are further into the path)
+    if start > 0 && b[start - 1] == b'\'' || !b.get(t + 3..end).is_some_and(|a| a.contains(&b'/')) {
+        return Some(end);
+    }
+    while b.get(end) == Some(&b'\'') {
         end = stop_or_high(b, end + 1, step);
         if end < b.len() && b[end] >= 0x80 {
             return None;
@@ -1663,16 +1665,16 @@ fn piece(
     }
     flags |= Flags::NO_SCHEME;
     // `ftp.example.com/pub` is an FTP server's, as mail clients link it
-    let (prefix, default_port) = if h.host.starts_with("ftp.") {
-        ("ftp://", 21)
+    let scheme = if h.host.starts_with("ftp.") {
+        Scheme::Ftp
     } else {
-        ("http://", 80)
+        Scheme::Http
     };
     let (text, hr) = build_url(
-        prefix,
+        scheme.prefix(),
         &h.host,
         h.ip,
-        port.filter(|&p| p != default_port),
+        port.filter(|&p| Some(p) != scheme.default_port()),
         rest,
     );
     cx.push(Hit::new(kind, text, hr, reg, span, cx.part, flags));
