@@ -305,53 +305,12 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
                 continue;
             }
         }
-        // Back to the start of the token holding the trigger, gathering its byte classes.
-        let mut mask = 0u8;
-        let mut start = t;
-        while start > done {
-            let c = b[start - 1];
-            let k = step[c as usize];
-            if k & (STOP | M_HIGH) == 0 {
-                mask |= k;
-                start -= 1;
-                continue;
-            }
-            if k & STOP != 0 {
-                break;
-            }
-            mask |= M_HIGH;
-            // The start of this character.
-            let mut cs = start - 1;
-            while cs > done && b[cs] & 0xC0 == 0x80 && start - cs < 4 {
-                cs -= 1;
-            }
-            if unicode_delim_len(&b[cs..]) == start - cs {
-                break;
-            }
-            start = cs;
-        }
-        // Forward to its end: runs of plain bytes in a tight loop, a non-ASCII byte only
-        // stops it when it starts a Unicode delimiter.
-        let mut end = t;
-        loop {
-            let run = b[end..]
-                .iter()
-                .position(|&c| {
-                    let k = step[c as usize];
-                    if k & (STOP | M_HIGH) != 0 {
-                        return true;
-                    }
-                    mask |= k;
-                    false
-                })
-                .map_or(n, |k| end + k);
-            end = run;
-            if end == n || step[b[end] as usize] & STOP != 0 || unicode_delim_len(&b[end..]) != 0 {
-                break;
-            }
-            mask |= M_HIGH;
-            end += 1;
-        }
+        // The token holding the trigger and its byte classes: from the sixteen bytes on
+        // either side when they show its ends, else in walks a byte at a time.
+        let (start, end, mask) = match token_bounds_16(b, t, done, step) {
+            Some(x) => x,
+            None => token_bounds_walk(b, t, done, step),
+        };
         pos = end;
         done = end;
         // A comma after the token and no other separator in it (`see example.com, then`):
@@ -404,6 +363,135 @@ pub(crate) fn scan(cx: &mut Ctx<'_>, text: &str, spans: Spans<'_>, mode: Mode, d
             return;
         }
     }
+}
+
+/// The token holding the trigger at `t` (never starting before `done`) when the sixteen bytes
+/// on either side of it show both of its ends, an ASCII delimiter (or `done`) before and after
+/// it, and it has no byte past ASCII: its start, end and [`mask_table`] classes. Found with
+/// SSE2 at once, no loop whose length is the token's (whose end the processor would guess
+/// wrong from one token to the next); `None` leaves the rest to [`token_bounds_walk`].
+#[inline(always)]
+fn token_bounds_16(
+    b: &[u8],
+    t: usize,
+    done: usize,
+    step: &[u8; 256],
+) -> Option<(usize, usize, u8)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let nested = std::ptr::eq(step, &STEP_NESTED);
+        let base = t.checked_sub(16)?;
+        let before = stop_or_high_16(b.get(base..t)?, nested);
+        let after = stop_or_high_16(b.get(t..t + 16)?, nested);
+        // the bytes before `done` end the token as a delimiter does
+        let before = before | ((1u32 << done.saturating_sub(base).min(16)) - 1);
+        if before == 0 || after == 0 {
+            return None;
+        }
+        let k = 31 - before.leading_zeros() as usize;
+        let start = base + k + 1;
+        let end = t + after.trailing_zeros() as usize;
+        if (start > done && b[start - 1] >= 0x80) || b[end] >= 0x80 {
+            return None;
+        }
+        // the token's bytes among the 32 from `base`
+        let range = (u32::MAX << (start - base)) & !(u32::MAX << (end - base));
+        let (lo, hi) = (mask_classes_16(&b[base..t]), mask_classes_16(&b[t..t + 16]));
+        let mut mask = 0u8;
+        for (k, bit) in [M_COLON, M_AT, M_SEP, M_BRACKET, M_PCT]
+            .into_iter()
+            .enumerate()
+        {
+            if (lo[k] | hi[k] << 16) & range != 0 {
+                mask |= bit;
+            }
+        }
+        Some((start, end, mask))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (b, t, done, step);
+        None
+    }
+}
+
+/// Bits of the sixteen bytes of `w` in each [`mask_table`] class but [`M_HIGH`]: `:`, `@`,
+/// separators, brackets, `%`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn mask_classes_16(w: &[u8]) -> [u32; 5] {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let Ok(w) = <&[u8; 16]>::try_from(w) else {
+        return [0; 5];
+    };
+    let x = load_unaligned_m128i(w);
+    let eq = |c: u8| cmp_eq_mask_i8_m128i(x, set_splat_i8_m128i(c as i8));
+    let bits = |m| move_mask_i8_m128i(m) as u32;
+    [
+        bits(eq(b':')),
+        bits(eq(b'@')),
+        bits(bitor_m128i(bitor_m128i(eq(b','), eq(b';')), eq(b'='))),
+        bits(bitor_m128i(bitor_m128i(eq(b'('), eq(b'[')), eq(b'{'))),
+        bits(eq(b'%')),
+    ]
+}
+
+/// The start, end and [`mask_table`] classes of the token holding the trigger at `t` (never
+/// starting before `done`), a byte at a time: a byte past ASCII ends it only when it starts a
+/// Unicode delimiter.
+fn token_bounds_walk(b: &[u8], t: usize, done: usize, step: &[u8; 256]) -> (usize, usize, u8) {
+    let n = b.len();
+    // Back to the start of the token holding the trigger, gathering its byte classes.
+    let mut mask = 0u8;
+    let mut start = t;
+    while start > done {
+        let c = b[start - 1];
+        let k = step[c as usize];
+        if k & (STOP | M_HIGH) == 0 {
+            mask |= k;
+            start -= 1;
+            continue;
+        }
+        if k & STOP != 0 {
+            break;
+        }
+        mask |= M_HIGH;
+        // The start of this character.
+        let mut cs = start - 1;
+        while cs > done && b[cs] & 0xC0 == 0x80 && start - cs < 4 {
+            cs -= 1;
+        }
+        if unicode_delim_len(&b[cs..]) == start - cs {
+            break;
+        }
+        start = cs;
+    }
+    // Forward to its end: runs of plain bytes in a tight loop, a non-ASCII byte only
+    // stops it when it starts a Unicode delimiter.
+    let mut end = t;
+    loop {
+        let run = b[end..]
+            .iter()
+            .position(|&c| {
+                let k = step[c as usize];
+                if k & (STOP | M_HIGH) != 0 {
+                    return true;
+                }
+                mask |= k;
+                false
+            })
+            .map_or(n, |k| end + k);
+        end = run;
+        if end == n || step[b[end] as usize] & STOP != 0 || unicode_delim_len(&b[end..]) != 0 {
+            break;
+        }
+        mask |= M_HIGH;
+        end += 1;
+    }
+    (start, end, mask)
 }
 
 /// A bare host as most are written: lowercase letters, digits and `_` in labels of 1 to 63
@@ -2589,6 +2677,50 @@ mod tests {
 
     /// Four-part numeric tokens that `plain_quad` takes give what `piece` gives; the others
     /// (leading zeros, parts past 255, `$` and dots around them) are left to `piece`.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn token_bounds_from_windows_are_the_walks() {
+        // bytes of every class: name bytes, triggers, classes of `mask_table`, delimiters of
+        // both tables, bytes past ASCII (Unicode delimiters and others)
+        const BYTES: &[&str] = &[
+            "a", "z", "0", "_", "-", ".", ":", "@", ",", ";", "=", "(", "[", "{", "%", ")", "/",
+            " ", "\n", "&", "'", "\"", "<", "|", "\u{7f}", "\u{e9}", "\u{a0}", "\u{3002}",
+            "\u{2019}", "\u{ff0c}", "ab", "www", "xyz",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut taken = 0;
+        for _ in 0..50_000 {
+            xorshift(&mut x);
+            let mut y = x;
+            let mut text = String::new();
+            let len = 34 + (y % 60) as usize;
+            while text.len() < len {
+                y = y.wrapping_mul(0x2545_F491_4F6C_DD1D).rotate_left(23);
+                // mostly name bytes, so tokens reach across the windows
+                let k = (y >> 40) as usize;
+                text.push_str(if k.is_multiple_of(3) {
+                    BYTES[k / 3 % BYTES.len()]
+                } else {
+                    "ab"
+                });
+            }
+            let b = text.as_bytes();
+            for (t, &c) in b.iter().enumerate() {
+                if !matches!(c, b'.' | b':' | b'@' | b'%' | b'(' | b'[' | b'{') {
+                    continue;
+                }
+                let done = t.saturating_sub((y >> 8) as usize % 24);
+                for step in [&STEP_PROSE, &STEP_NESTED] {
+                    if let Some(fast) = token_bounds_16(b, t, done, step) {
+                        taken += 1;
+                        assert_eq!(fast, token_bounds_walk(b, t, done, step), "{text:?} at {t}");
+                    }
+                }
+            }
+        }
+        assert!(taken > 10_000, "{taken}");
+    }
+
     #[test]
     fn plain_quads_are_what_piece_finds() {
         const PARTS: &[&str] = &[
