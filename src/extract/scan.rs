@@ -910,9 +910,10 @@ fn is_delim(table: &[u8; 256], b: &[u8], i: usize) -> usize {
     }
 }
 
-/// The next trigger byte: on processors with AVX2 from one search of every group
-/// ([`next_trigger`]); else from three vectorised searches run ahead and merged: group 0 by
-/// [`word_trigger`] (SSE2), the two groups of rare bytes by `memchr` searchers.
+/// The next trigger byte: on processors with AVX2 from the bits of every group found a
+/// chunk at a time ([`trigger_bits`], [`Chunk`]); else from three vectorised searches run
+/// ahead and merged: group 0 by [`word_trigger`] (SSE2), the two groups of rare bytes by
+/// `memchr` searchers.
 struct Triggers {
     /// The next trigger of each group at or after the last `from`; [`NOWHERE`] when none.
     next: [usize; 3],
@@ -921,9 +922,57 @@ struct Triggers {
     rare: usize,
     /// The searchers of groups 1 and 2; `None` for a short text, and when `merged`.
     searchers: Option<[Three; 2]>,
-    /// Every group in one search, 32 bytes a step ([`next_trigger`]): on processors with
+    /// Every group in one search, 32 bytes a step ([`trigger_bits`]): on processors with
     /// AVX2, for a text that is not short.
     merged: bool,
+    /// When `merged`: the trigger bits of the chunk of text the scan is in.
+    chunk: Chunk,
+}
+
+/// Bytes of text whose triggers [`trigger_bits`] finds at once.
+const CHUNK: usize = 1024;
+/// Words of bits a chunk has.
+const WORDS: usize = CHUNK / 64;
+
+/// The triggers of `base..end` of a text as bits: the next one after a place is read from them
+/// without a branch ([`Chunk::next`]), where a search that stops at it ends its loop there, at
+/// a step the processor cannot foresee (about one wrong guess a trigger).
+struct Chunk {
+    base: usize,
+    end: usize,
+    /// Bit `k % 64` of word `k / 64`: byte `base + k` is a trigger.
+    words: [u64; WORDS],
+    /// Bit `w`: word `w` is not zero.
+    nonzero: u32,
+}
+
+impl Chunk {
+    /// The first trigger at or after `from` (in `base..end`) of the chunk, if it has one.
+    #[inline(always)]
+    fn next(&self, from: usize) -> Option<usize> {
+        let off = from - self.base;
+        let wi = off / 64;
+        let m = self.words[wi % WORDS] & (u64::MAX << (off % 64));
+        // else the first of the words after this one that has a trigger
+        let later = self.nonzero & (u32::MAX << (wi + 1));
+        let wj = later.trailing_zeros() as usize;
+        let k = std::hint::select_unpredictable(
+            m != 0,
+            wi * 64 + m.trailing_zeros() as usize,
+            wj * 64 + self.words[wj % WORDS].trailing_zeros() as usize,
+        );
+        (m | u64::from(later) != 0).then_some(self.base + k)
+    }
+
+    /// The chunk from `base` of text `b`.
+    fn fill(&mut self, b: &[u8], base: usize) {
+        self.base = base;
+        self.end = trigger_bits(b, base, &mut self.words);
+        self.nonzero = 0;
+        for (w, &x) in self.words.iter().enumerate() {
+            self.nonzero |= u32::from(x != 0) << w;
+        }
+    }
 }
 
 /// No more trigger of a group.
@@ -947,7 +996,7 @@ static GROUP_OF: [u8; 256] = {
     t
 };
 
-/// A search for any of three bytes, for processors without AVX2 (with it, [`next_trigger`]
+/// A search for any of three bytes, for processors without AVX2 (with it, [`trigger_bits`]
 /// finds every trigger; the tests run both designs side by side). On x86-64 the SSE2
 /// searcher, which every such processor has, is built once per text: `memchr::memchr3` would
 /// look for the processor's best searcher and set the vectors up again at every call, which
@@ -982,7 +1031,7 @@ impl Three {
 /// beats the set-up of a vectorised search.
 const SHORT: usize = 64;
 
-/// Whether the processor has AVX2 (what [`next_trigger`] is built for).
+/// Whether the processor has AVX2 (what [`trigger_bits`] is built for).
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     return std::is_x86_feature_detected!("avx2");
@@ -1002,6 +1051,12 @@ impl Triggers {
             rare: NOWHERE,
             searchers: None,
             merged: false,
+            chunk: Chunk {
+                base: 0,
+                end: 0,
+                words: [0; WORDS],
+                nonzero: 0,
+            },
         };
         if b.len() < SHORT {
             // Searched a byte at a time by `next`.
@@ -1036,7 +1091,19 @@ impl Triggers {
     #[inline]
     fn next(&mut self, b: &[u8], from: usize) -> Option<usize> {
         if self.merged {
-            return next_trigger(b, from);
+            let mut from = from;
+            loop {
+                if (self.chunk.base..self.chunk.end).contains(&from) {
+                    match self.chunk.next(from) {
+                        Some(t) => return Some(t),
+                        None => from = self.chunk.end,
+                    }
+                }
+                if from >= b.len() {
+                    return None;
+                }
+                self.chunk.fill(b, from);
+            }
         }
         if self.searchers.is_none() {
             // A short text: the next byte of any group, in one loop.
@@ -1078,24 +1145,39 @@ fn is_trigger_at(b: &[u8], k: usize) -> bool {
     is_trigger(b[k], b.get(k + 1).copied().unwrap_or(0))
 }
 
-/// The first trigger at or after `from` of a long text: with AVX2 when the processor has it,
-/// else byte by byte.
+/// The triggers of `b` from `base` on, [`CHUNK`] bytes of them at most, as bits in `words`
+/// (bit `k % 64` of word `k / 64` for byte `base + k`): with AVX2 when the processor has it,
+/// else byte by byte. Where the bits end.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn next_trigger(b: &[u8], from: usize) -> Option<usize> {
+fn trigger_bits(b: &[u8], base: usize, words: &mut [u64; WORDS]) -> usize {
     multiversion::target::match_target! {
-        "x86_64+avx2" => next_trigger_avx2(b, from),
-        _ => (from..b.len()).find(|&k| is_trigger_at(b, k)),
+        "x86_64+avx2" => trigger_bits_avx2(b, base, words),
+        _ => trigger_bits_bytes(b, base, base, words),
     }
 }
 
-/// [`next_trigger`] 32 bytes a step.
+/// [`trigger_bits`] a byte at a time, from `from` (the bits before it left as they are).
+fn trigger_bits_bytes(b: &[u8], base: usize, from: usize, words: &mut [u64; WORDS]) -> usize {
+    let end = b.len().min(base + CHUNK);
+    if from == base {
+        *words = [0; WORDS];
+    }
+    for k in from..end {
+        if is_trigger_at(b, k) {
+            words[(k - base) / 64 % WORDS] |= 1 << ((k - base) % 64);
+        }
+    }
+    end
+}
+
+/// [`trigger_bits`] 32 bytes a step.
 ///
-/// Built with AVX2 on (`-C target-cpu=native` on such a processor), [`next_trigger`] calls it
+/// Built with AVX2 on (`-C target-cpu=native` on such a processor), [`trigger_bits`] calls it
 /// straight, from code without the feature: then the same steps come from the safe wrappers
 /// of [`avx2_on`].
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(not(target_feature = "avx2"), target_feature(enable = "avx2"))]
-fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
+fn trigger_bits_avx2(b: &[u8], base: usize, words: &mut [u64; WORDS]) -> usize {
     #[cfg(target_feature = "avx2")]
     use avx2_on::{
         _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_min_epu8,
@@ -1146,13 +1228,10 @@ fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
     let group0 = _mm256_set1_epi8(0x07);
     let rare = _mm256_set1_epi8(0x78);
     let space = _mm256_set1_epi8(b' ' as i8);
-    let mut i = from;
-    while let Some(w) = b.get(i..i + 33) {
-        let (Ok(x), Ok(y)) = (
-            <[u8; 32]>::try_from(&w[..32]),
-            <[u8; 32]>::try_from(&w[1..]),
-        ) else {
-            break;
+    // bit k of the mask: byte k of `x` is a trigger, `y` being the bytes after those of `x`
+    let block = |x: &[u8], y: &[u8]| -> u32 {
+        let (Ok(x), Ok(y)) = (<[u8; 32]>::try_from(x), <[u8; 32]>::try_from(y)) else {
+            return 0;
         };
         let x: __m256i = bytemuck::cast(x);
         let y: __m256i = bytemuck::cast(y);
@@ -1165,16 +1244,22 @@ fn next_trigger_avx2(b: &[u8], from: usize) -> Option<usize> {
             _mm256_and_si256(_mm256_and_si256(lo, hi), keep),
             _mm256_setzero_si256(),
         );
-        let m = !(_mm256_movemask_epi8(none) as u32);
-        if m != 0 {
-            return Some(i + m.trailing_zeros() as usize);
-        }
-        i += 32;
+        !(_mm256_movemask_epi8(none) as u32)
+    };
+    for (k, word) in words.iter_mut().enumerate() {
+        let i = base + 64 * k;
+        let Some(v) = b.get(i..i + 65) else {
+            // the last bytes of the text
+            words[k..].fill(0);
+            return trigger_bits_bytes(b, base, i, words);
+        };
+        *word =
+            u64::from(block(&v[..32], &v[1..33])) | u64::from(block(&v[32..64], &v[33..])) << 32;
     }
-    (i..b.len()).find(|&k| is_trigger_at(b, k))
+    base + CHUNK
 }
 
-/// The AVX2 steps of [`next_trigger_avx2`] under their `std::arch` names, as safe functions
+/// The AVX2 steps of [`trigger_bits_avx2`] under their `std::arch` names, as safe functions
 /// (through `safe_arch`) for a build with AVX2 on, where the search is called from code
 /// without the feature named: `std::arch`'s would need `unsafe` there.
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
@@ -2766,7 +2851,8 @@ mod tests {
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for round in 0..3_000 {
             xorshift(&mut x);
-            let len = (x % 300) as usize;
+            // some texts of several chunks of trigger bits
+            let len = (x % if round % 4 == 0 { 3_000 } else { 300 }) as usize;
             let mut y = x;
             let b: Vec<u8> = (0..len)
                 .map(|_| {
@@ -2804,6 +2890,29 @@ mod tests {
                 };
             }
         }
+        // the bits of one search asked in any order, across and at the ends of their chunks
+        if has_avx2() {
+            let b: Vec<u8> = (0..5_000u32)
+                .map(|k| match k.wrapping_mul(2_654_435_761) >> 27 {
+                    0 => b'.',
+                    1 => b'@',
+                    2 => b' ',
+                    3 => b'%',
+                    _ => b'q',
+                })
+                .collect();
+            let mut t = Triggers::with(&b, true);
+            let mut from = 0usize;
+            for k in 0..20_000usize {
+                from = match k % 3 {
+                    0 => (from * 31 + 17) % (b.len() + 2),
+                    1 => [1023, 1024, 1025, 2047, 4999, 5000, 5001, 0][k % 8],
+                    _ => (from + 1).min(b.len()),
+                };
+                let want = (from..b.len()).find(|&i| is_trigger_at(&b, i));
+                assert_eq!(t.next(&b, from), want, "from {from}");
+            }
+        }
         // every byte, before white space and not, at places in and across the 32-byte steps
         for c in 0..=255u8 {
             for next in [b' ', b'\n', b'a', 0xC3] {
@@ -2813,7 +2922,8 @@ mod tests {
                     b[at + 1] = next;
                     let want = (is_trigger(c, next)).then_some(at);
                     let want = want.or(is_trigger(next, b'q').then_some(at + 1));
-                    assert_eq!(next_trigger(&b, 0), want, "{c:#x} {next:#x} at {at}");
+                    let got = Triggers::with(&b, true).next(&b, 0);
+                    assert_eq!(got, want, "{c:#x} {next:#x} at {at}");
                 }
             }
         }
