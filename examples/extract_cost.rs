@@ -77,8 +77,10 @@ fn time_both(ex: &Extractor, text: &str, rounds: usize, hits: &mut Vec<Hit>) {
     };
     run_warm(ex, text, hits);
     for _ in 0..rounds {
-        hits.clear();
+        // the hits of the round before dropped inside the time, as the criterion bench
+        // does and a filter reusing its hit vector pays
         let t = Instant::now();
+        hits.clear();
         black_box(run_rblkit(ex, text, hits));
         ours.push(t.elapsed().as_secs_f64());
         if !apart {
