@@ -259,8 +259,10 @@ pub struct Hit {
     /// address is not kept: it is read from the host, which is its canonical text, when
     /// [`Flags::NUMERIC_IP`] is set.)
     reg: u32,
-    span: Range<usize>,
-    part: usize,
+    /// [`Hit::span`] and [`Hit::part`] in 32 bits (inputs are at most [`MAX_INPUT_BYTES`],
+    /// their decoded texts less than 4 GiB): room for more text inside the hit.
+    span: (u32, u32),
+    part: u32,
     flags: Flags,
 }
 
@@ -279,6 +281,7 @@ impl Hit {
     ) -> Hit {
         let hs = u32::try_from(host.start).unwrap_or(0);
         let he = u32::try_from(host.end).unwrap_or(0);
+        let narrow = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Hit {
             kind,
             text,
@@ -286,8 +289,8 @@ impl Hit {
             reg: reg
                 .and_then(|r| u32::try_from(host.start + r).ok())
                 .unwrap_or(NO_REG),
-            span,
-            part,
+            span: (narrow(span.start), narrow(span.end)),
+            part: narrow(part),
             flags,
         }
     }
@@ -412,7 +415,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn span(&self) -> Range<usize> {
-        self.span.clone()
+        self.span.0 as usize..self.span.1 as usize
     }
 
     /// The MIME part it was found in (depth-first order, the message itself is 0); 0 for
@@ -428,7 +431,7 @@ impl Hit {
     /// # Ok::<(), rblkit::Error>(())
     /// ```
     pub fn part(&self) -> usize {
-        self.part
+        self.part as usize
     }
 
     /// What was unusual about it.
@@ -452,8 +455,14 @@ impl Hit {
 const NO_REG: u32 = u32::MAX;
 
 /// How many bytes of a hit's text are kept inside the hit: most URLs, every usual host and
-/// address, so most hits cost no allocation of their own.
-const INLINE: usize = 62;
+/// address, so most hits cost no allocation of their own (nor its release when the hits are
+/// dropped). The text, its length and the enum's tag fill 72 bytes; the hit is 104.
+const INLINE: usize = 70;
+
+/// The largest input [`ExtractorBuilder::max_input_bytes`] allows: spans are kept in 32 bits,
+/// and a decoded text (a charset of one byte a character as UTF-8, HTML references) is at
+/// most a few times its input.
+pub const MAX_INPUT_BYTES: usize = 1 << 30;
 
 /// The text of a [`Hit`].
 #[derive(Clone)]
@@ -565,7 +574,7 @@ impl serde::Serialize for Hit {
         }
         m.serialize_entry("host", self.host())?;
         m.serialize_entry("registrable_domain", &self.registrable_domain())?;
-        m.serialize_entry("span", &[self.span.start, self.span.end])?;
+        m.serialize_entry("span", &[self.span.0, self.span.1])?;
         m.serialize_entry("part", &self.part)?;
         m.serialize_entry("flags", &self.flags.names().collect::<Vec<_>>())?;
         m.end()
@@ -987,12 +996,14 @@ impl ExtractorBuilder {
         self
     }
 
-    /// The largest input, in bytes (at least 1).
+    /// The largest input, in bytes: 1 to [`MAX_INPUT_BYTES`] (1 GiB).
     ///
     /// # Examples
     ///
     /// ```
-    /// assert!(rblkit::extract::Extractor::builder().max_input_bytes(0).build().is_err());
+    /// use rblkit::extract::{Extractor, MAX_INPUT_BYTES};
+    /// assert!(Extractor::builder().max_input_bytes(0).build().is_err());
+    /// assert!(Extractor::builder().max_input_bytes(MAX_INPUT_BYTES + 1).build().is_err());
     /// ```
     pub fn max_input_bytes(mut self, n: usize) -> ExtractorBuilder {
         self.max_input_bytes = n;
@@ -1090,8 +1101,8 @@ impl ExtractorBuilder {
     /// ```
     pub fn build(self) -> Result<Extractor, ExtractError> {
         let bad = |setting, what| Err(ExtractError::BadSetting { setting, what });
-        if self.max_input_bytes == 0 {
-            return bad("max_input_bytes", "must be at least 1");
+        if self.max_input_bytes == 0 || self.max_input_bytes > MAX_INPUT_BYTES {
+            return bad("max_input_bytes", "must be 1 to 1 GiB");
         }
         if self.max_mime_depth == 0 || self.max_mime_depth > 100 {
             return bad("max_mime_depth", "must be 1 to 100");

@@ -3368,9 +3368,9 @@ mod tests {
 
     #[test]
     fn hit_size() {
-        // The text inside (62 bytes and its length), where the host and registrable domain
-        // are, the span, the part, the kind and the flags; the IP address is read from the
-        // host.
+        // The text inside (70 bytes, its length and the tag), where the host and registrable
+        // domain are, the span and the part (32 bits each), the kind and the flags; the IP
+        // address is read from the host.
         assert!(std::mem::size_of::<Hit>() <= 104);
     }
 
