@@ -931,8 +931,10 @@ struct Triggers {
 
 /// Bytes of text whose triggers [`trigger_bits`] finds at once.
 const CHUNK: usize = 1024;
-/// Words of bits a chunk has.
+/// Words of bits a chunk has: fewer than 32, the bits of [`Chunk::nonzero`] and of the shift
+/// past the last word in [`Chunk::next`].
 const WORDS: usize = CHUNK / 64;
+const _: () = assert!(WORDS < 32);
 
 /// The triggers of `base..end` of a text as bits: the next one after a place is read from them
 /// without a branch ([`Chunk::next`]), where a search that stops at it ends its loop there, at
