@@ -41,7 +41,7 @@ pub(crate) struct Args {
     /// Print each registrable domain (or IP address) once, in order of first appearance.
     #[arg(long)]
     unique: bool,
-    /// The largest input, in bytes.
+    /// The largest input, in bytes (at most 1 GiB).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     max_input_bytes: usize,
     /// How many URLs deep redirectors are unwrapped.
