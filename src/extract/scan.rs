@@ -402,9 +402,8 @@ fn token_bounds_16(
             .into_iter()
             .enumerate()
         {
-            if (lo[k] | hi[k] << 16) & range != 0 {
-                mask |= bit;
-            }
+            // a product, not a branch: which classes a token has is not to be foreseen
+            mask |= bit * u8::from((lo[k] | hi[k] << 16) & range != 0);
         }
         Some((start, end, mask))
     }
