@@ -800,14 +800,7 @@ impl Extractor {
     /// ```
     pub fn extract_text(&self, text: &str, out: &mut Vec<Hit>) -> Result<(), ExtractError> {
         self.check_size(text.len())?;
-        let mut cx = scan::Ctx {
-            ex: self,
-            out,
-            part: 0,
-            err: None,
-            bufs: Vec::new(),
-            cuts_left: 0,
-        };
+        let mut cx = scan::Ctx::new(self, out);
         scan::scan(&mut cx, text, scan::Spans::Offset(0), scan::Mode::Prose, 0);
         cx.err.map_or(Ok(()), Err)
     }
@@ -832,14 +825,7 @@ impl Extractor {
     /// ```
     pub fn extract_html(&self, html: &str, out: &mut Vec<Hit>) -> Result<(), ExtractError> {
         self.check_size(html.len())?;
-        let mut cx = scan::Ctx {
-            ex: self,
-            out,
-            part: 0,
-            err: None,
-            bufs: Vec::new(),
-            cuts_left: 0,
-        };
+        let mut cx = scan::Ctx::new(self, out);
         html::scan_html(&mut cx, html);
         cx.err.map_or(Ok(()), Err)
     }
@@ -867,14 +853,7 @@ impl Extractor {
     /// ```
     pub fn extract_message(&self, raw: &[u8], out: &mut Vec<Hit>) -> Result<(), ExtractError> {
         self.check_size(raw.len())?;
-        let mut cx = scan::Ctx {
-            ex: self,
-            out,
-            part: 0,
-            err: None,
-            bufs: Vec::new(),
-            cuts_left: 0,
-        };
+        let mut cx = scan::Ctx::new(self, out);
         mime::scan_message(&mut cx, raw)?;
         cx.err.map_or(Ok(()), Err)
     }

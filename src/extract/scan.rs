@@ -173,7 +173,19 @@ pub(crate) struct Ctx<'e> {
 /// ever glues together, few enough to keep the time linear.
 const MAX_CUTS: u32 = 16;
 
-impl Ctx<'_> {
+impl<'e> Ctx<'e> {
+    /// A context that appends the hits of one input to `out`.
+    pub(crate) fn new(ex: &'e Extractor, out: &'e mut Vec<Hit>) -> Ctx<'e> {
+        Ctx {
+            ex,
+            out,
+            part: 0,
+            err: None,
+            bufs: Vec::new(),
+            cuts_left: MAX_CUTS,
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn push(&mut self, hit: Hit) {
         if self.err.is_some() {
@@ -921,8 +933,8 @@ struct Triggers {
     rare: usize,
     /// The searchers of groups 1 and 2; `None` for a short text, and when `merged`.
     searchers: Option<[Three; 2]>,
-    /// Every group in one search, 32 bytes a step ([`trigger_bits`]): on processors with
-    /// AVX2, for a text that is not short.
+    /// Every group in one search, a chunk of bits at a time ([`trigger_bits`], [`Chunk`]):
+    /// on processors with AVX2, for a text that is not short.
     merged: bool,
     /// When `merged`: the trigger bits of the chunk of text the scan is in.
     chunk: Chunk,
@@ -1153,16 +1165,17 @@ fn is_trigger_at(b: &[u8], k: usize) -> bool {
 fn trigger_bits(b: &[u8], base: usize, words: &mut [u64; WORDS]) -> usize {
     multiversion::target::match_target! {
         "x86_64+avx2" => trigger_bits_avx2(b, base, words),
-        _ => trigger_bits_bytes(b, base, base, words),
+        _ => {
+            *words = [0; WORDS];
+            trigger_bits_bytes(b, base, base, words)
+        }
     }
 }
 
-/// [`trigger_bits`] a byte at a time, from `from` (the bits before it left as they are).
+/// [`trigger_bits`] a byte at a time, from `from` (the bits from it on are clear; those
+/// before it are left as they are).
 fn trigger_bits_bytes(b: &[u8], base: usize, from: usize, words: &mut [u64; WORDS]) -> usize {
     let end = b.len().min(base + CHUNK);
-    if from == base {
-        *words = [0; WORDS];
-    }
     for k in from..end {
         if is_trigger_at(b, k) {
             words[(k - base) / 64 % WORDS] |= 1 << ((k - base) % 64);
@@ -2594,14 +2607,7 @@ mod tests {
     /// What `f` answers, and the hits it pushes, with a context over `ex`.
     fn with_ctx<R>(ex: &Extractor, f: impl FnOnce(&mut Ctx<'_>) -> R) -> (R, Vec<Hit>) {
         let mut out = Vec::new();
-        let mut cx = Ctx {
-            ex,
-            out: &mut out,
-            part: 0,
-            err: None,
-            bufs: Vec::new(),
-            cuts_left: MAX_CUTS,
-        };
+        let mut cx = Ctx::new(ex, &mut out);
         let r = f(&mut cx);
         (r, out)
     }
